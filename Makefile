@@ -1,0 +1,88 @@
+# The entry point for people: `make run` and `make test` (see README.md).
+SHELL := /bin/bash
+.SHELLFLAGS := -eu -o pipefail -c
+.DEFAULT_GOAL := help
+
+HOST ?= 127.0.0.1
+PORT ?= 8000
+PYTHON ?= $(shell command -v python3.11 || command -v python3)
+VENV := .venv
+PY := $(VENV)/bin/python
+MANAGE := $(PY) manage.py
+SUDO := $(if $(filter 0,$(shell id -u)),,sudo)
+# The PostgreSQL major version already on the machine, else Debian 12's.
+PG_MAJOR ?= $(or $(shell ls /usr/lib/postgresql 2>/dev/null | sort -n | tail -n 1),15)
+SYSTEM_PACKAGES := gdal-bin gettext postgresql postgresql-$(PG_MAJOR)-postgis-3 \
+	redis-server chromium python3-venv
+PO_FILES := $(wildcard config/locale/*/LC_MESSAGES/django.po)
+MO_FILES := $(PO_FILES:.po=.mo)
+SERVICES := eval "$$($(PY) -m config.local_services up)"
+
+.PHONY: help setup system-packages run worker test lint format messages bench clean-local
+
+help:
+	@echo "make run    - install, start the platform with demo data at http://$(HOST):$(PORT)/"
+	@echo "make test   - install, lint and run the whole test suite"
+	@echo "make worker - run a Celery worker in the foreground"
+	@echo "make messages - extract translatable strings into the .po files"
+
+setup: system-packages $(VENV)/.installed $(MO_FILES)
+
+# Installs only what is missing, so a second run costs a few dpkg queries.
+system-packages:
+	@missing=""; for package in $(SYSTEM_PACKAGES); do \
+	  dpkg-query -W -f='$${Status}' $$package 2>/dev/null | grep -q "ok installed" \
+	    || missing="$$missing $$package"; \
+	done; \
+	if [ -n "$$missing" ]; then \
+	  echo "Installing system packages:$$missing"; \
+	  $(SUDO) apt-get update -qq; \
+	  DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq --no-install-recommends $$missing; \
+	fi
+
+$(VENV)/.installed: requirements.txt
+	test -x $(PY) || $(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install --quiet --upgrade pip
+	$(PY) -m pip install --quiet -r requirements.txt
+	touch $@
+
+%.mo: %.po
+	msgfmt --check -o $@ $<
+
+run: setup
+	@$(SERVICES); \
+	$(MANAGE) preflight; \
+	$(MANAGE) migrate --noinput; \
+	$(MANAGE) load_demo; \
+	if [ -f var/worker.pid ]; then kill "$$(cat var/worker.pid)" 2>/dev/null || true; \
+	  for _ in $$(seq 50); do [ -f var/worker.pid ] || break; sleep 0.2; done; fi; \
+	$(VENV)/bin/celery -A config worker --loglevel=INFO --concurrency=2 \
+	  --logfile=var/worker.log --pidfile=var/worker.pid --detach; \
+	trap '[ -f var/worker.pid ] && kill $$(cat var/worker.pid) 2>/dev/null || true' EXIT; \
+	echo; echo "Village renewal platform: http://$(HOST):$(PORT)/ (Ctrl-C stops it)"; \
+	echo "Celery worker log: var/worker.log"; echo; \
+	$(MANAGE) runserver --noreload "$(HOST):$(PORT)"
+
+worker: setup
+	@$(SERVICES); $(VENV)/bin/celery -A config worker --loglevel=INFO
+
+test: setup lint
+	@$(SERVICES); \
+	$(MANAGE) preflight; \
+	$(MANAGE) makemigrations --check --dry-run; \
+	$(PY) -m pytest $(PYTEST_ARGS)
+
+lint: $(VENV)/.installed
+	$(VENV)/bin/ruff check .
+	$(VENV)/bin/ruff format --check .
+
+format: $(VENV)/.installed
+	$(VENV)/bin/ruff check --fix .
+	$(VENV)/bin/ruff format .
+
+messages: $(VENV)/.installed
+	$(MANAGE) makemessages --locale ko --locale en --ignore '.venv/*' --ignore 'var/*' --no-obsolete
+	msgen --no-wrap config/locale/en/LC_MESSAGES/django.po -o config/locale/en/LC_MESSAGES/django.po
+
+clean-local:
+	$(PY) -m config.local_services down

@@ -1,0 +1,43 @@
+from django.contrib import admin
+from django.contrib.gis.admin import GISModelAdmin
+
+from cities.models import Indicator, Municipality, MunicipalityGroup, Observation
+from cities.widgets import OfflineOSMWidget
+
+
+class MapAdmin(GISModelAdmin):
+    gis_widget = OfflineOSMWidget
+
+
+class ObservationInline(admin.TabularInline):
+    model = Observation
+    extra = 0
+    autocomplete_fields = ["indicator"]
+
+
+@admin.register(Municipality)
+class MunicipalityAdmin(MapAdmin):
+    list_display = ["code", "name_ko", "name_en", "province", "kind"]
+    list_filter = ["province", "kind", "groups"]
+    search_fields = ["code", "name_ko", "name_en"]
+    inlines = [ObservationInline]
+
+
+@admin.register(MunicipalityGroup)
+class MunicipalityGroupAdmin(admin.ModelAdmin):
+    list_display = ["slug", "name_ko", "name_en"]
+    filter_horizontal = ["members"]
+
+
+@admin.register(Indicator)
+class IndicatorAdmin(admin.ModelAdmin):
+    list_display = ["code", "name_ko", "name_en", "unit", "higher_is_better"]
+    search_fields = ["code", "name_ko", "name_en"]
+
+
+@admin.register(Observation)
+class ObservationAdmin(admin.ModelAdmin):
+    list_display = ["municipality", "indicator", "year", "value", "is_illustrative"]
+    list_filter = ["indicator", "year", "is_illustrative"]
+    list_select_related = ["municipality", "indicator"]
+    autocomplete_fields = ["municipality", "indicator"]

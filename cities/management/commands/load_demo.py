@@ -1,0 +1,23 @@
+from django.core.management.base import BaseCommand
+from django.utils.translation import gettext as _
+
+from cities.services import demo_municipalities_load
+
+
+class Command(BaseCommand):
+    help = _("Load the demo data set (idempotent: run it as often as you like).")
+
+    def handle(self, *args, **options):
+        result = demo_municipalities_load()
+        self.stdout.write(
+            _(
+                "Municipalities: %(created)d created, %(updated)d updated; "
+                "%(observations)d census figures; %(groups)d groups."
+            )
+            % {
+                "created": result.municipalities_created,
+                "updated": result.municipalities_updated,
+                "observations": result.observations,
+                "groups": result.groups,
+            }
+        )

@@ -1,0 +1,165 @@
+from django.contrib.gis.db import models
+from django.contrib.postgres.fields import ArrayField
+from django.core.validators import RegexValidator
+from django.db.models import Q
+from django.utils.translation import get_language
+from django.utils.translation import gettext_lazy as _
+
+ADMINISTRATIVE_CODE = RegexValidator(
+    r"^\d{5}$", _("An administrative code has exactly five digits.")
+)
+
+
+class Province(models.TextChoices):
+    # Values are the short Korean names that statistics tables use.
+    GANGWON = "강원", _("Gangwon")
+    CHUNGBUK = "충북", _("Chungbuk")
+    CHUNGNAM = "충남", _("Chungnam")
+    JEONBUK = "전북", _("Jeonbuk")
+    JEONNAM = "전남", _("Jeonnam")
+    GYEONGBUK = "경북", _("Gyeongbuk")
+    GYEONGNAM = "경남", _("Gyeongnam")
+    JEJU = "제주", _("Jeju")
+
+
+class MunicipalityKind(models.TextChoices):
+    CITY = "city", _("City (si)")
+    COUNTY = "county", _("County (gun)")
+
+
+def in_current_language(korean: str, english: str) -> str:
+    """The English text on English pages, the Korean text everywhere else."""
+    return english if (get_language() or "ko").startswith("en") else korean
+
+
+class BilingualNameMixin:
+    @property
+    def name(self) -> str:
+        return in_current_language(self.name_ko, self.name_en)
+
+
+class Municipality(BilingualNameMixin, models.Model):
+    code = models.CharField(
+        _("administrative code"),
+        max_length=5,
+        unique=True,
+        null=True,
+        blank=True,
+        validators=[ADMINISTRATIVE_CODE],
+        help_text=_("Five-digit 시군구 code; empty when not known."),
+    )
+    former_codes = ArrayField(
+        models.CharField(max_length=5, validators=[ADMINISTRATIVE_CODE]),
+        verbose_name=_("former codes"),
+        default=list,
+        blank=True,
+        help_text=_("Codes used before a province reorganisation, for old data."),
+    )
+    code_source = models.CharField(_("code source"), max_length=255, blank=True)
+    kind = models.CharField(_("kind"), max_length=10, choices=MunicipalityKind.choices)
+    province = models.CharField(_("province"), max_length=4, choices=Province.choices)
+    name_ko = models.CharField(_("Korean name"), max_length=50)
+    name_en = models.CharField(_("English name"), max_length=50)
+    location = models.PointField(_("location"), srid=4326)
+    location_source = models.CharField(_("location source"), max_length=255, blank=True)
+    boundary = models.MultiPolygonField(_("boundary"), srid=4326, null=True, blank=True)
+    downtown = models.MultiPolygonField(
+        _("downtown (원도심)"), srid=4326, null=True, blank=True
+    )
+    downtown_source = models.CharField(_("downtown source"), max_length=255, blank=True)
+    updated_at = models.DateTimeField(_("updated"), auto_now=True)
+
+    class Meta:
+        verbose_name = _("municipality")
+        verbose_name_plural = _("municipalities")
+        ordering = ["code"]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(code__isnull=True) | Q(code__regex=r"^\d{5}$"),
+                name="municipality_code_five_digits",
+            ),
+            models.UniqueConstraint(
+                fields=["name_ko", "province"], name="municipality_unique_name"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.name_ko} ({self.name_en})"
+
+
+class MunicipalityGroup(BilingualNameMixin, models.Model):
+    """A named set of municipalities, such as the 40 cities of a study."""
+
+    slug = models.SlugField(_("slug"), unique=True)
+    name_ko = models.CharField(_("Korean name"), max_length=120)
+    name_en = models.CharField(_("English name"), max_length=120)
+    description_ko = models.TextField(_("Korean description"), blank=True)
+    description_en = models.TextField(_("English description"), blank=True)
+    source = models.CharField(_("source"), max_length=255, blank=True)
+    members = models.ManyToManyField(
+        Municipality, related_name="groups", verbose_name=_("members"), blank=True
+    )
+
+    class Meta:
+        verbose_name = _("municipality group")
+        verbose_name_plural = _("municipality groups")
+        ordering = ["slug"]
+
+    def __str__(self) -> str:
+        return self.slug
+
+    @property
+    def description(self) -> str:
+        return in_current_language(self.description_ko, self.description_en)
+
+
+class Indicator(BilingualNameMixin, models.Model):
+    code = models.SlugField(_("code"), max_length=60, unique=True)
+    name_ko = models.CharField(_("Korean name"), max_length=120)
+    name_en = models.CharField(_("English name"), max_length=120)
+    unit = models.CharField(_("unit"), max_length=30)
+    higher_is_better = models.BooleanField(_("higher is better"), null=True, blank=True)
+    description = models.TextField(_("description"), blank=True)
+
+    class Meta:
+        verbose_name = _("indicator")
+        verbose_name_plural = _("indicators")
+        ordering = ["code"]
+
+    def __str__(self) -> str:
+        return self.code
+
+
+class Observation(models.Model):
+    municipality = models.ForeignKey(
+        Municipality, on_delete=models.CASCADE, related_name="observations"
+    )
+    indicator = models.ForeignKey(
+        Indicator, on_delete=models.PROTECT, related_name="observations"
+    )
+    year = models.PositiveSmallIntegerField(_("year"))
+    value = models.DecimalField(_("value"), max_digits=18, decimal_places=4)
+    source = models.CharField(_("source"), max_length=255)
+    is_illustrative = models.BooleanField(
+        _("illustrative"),
+        default=False,
+        help_text=_("Generated for demonstration, not taken from a published source."),
+    )
+
+    class Meta:
+        verbose_name = _("observation")
+        verbose_name_plural = _("observations")
+        ordering = ["municipality", "indicator", "year"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["municipality", "indicator", "year"],
+                name="observation_unique_period",
+            ),
+            models.CheckConstraint(
+                condition=Q(year__gte=1900) & Q(year__lte=2100),
+                name="observation_year_sane",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.municipality_id} {self.indicator_id} {self.year}: {self.value}"

@@ -1,0 +1,75 @@
+"""API plumbing shared by every endpoint: the error shape and the token view."""
+
+from django.core.exceptions import PermissionDenied
+from django.http import Http404
+from django.utils.translation import gettext as _
+from rest_framework import exceptions
+from rest_framework.authtoken.views import ObtainAuthToken
+from rest_framework.pagination import PageNumberPagination
+from rest_framework.throttling import ScopedRateThrottle
+from rest_framework.views import exception_handler as drf_exception_handler
+from rest_framework_gis.pagination import GeoJsonPagination
+
+MAX_PAGE_SIZE = 1000
+
+
+class Pagination(PageNumberPagination):
+    page_size_query_param = "page_size"
+    max_page_size = MAX_PAGE_SIZE
+
+
+class GeoPagination(GeoJsonPagination):
+    """GeoJSON FeatureCollection pages: `features` plus count and next/previous."""
+
+    page_size_query_param = "page_size"
+    max_page_size = MAX_PAGE_SIZE
+
+
+def exception_handler(error, context):
+    """Every API error as {"error": {"code", "message", "fields"}}."""
+    if isinstance(error, Http404):
+        error = exceptions.NotFound()
+    elif isinstance(error, PermissionDenied):
+        error = exceptions.PermissionDenied()
+    response = drf_exception_handler(error, context)
+    if response is None:
+        return None
+    detail = response.data
+    fields = {}
+    if isinstance(error, exceptions.ValidationError):
+        message = _("The request contains invalid values.")
+        if isinstance(detail, dict):
+            fields = {
+                name: [
+                    str(item)
+                    for item in (value if isinstance(value, list) else [value])
+                ]
+                for name, value in detail.items()
+                if name != "non_field_errors"
+            }
+            non_field = detail.get("non_field_errors")
+            if non_field:
+                message = " ".join(str(item) for item in non_field)
+        elif isinstance(detail, list) and detail:
+            message = " ".join(str(item) for item in detail)
+    else:
+        message = (
+            str(detail.get("detail", detail))
+            if isinstance(detail, dict)
+            else str(detail)
+        )
+    code = getattr(error, "default_code", "error")
+    if isinstance(error, exceptions.ValidationError):
+        code = "invalid"
+    response.data = {"error": {"code": code, "message": message, "fields": fields}}
+    return response
+
+
+class ThrottledObtainAuthToken(ObtainAuthToken):
+    """Exchange a username and password for an API token.
+
+    Password checks are deliberately slow, so this endpoint is rate-limited.
+    """
+
+    throttle_classes = [ScopedRateThrottle]
+    throttle_scope = "login"

@@ -1,0 +1,38 @@
+from django.conf.urls.i18n import i18n_patterns
+from django.contrib import admin
+from django.urls import include, path
+from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
+from rest_framework.routers import DefaultRouter
+
+from cities.api.views import MunicipalityViewSet
+from cities.views import home
+from config.api import ThrottledObtainAuthToken
+from config.health import healthz
+from renewal.views import signup
+
+router = DefaultRouter()
+router.register("municipalities", MunicipalityViewSet, basename="municipality")
+
+api_v1 = [
+    path("", include(router.urls)),
+    path("auth/token/", ThrottledObtainAuthToken.as_view(), name="api-token"),
+    path("schema/", SpectacularAPIView.as_view(), name="api-schema"),
+    path(
+        "docs/", SpectacularSwaggerView.as_view(url_name="api-schema"), name="api-docs"
+    ),
+]
+
+urlpatterns = [
+    path("healthz", healthz, name="healthz"),
+    path("api/v1/", include(api_v1)),
+    path("i18n/", include("django.conf.urls.i18n")),
+]
+
+# Korean pages at the root, English under /en/.
+urlpatterns += i18n_patterns(
+    path("", home, name="home"),
+    path("accounts/signup/", signup, name="signup"),
+    path("accounts/", include("django.contrib.auth.urls")),
+    path("admin/", admin.site.urls),
+    prefix_default_language=False,
+)

@@ -1,0 +1,43 @@
+// Municipalities on a Leaflet map; data comes embedded in the page, so the map needs no
+// extra request and the table below carries the same information without JavaScript.
+(function () {
+  "use strict";
+  var element = document.getElementById("city-map");
+  var data = JSON.parse(document.getElementById("municipalities-data").textContent);
+  var map = L.map(element, { preferCanvas: false }).setView([36.3, 127.8], 7);
+  if (element.dataset.tileUrl) {
+    L.tileLayer(element.dataset.tileUrl, {
+      maxZoom: 18,
+      attribution: element.dataset.tileAttribution,
+    }).addTo(map);
+  }
+  var layer = L.geoJSON(data, {
+    pointToLayer: function (feature, latlng) {
+      var study = feature.properties.groups.indexOf("krihs2017-study") !== -1;
+      return L.circleMarker(latlng, {
+        radius: study ? 7 : 5,
+        color: study ? "#b5452a" : "#4a6b8a",
+        fillOpacity: 0.8,
+        className: "city-marker",
+      });
+    },
+    onEachFeature: function (feature, marker) {
+      var p = feature.properties;
+      var label = document.createElement("span");
+      label.textContent = p.name + " (" + p.code + ")";
+      marker.bindTooltip(label);
+      marker.on("click", function () {
+        var row = document.querySelector('tr[data-code="' + p.code + '"]');
+        if (row) {
+          row.scrollIntoView({ behavior: "smooth", block: "center" });
+          row.classList.add("highlight");
+          setTimeout(function () { row.classList.remove("highlight"); }, 2000);
+        }
+      });
+    },
+  }).addTo(map);
+  if (data.features.length) {
+    map.fitBounds(layer.getBounds(), { padding: [20, 20] });
+  }
+  element.dataset.ready = "true";
+})();
