@@ -75,6 +75,11 @@ CSRF_TRUSTED_ORIGINS = env_list("CSRF_TRUSTED_ORIGINS", [])
 # instead of the import error deep inside django.contrib.gis.
 GDAL_LIBRARY_PATH = env_str("GDAL_LIBRARY_PATH") or None
 GEOS_LIBRARY_PATH = env_str("GEOS_LIBRARY_PATH") or None
+if GDAL_LIBRARY_PATH and not Path(GDAL_LIBRARY_PATH).exists():
+    raise ImproperlyConfigured(
+        f"GDAL_LIBRARY_PATH points to {GDAL_LIBRARY_PATH}, which does not exist: "
+        "install gdal-bin (`make setup`) or correct the path."
+    )
 if not GDAL_LIBRARY_PATH and not ctypes.util.find_library("gdal"):
     raise ImproperlyConfigured(
         "GDAL is not installed: run `make setup` (or `apt-get install gdal-bin`), "
@@ -133,6 +138,7 @@ TEMPLATES = [
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
                 "cities.context_processors.map_settings",
+                "cities.context_processors.language_neutral_path",
             ],
         },
     },
@@ -264,7 +270,9 @@ SPECTACULAR_SETTINGS = {
 
 # Base map tiles for the Leaflet pages. Empty disables the background layer: every
 # map still shows its data, which is how the platform behaves offline.
-MAP_TILE_URL = env_str("MAP_TILE_URL", "https://tile.openstreetmap.org/{z}/{x}/{y}.png")
+MAP_TILE_URL = os.environ.get(
+    "MAP_TILE_URL", "https://tile.openstreetmap.org/{z}/{x}/{y}.png"
+).strip()
 MAP_TILE_ATTRIBUTION = env_str(
     "MAP_TILE_ATTRIBUTION", "&copy; OpenStreetMap contributors"
 )

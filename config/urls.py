@@ -28,11 +28,11 @@ urlpatterns = [
     path("i18n/", include("django.conf.urls.i18n")),
 ]
 
-# Korean pages at the root, English under /en/.
+# Pages under /ko/ and /en/; "/" redirects by the visitor's cookie or browser
+# language. Unprefixed paths (the API) then follow Accept-Language.
 urlpatterns += i18n_patterns(
     path("", home, name="home"),
     path("accounts/signup/", signup, name="signup"),
     path("accounts/", include("django.contrib.auth.urls")),
     path("admin/", admin.site.urls),
-    prefix_default_language=False,
 )

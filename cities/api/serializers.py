@@ -12,7 +12,7 @@ class MunicipalitySerializer(GeoFeatureModelSerializer):
         read_only=True, help_text="Name in the request language."
     )
     groups = serializers.SerializerMethodField()
-    population = serializers.FloatField(read_only=True, allow_null=True)
+    population = serializers.IntegerField(read_only=True, allow_null=True)
     population_year = serializers.IntegerField(read_only=True, allow_null=True)
     population_change_pct = serializers.FloatField(
         read_only=True,

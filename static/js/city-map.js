@@ -22,12 +22,13 @@
       });
     },
     onEachFeature: function (feature, marker) {
-      var p = feature.properties;
+      // The administrative code is the feature id.
+      var code = feature.id;
       var label = document.createElement("span");
-      label.textContent = p.name + " (" + p.code + ")";
+      label.textContent = feature.properties.name + " (" + code + ")";
       marker.bindTooltip(label);
       marker.on("click", function () {
-        var row = document.querySelector('tr[data-code="' + p.code + '"]');
+        var row = document.querySelector('tr[data-code="' + code + '"]');
         if (row) {
           row.scrollIntoView({ behavior: "smooth", block: "center" });
           row.classList.add("highlight");

@@ -1,0 +1,25 @@
+import pytest
+
+from cities.services import demo_municipalities_load
+from config.celery import app as celery_app
+from tests.factories import UserFactory
+
+
+@pytest.fixture(autouse=True)
+def _tasks_run_in_process(settings):
+    """Most tests run tasks eagerly; tests marked `worker` use a real worker."""
+    previous = celery_app.conf.task_always_eager
+    celery_app.conf.task_always_eager = True
+    settings.MAP_TILE_URL = ""  # the test machine has no internet for base maps
+    yield
+    celery_app.conf.task_always_eager = previous
+
+
+@pytest.fixture
+def demo_data(db):
+    return demo_municipalities_load()
+
+
+@pytest.fixture
+def resident(db):
+    return UserFactory()

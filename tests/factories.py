@@ -1,0 +1,28 @@
+import factory
+from django.contrib.auth.models import User
+from django.contrib.gis.geos import Point
+
+from cities.models import Municipality, MunicipalityKind, Province
+
+
+class UserFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = User
+
+    username = factory.Sequence(lambda n: f"user{n}")
+    email = factory.LazyAttribute(lambda user: f"{user.username}@example.kr")
+    password = factory.django.Password("correct horse battery")
+
+
+class MunicipalityFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = Municipality
+
+    code = factory.Sequence(lambda n: f"{90000 + n:05d}")
+    kind = MunicipalityKind.CITY
+    province = Province.GYEONGBUK
+    name_ko = factory.Sequence(lambda n: f"시험시{n}")
+    name_en = factory.Sequence(lambda n: f"Testcity {n}")
+    # Spread along a line in Gyeongbuk so that every factory city is a valid,
+    # distinct point inside Korea.
+    location = factory.Sequence(lambda n: Point(128.0 + 0.01 * n, 36.0, srid=4326))
