@@ -53,6 +53,7 @@ run: setup
 	@$(SERVICES); \
 	$(MANAGE) preflight; \
 	$(MANAGE) migrate --noinput; \
+	$(MANAGE) collectstatic --noinput --verbosity 0; \
 	$(MANAGE) load_demo; \
 	if [ -f var/worker.pid ]; then kill "$$(cat var/worker.pid)" 2>/dev/null || true; \
 	  for _ in $$(seq 50); do [ -f var/worker.pid ] || break; sleep 0.2; done; fi; \
@@ -70,6 +71,7 @@ test: setup lint
 	@$(SERVICES); \
 	$(MANAGE) preflight; \
 	$(MANAGE) makemigrations --check --dry-run; \
+	$(MANAGE) collectstatic --noinput --verbosity 0; \
 	$(PY) -m pytest $(PYTEST_ARGS)
 
 lint: $(VENV)/.installed

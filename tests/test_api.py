@@ -1,7 +1,7 @@
 import pytest
 from django.core.management import call_command
-from django.test.utils import CaptureQueriesContext
 from django.db import connection
+from django.test.utils import CaptureQueriesContext
 
 from cities.models import Municipality
 from tests.factories import MunicipalityFactory

@@ -1,6 +1,5 @@
 """A real Celery worker process over the configured Redis broker (not eager mode)."""
 
-import os
 import subprocess
 import sys
 import uuid
@@ -13,8 +12,8 @@ from django.db import connection
 
 from cities.tasks import system_probe
 from config.celery import app as celery_app
-from tests.helpers import clean_environment
 from tests.factories import MunicipalityFactory
+from tests.helpers import clean_environment
 
 ROOT = Path(__file__).resolve().parent.parent
 

@@ -1,6 +1,5 @@
 """Bad configuration stops start-up with one sentence, not a traceback."""
 
-import os
 import subprocess
 import sys
 from pathlib import Path
