@@ -75,7 +75,7 @@ def municipalities_near(*, point: Point, radius_m: float) -> QuerySet[Municipali
     """Municipalities whose seat lies within radius_m metres, nearest first.
 
     The table holds a few hundred rows, so a spheroid distance per row is cheap; large
-    tables must use the KNN operator instead (docs/performance.md).
+    tables must use the KNN operator instead.
     """
     return (
         Municipality.objects.filter(location__distance_lte=(point, D(m=radius_m)))
