@@ -16,7 +16,8 @@ SYSTEM_PACKAGES := gdal-bin gettext postgresql postgresql-$(PG_MAJOR)-postgis-3 
 	redis-server chromium python3-venv
 PO_FILES := $(wildcard config/locale/*/LC_MESSAGES/django.po)
 MO_FILES := $(PO_FILES:.po=.mo)
-SERVICES := eval "$$($(PY) -m config.local_services up)"
+# Assigning first makes a failure to start the services stop the recipe.
+SERVICES := services="$$($(PY) -m config.local_services up)"; eval "$$services"
 
 .PHONY: help setup system-packages run worker test lint format messages bench clean-local
 

@@ -24,8 +24,13 @@ BASE_DIR = Path(__file__).resolve().parent.parent
 VAR_DIR = BASE_DIR / "var"
 PG_DIR = VAR_DIR / "postgres"
 REDIS_DIR = VAR_DIR / "redis"
-PG_PORT = int(os.environ.get("LOCAL_PG_PORT", "54329"))
-REDIS_PORT = int(os.environ.get("LOCAL_REDIS_PORT", "63799"))
+# Ports derive from the checkout's path so that two checkouts on one machine each get
+# servers of their own.
+_CHECKOUT_OFFSET = (
+    int(hashlib.sha256(str(BASE_DIR).encode()).hexdigest()[:8], 16) % 5000
+)
+PG_PORT = int(os.environ.get("LOCAL_PG_PORT") or 40000 + _CHECKOUT_OFFSET)
+REDIS_PORT = int(os.environ.get("LOCAL_REDIS_PORT") or 45000 + _CHECKOUT_OFFSET)
 DATABASE_NAME = "renewal"
 SERVICE_USERS = ("postgres", "nobody")
 
@@ -144,6 +149,10 @@ def postgres_up() -> str:
         _as_user(user, [str(bindir / "pg_ctl"), "-D", str(data), "status"]),
         capture_output=True,
     )
+    if status.returncode == 0 and _running_port(data) != PG_PORT:
+        # Started earlier on another port (LOCAL_PG_PORT changed): restart on ours.
+        _run(_as_user(user, [str(bindir / "pg_ctl"), "-D", str(data), "-w", "stop"]))
+        status = subprocess.CompletedProcess(status.args, returncode=3)
     if status.returncode != 0:
         options = (
             f"-p {PG_PORT} -c listen_addresses=127.0.0.1 -k {shlex.quote(str(cluster))}"
@@ -176,6 +185,14 @@ def postgres_up() -> str:
     return private_database_url()
 
 
+def _running_port(data: Path) -> int | None:
+    # The fourth line of postmaster.pid is the port the server listens on.
+    try:
+        return int((data / "postmaster.pid").read_text().splitlines()[3])
+    except (OSError, IndexError, ValueError):
+        return None
+
+
 def _create_database() -> None:
     import psycopg
 
@@ -203,6 +220,7 @@ def redis_up() -> str:
         )
     REDIS_DIR.mkdir(parents=True, exist_ok=True)
     if not _redis_answers():
+        _stop_private_redis()  # one left running on another port
         _run(
             [
                 server,
@@ -257,10 +275,18 @@ def down() -> None:
             ),
             capture_output=True,
         )
+    _stop_private_redis()
+
+
+def _stop_private_redis() -> None:
     pidfile = REDIS_DIR / "redis.pid"
     if pidfile.exists():
         with contextlib.suppress(ProcessLookupError, ValueError):
             os.kill(int(pidfile.read_text().strip()), signal.SIGTERM)
+        for _ in range(50):
+            if not pidfile.exists():
+                break
+            time.sleep(0.1)
 
 
 def _tail(path: Path, lines: int = 3) -> str:
