@@ -199,7 +199,14 @@ def _create_database() -> None:
     dsn = (
         f"host=127.0.0.1 port={PG_PORT} user=postgres dbname=postgres connect_timeout=5"
     )
-    with psycopg.connect(dsn, autocommit=True) as connection:
+    try:
+        connection = psycopg.connect(dsn, autocommit=True)
+    except psycopg.OperationalError as error:
+        raise SetupError(
+            f"The private PostgreSQL on port {PG_PORT} does not answer ({error}); "
+            "`make clean-local` stops it, or set LOCAL_PG_PORT."
+        )
+    with connection:
         exists = connection.execute(
             "SELECT 1 FROM pg_database WHERE datname = %s", [DATABASE_NAME]
         ).fetchone()
