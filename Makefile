@@ -56,11 +56,11 @@ run: setup
 	$(MANAGE) migrate --noinput; \
 	$(MANAGE) collectstatic --noinput --verbosity 0; \
 	$(MANAGE) load_demo; \
-	if [ -f var/worker.pid ]; then kill "$$(cat var/worker.pid)" 2>/dev/null || true; \
-	  for _ in $$(seq 50); do [ -f var/worker.pid ] || break; sleep 0.2; done; fi; \
+	if [ -f var/worker.pid ]; then old=$$(cat var/worker.pid); kill "$$old" 2>/dev/null || true; \
+	  for _ in $$(seq 50); do kill -0 "$$old" 2>/dev/null || break; sleep 0.2; done; fi; \
 	$(VENV)/bin/celery -A config worker --loglevel=INFO --concurrency=2 \
-	  --logfile=var/worker.log --pidfile=var/worker.pid --detach; \
-	trap '[ -f var/worker.pid ] && kill $$(cat var/worker.pid) 2>/dev/null || true' EXIT; \
+	  --logfile=var/worker.log --pidfile=var/worker.pid & \
+	worker=$$!; trap 'kill $$worker 2>/dev/null; wait $$worker 2>/dev/null' EXIT INT TERM; \
 	echo; echo "Village renewal platform: http://$(HOST):$(PORT)/ (Ctrl-C stops it)"; \
 	echo "Celery worker log: var/worker.log"; echo; \
 	$(MANAGE) runserver --noreload "$(HOST):$(PORT)"
