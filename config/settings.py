@@ -174,6 +174,12 @@ CACHES = {
     )
 }
 
+# Object-level rules first (renewal/rules.py); ModelBackend for passwords and superusers.
+AUTHENTICATION_BACKENDS = [
+    "rules.permissions.ObjectPermissionBackend",
+    "django.contrib.auth.backends.ModelBackend",
+]
+
 AUTH_PASSWORD_VALIDATORS = [
     {
         "NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"

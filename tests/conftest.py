@@ -11,6 +11,8 @@ def _tasks_run_in_process(settings):
     previous = celery_app.conf.task_always_eager
     celery_app.conf.task_always_eager = True
     settings.MAP_TILE_URL = ""  # the test machine has no internet for base maps
+    # Real password hashing costs ~150 ms a user; the personas would dominate the run.
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
     yield
     celery_app.conf.task_always_eager = previous
 

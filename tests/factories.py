@@ -26,3 +26,25 @@ class MunicipalityFactory(factory.django.DjangoModelFactory):
     # Spread along a line in Gyeongbuk so that every factory city is a valid,
     # distinct point inside Korea.
     location = factory.Sequence(lambda n: Point(128.0 + 0.01 * n, 36.0, srid=4326))
+
+
+class VacantSpaceFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = "renewal.VacantSpace"
+
+    municipality = factory.SubFactory(MunicipalityFactory)
+    kind = "shop"
+    address = factory.Sequence(lambda n: f"중앙로 {n}")
+    location = factory.LazyAttribute(lambda space: space.municipality.location.clone())
+    floor_area_m2 = 85
+    grading_scheme = "national-2023"
+    grade = 1
+
+
+class CommunityOrganizationFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = "renewal.CommunityOrganization"
+
+    name = factory.Sequence(lambda n: f"마을협동조합 {n}")
+    kind = "cooperative"
+    municipality = factory.SubFactory(MunicipalityFactory)

@@ -1,0 +1,47 @@
+from renewal.models.history import ChangeAction, InventoryChange
+from renewal.models.organizations import (
+    Capability,
+    CommunityOrganization,
+    OrganizationKind,
+)
+from renewal.models.resources import NeighborhoodResource, ResourceCategory
+from renewal.models.roles import CityMembership, CityRole, OrganizationMembership
+from renewal.models.spaces import (
+    HIGHEST_GRADE,
+    SPACE_TRANSITIONS,
+    Availability,
+    Confidence,
+    EvidenceKind,
+    GradingScheme,
+    Ownership,
+    SpaceKind,
+    SpaceOwner,
+    SpaceStatus,
+    VacancyEvidence,
+    VacantSpace,
+)
+
+__all__ = [
+    "HIGHEST_GRADE",
+    "SPACE_TRANSITIONS",
+    "Availability",
+    "Capability",
+    "ChangeAction",
+    "CityMembership",
+    "CityRole",
+    "CommunityOrganization",
+    "Confidence",
+    "EvidenceKind",
+    "GradingScheme",
+    "InventoryChange",
+    "NeighborhoodResource",
+    "OrganizationKind",
+    "OrganizationMembership",
+    "Ownership",
+    "ResourceCategory",
+    "SpaceKind",
+    "SpaceOwner",
+    "SpaceStatus",
+    "VacancyEvidence",
+    "VacantSpace",
+]

@@ -1,0 +1,233 @@
+from django.conf import settings
+from django.contrib.gis.db import models
+from django.db.models import Q
+from django.utils.translation import gettext_lazy as _
+
+
+class SpaceKind(models.TextChoices):
+    HOUSE = "house", _("Vacant house")
+    SHOP = "shop", _("Vacant shop")
+    OFFICE = "office", _("Vacant office")
+    FACTORY = "factory", _("Factory or warehouse")
+    SCHOOL = "school", _("Closed school")
+    PUBLIC_BUILDING = "public_building", _("Public building")
+    LAND = "land", _("Vacant land")
+
+
+class GradingScheme(models.TextChoices):
+    # Urban vacant-house surveys 2021–2023 graded 1–4; the national guideline since
+    # June 2023 grades 1–3. A grade means nothing without its scheme.
+    URBAN_2021 = "urban-2021", _("Urban survey 2021–2023 (grades 1–4)")
+    NATIONAL_2023 = "national-2023", _("National guideline 2023 (grades 1–3)")
+
+
+# The highest grade of each scheme is the demolition grade.
+HIGHEST_GRADE = {GradingScheme.URBAN_2021: 4, GradingScheme.NATIONAL_2023: 3}
+
+
+class Ownership(models.TextChoices):
+    PRIVATE = "private", _("Private person")
+    CORPORATE = "corporate", _("Company")
+    PUBLIC = "public", _("Public body")
+    UNKNOWN = "unknown", _("Unknown")
+
+
+class Availability(models.TextChoices):
+    NOT_OFFERED = "not_offered", _("Not offered")
+    LEASE = "lease", _("For lease")
+    SALE = "sale", _("For sale")
+    FREE_USE = "free_use", _("Free or meanwhile use")
+
+
+class SpaceStatus(models.TextChoices):
+    REPORTED = "reported", _("Reported")
+    SURVEYED = "surveyed", _("Surveyed")
+    AVAILABLE = "available", _("Available")
+    MATCHED = "matched", _("Matched")
+    IN_USE = "in_use", _("In use")
+    RETIRED = "retired", _("Retired")
+
+
+class VacantSpace(models.Model):
+    municipality = models.ForeignKey(
+        "cities.Municipality", on_delete=models.PROTECT, related_name="vacant_spaces"
+    )
+    external_id = models.CharField(
+        _("survey identifier"),
+        max_length=80,
+        blank=True,
+        help_text=_("The survey's own identifier; re-imports update by it."),
+    )
+    kind = models.CharField(_("kind"), max_length=20, choices=SpaceKind.choices)
+    address = models.CharField(_("address"), max_length=255, blank=True)
+    location = models.PointField(_("location"), srid=4326)
+    footprint = models.MultiPolygonField(
+        _("footprint"), srid=4326, null=True, blank=True
+    )
+    floor_area_m2 = models.DecimalField(
+        _("floor area (m²)"), max_digits=10, decimal_places=2, null=True, blank=True
+    )
+    land_area_m2 = models.DecimalField(
+        _("land area (m²)"), max_digits=12, decimal_places=2, null=True, blank=True
+    )
+    year_built = models.PositiveSmallIntegerField(
+        _("year built"), null=True, blank=True
+    )
+    grading_scheme = models.CharField(
+        _("grading scheme"), max_length=20, choices=GradingScheme.choices, blank=True
+    )
+    grade = models.PositiveSmallIntegerField(
+        _("condition grade"), null=True, blank=True
+    )
+    vacant_since = models.DateField(_("vacant since"), null=True, blank=True)
+    ownership = models.CharField(
+        _("ownership"),
+        max_length=20,
+        choices=Ownership.choices,
+        default=Ownership.UNKNOWN,
+    )
+    availability = models.CharField(
+        _("availability"),
+        max_length=20,
+        choices=Availability.choices,
+        default=Availability.NOT_OFFERED,
+    )
+    asking_rent_krw = models.PositiveIntegerField(
+        _("asking monthly rent (KRW)"), null=True, blank=True
+    )
+    status = models.CharField(
+        _("status"),
+        max_length=20,
+        choices=SpaceStatus.choices,
+        default=SpaceStatus.REPORTED,
+    )
+    source = models.CharField(_("source"), max_length=255, blank=True)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+    )
+    created_at = models.DateTimeField(_("created"), auto_now_add=True)
+    updated_at = models.DateTimeField(_("updated"), auto_now=True)
+
+    class Meta:
+        verbose_name = _("vacant space")
+        verbose_name_plural = _("vacant spaces")
+        ordering = ["id"]
+        indexes = [models.Index(fields=["municipality", "status", "kind"])]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["municipality", "external_id"],
+                condition=~Q(external_id=""),
+                name="space_external_id_unique_per_city",
+            ),
+            models.CheckConstraint(
+                condition=(
+                    Q(grade__isnull=True, grading_scheme="")
+                    | Q(
+                        grading_scheme=GradingScheme.URBAN_2021,
+                        grade__gte=1,
+                        grade__lte=4,
+                    )
+                    | Q(
+                        grading_scheme=GradingScheme.NATIONAL_2023,
+                        grade__gte=1,
+                        grade__lte=3,
+                    )
+                ),
+                name="space_grade_within_its_scheme",
+            ),
+            models.CheckConstraint(
+                condition=Q(floor_area_m2__isnull=True) | Q(floor_area_m2__gt=0),
+                name="space_floor_area_positive",
+            ),
+            models.CheckConstraint(
+                condition=Q(year_built__isnull=True)
+                | Q(year_built__gte=1800, year_built__lte=2100),
+                name="space_year_built_sane",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.get_kind_display()} #{self.pk} ({self.address or self.municipality_id})"
+
+    @property
+    def is_demolition_grade(self) -> bool:
+        return self.grade is not None and self.grade == HIGHEST_GRADE.get(
+            self.grading_scheme
+        )
+
+
+class SpaceOwner(models.Model):
+    """Owner details: personal data, kept apart from the public record."""
+
+    space = models.OneToOneField(
+        VacantSpace, on_delete=models.CASCADE, related_name="owner"
+    )
+    name = models.CharField(_("owner name"), max_length=120, blank=True)
+    contact = models.CharField(_("owner contact"), max_length=120, blank=True)
+    note = models.TextField(_("note"), blank=True)
+
+    class Meta:
+        verbose_name = _("space owner")
+        verbose_name_plural = _("space owners")
+
+    def __str__(self) -> str:
+        return f"owner of space #{self.space_id}"
+
+
+class EvidenceKind(models.TextChoices):
+    SURVEY_VISIT = "survey_visit", _("Survey visit")
+    ENERGY_DATA = "energy_data", _("Electricity or energy data")
+    RESIDENT_REPORT = "resident_report", _("Resident report")
+    REGISTRY = "registry", _("Building or resident registry")
+
+
+class Confidence(models.TextChoices):
+    LOW = "low", _("Low")
+    MEDIUM = "medium", _("Medium")
+    HIGH = "high", _("High")
+
+
+class VacancyEvidence(models.Model):
+    """Why we believe a space is vacant; lists built from one source are often wrong."""
+
+    space = models.ForeignKey(
+        VacantSpace, on_delete=models.CASCADE, related_name="evidence"
+    )
+    kind = models.CharField(_("kind"), max_length=20, choices=EvidenceKind.choices)
+    observed_on = models.DateField(_("observed on"))
+    confidence = models.CharField(
+        _("confidence"), max_length=10, choices=Confidence.choices
+    )
+    note = models.TextField(_("note"), blank=True)
+    recorded_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+    )
+
+    class Meta:
+        verbose_name = _("vacancy evidence")
+        verbose_name_plural = _("vacancy evidence")
+        ordering = ["-observed_on", "id"]
+
+    def __str__(self) -> str:
+        return f"{self.kind} {self.observed_on} ({self.confidence})"
+
+
+# The lifecycle: every caller (API, pages, admin, imports, matching) asks this table.
+SPACE_TRANSITIONS: dict[str, frozenset[str]] = {
+    SpaceStatus.REPORTED: frozenset({SpaceStatus.SURVEYED, SpaceStatus.RETIRED}),
+    SpaceStatus.SURVEYED: frozenset({SpaceStatus.AVAILABLE, SpaceStatus.RETIRED}),
+    SpaceStatus.AVAILABLE: frozenset(
+        {SpaceStatus.MATCHED, SpaceStatus.SURVEYED, SpaceStatus.RETIRED}
+    ),
+    SpaceStatus.MATCHED: frozenset({SpaceStatus.IN_USE, SpaceStatus.AVAILABLE}),
+    SpaceStatus.IN_USE: frozenset({SpaceStatus.AVAILABLE, SpaceStatus.RETIRED}),
+    SpaceStatus.RETIRED: frozenset({SpaceStatus.SURVEYED}),
+}

@@ -1,0 +1,93 @@
+"""The one permission layer: API, pages, admin and exports all ask these rules.
+
+Local-government staff rights are scoped to municipalities (editor or viewer);
+organisation staff rights to their organisation. Everything else is denied. With
+obj=None a rule answers "may this user do it anywhere?", which is what the admin asks
+before it shows a list.
+"""
+
+import rules
+
+from cities.models import Municipality
+from renewal.models import CityMembership, CityRole, OrganizationMembership
+
+
+def city_roles(user) -> dict[int, str]:
+    """Municipality id → role, read once per user object (that is, per request)."""
+    if not user.is_authenticated:
+        return {}
+    cached = getattr(user, "_city_roles", None)
+    if cached is None:
+        cached = dict(
+            CityMembership.objects.filter(user=user).values_list(
+                "municipality_id", "role"
+            )
+        )
+        user._city_roles = cached
+    return cached
+
+
+def organization_ids(user) -> frozenset[int]:
+    if not user.is_authenticated:
+        return frozenset()
+    cached = getattr(user, "_organization_ids", None)
+    if cached is None:
+        cached = frozenset(
+            OrganizationMembership.objects.filter(user=user).values_list(
+                "organization_id", flat=True
+            )
+        )
+        user._organization_ids = cached
+    return cached
+
+
+def municipality_id_of(obj) -> int | None:
+    if isinstance(obj, Municipality):
+        return obj.pk
+    return getattr(obj, "municipality_id", None)
+
+
+@rules.predicate
+def is_city_editor(user, obj=None) -> bool:
+    roles = city_roles(user)
+    if obj is None:
+        return CityRole.EDITOR in roles.values()
+    return roles.get(municipality_id_of(obj)) == CityRole.EDITOR
+
+
+@rules.predicate
+def is_city_staff(user, obj=None) -> bool:
+    roles = city_roles(user)
+    if obj is None:
+        return bool(roles)
+    return municipality_id_of(obj) in roles
+
+
+@rules.predicate
+def is_organization_member(user, organization=None) -> bool:
+    members_of = organization_ids(user)
+    if organization is None:
+        return bool(members_of)
+    return organization.pk in members_of
+
+
+# Vacant spaces. `add` is asked with the municipality the space would belong to.
+rules.add_perm("renewal.add_vacantspace", is_city_editor)
+rules.add_perm("renewal.change_vacantspace", is_city_editor)
+rules.add_perm("renewal.view_vacantspace", is_city_staff)
+rules.add_perm("renewal.transition_vacantspace", is_city_editor)
+rules.add_perm("renewal.view_space_personal_data", is_city_staff)
+rules.add_perm("renewal.view_inventory_history", is_city_staff)
+
+rules.add_perm("renewal.add_neighborhoodresource", is_city_editor)
+rules.add_perm("renewal.change_neighborhoodresource", is_city_editor)
+rules.add_perm("renewal.view_neighborhoodresource", is_city_staff)
+
+rules.add_perm("renewal.add_communityorganization", is_city_editor)
+rules.add_perm(
+    "renewal.change_communityorganization", is_city_editor | is_organization_member
+)
+rules.add_perm(
+    "renewal.view_communityorganization", is_city_staff | is_organization_member
+)
+rules.add_perm("renewal.verify_communityorganization", is_city_editor)

@@ -1,0 +1,52 @@
+import datetime
+import decimal
+
+from django.contrib.contenttypes.models import ContentType
+from django.contrib.gis.geos import GEOSGeometry
+from django.db import models
+
+from renewal.models import ChangeAction, InventoryChange
+
+
+def _plain(value):
+    """A JSON-safe rendering of a field value."""
+    if isinstance(value, GEOSGeometry):
+        return value.geojson
+    if isinstance(value, decimal.Decimal):
+        return str(value)
+    if isinstance(value, datetime.date | datetime.datetime):
+        return value.isoformat()
+    if isinstance(value, models.Model):
+        return value.pk
+    return value
+
+
+def snapshot(record: models.Model, fields: list[str]) -> dict:
+    return {name: _plain(getattr(record, name)) for name in fields}
+
+
+def diff(before: dict, after: dict) -> dict:
+    return {
+        name: [before.get(name), value]
+        for name, value in after.items()
+        if before.get(name) != value
+    }
+
+
+def inventory_change_record(
+    *,
+    record: models.Model,
+    actor,
+    action: ChangeAction,
+    changes: dict,
+    reason: str = "",
+) -> InventoryChange:
+    return InventoryChange.objects.create(
+        content_type=ContentType.objects.get_for_model(record),
+        object_id=record.pk,
+        municipality_id=record.municipality_id,
+        action=action,
+        changes=changes,
+        reason=reason,
+        actor=actor if actor is not None and actor.is_authenticated else None,
+    )

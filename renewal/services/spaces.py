@@ -1,0 +1,186 @@
+from django.db import transaction
+from django.utils.translation import gettext as _
+
+from cities.models import Municipality
+from renewal.models import (
+    HIGHEST_GRADE,
+    SPACE_TRANSITIONS,
+    ChangeAction,
+    SpaceOwner,
+    SpaceStatus,
+    VacantSpace,
+)
+from renewal.services.errors import DomainError, IllegalTransition, NotPermitted
+from renewal.services.history import diff, inventory_change_record, snapshot
+
+# Fields a space's history records; owner details are personal data and are recorded
+# only as "changed", never by value.
+TRACKED_FIELDS = [
+    "external_id",
+    "kind",
+    "address",
+    "location",
+    "footprint",
+    "floor_area_m2",
+    "land_area_m2",
+    "year_built",
+    "grading_scheme",
+    "grade",
+    "vacant_since",
+    "ownership",
+    "availability",
+    "asking_rent_krw",
+    "status",
+    "source",
+]
+OWNER_FIELDS = ["name", "contact", "note"]
+
+
+def _require(user, permission: str, obj) -> None:
+    if not user.has_perm(permission, obj):
+        raise NotPermitted()
+
+
+def _validate(space: VacantSpace) -> None:
+    if space.grade is not None and not space.grading_scheme:
+        raise DomainError(
+            _("A condition grade needs the grading scheme it belongs to."),
+            fields={"grading_scheme": [_("Required when a grade is given.")]},
+        )
+    if space.grading_scheme and space.grade is not None:
+        highest = HIGHEST_GRADE[space.grading_scheme]
+        if not 1 <= space.grade <= highest:
+            raise DomainError(
+                _(
+                    "Grade %(grade)s does not exist in this scheme, which grades 1–%(highest)s."
+                )
+                % {"grade": space.grade, "highest": highest},
+                fields={
+                    "grade": [
+                        _("Must be between 1 and %(highest)s.") % {"highest": highest}
+                    ]
+                },
+            )
+    if space.municipality.boundary and not space.municipality.boundary.contains(
+        space.location
+    ):
+        raise DomainError(
+            _("The location lies outside %(city)s.")
+            % {"city": space.municipality.name},
+            fields={"location": [_("Outside the municipality's boundary.")]},
+        )
+
+
+def _save_owner(space: VacantSpace, owner: dict | None) -> bool:
+    if owner is None:
+        return False
+    record, _created = SpaceOwner.objects.get_or_create(space=space)
+    before = snapshot(record, OWNER_FIELDS)
+    for name in OWNER_FIELDS:
+        if name in owner:
+            setattr(record, name, owner[name] or "")
+    record.save()
+    return before != snapshot(record, OWNER_FIELDS)
+
+
+@transaction.atomic
+def vacant_space_register(
+    *,
+    actor,
+    municipality: Municipality,
+    data: dict,
+    owner: dict | None = None,
+) -> VacantSpace:
+    _require(actor, "renewal.add_vacantspace", municipality)
+    space = VacantSpace(municipality=municipality, created_by=actor, **data)
+    _validate(space)
+    space.save()
+    owner_changed = _save_owner(space, owner)
+    changes = {
+        name: [None, value] for name, value in snapshot(space, TRACKED_FIELDS).items()
+    }
+    if owner_changed:
+        changes["owner"] = "changed"
+    inventory_change_record(
+        record=space, actor=actor, action=ChangeAction.CREATE, changes=changes
+    )
+    return space
+
+
+@transaction.atomic
+def vacant_space_update(
+    *, actor, space: VacantSpace, data: dict, owner: dict | None = None
+) -> VacantSpace:
+    space = VacantSpace.objects.select_for_update().get(pk=space.pk)
+    _require(actor, "renewal.change_vacantspace", space)
+    if "status" in data:
+        raise DomainError(
+            _("Change the status through a transition, which checks the lifecycle."),
+            fields={"status": [_("Use the transitions endpoint.")]},
+        )
+    if "municipality" in data or "municipality_id" in data:
+        raise DomainError(_("A space cannot move to another municipality."))
+    before = snapshot(space, TRACKED_FIELDS)
+    for name, value in data.items():
+        setattr(space, name, value)
+    _validate(space)
+    space.save()
+    space.refresh_from_db(fields=TRACKED_FIELDS)  # history records the stored values
+    changes = diff(before, snapshot(space, TRACKED_FIELDS))
+    if _save_owner(space, owner):
+        changes["owner"] = "changed"
+    if changes:
+        inventory_change_record(
+            record=space, actor=actor, action=ChangeAction.UPDATE, changes=changes
+        )
+    return space
+
+
+def allowed_space_transitions(*, user, space: VacantSpace) -> list[str]:
+    if not user.has_perm("renewal.transition_vacantspace", space):
+        return []
+    return sorted(SPACE_TRANSITIONS[space.status])
+
+
+@transaction.atomic
+def vacant_space_transition(
+    *, actor, space: VacantSpace, to: str, reason: str = ""
+) -> VacantSpace:
+    # The row lock makes a double click or two staff members racing see one change.
+    space = VacantSpace.objects.select_for_update().get(pk=space.pk)
+    _require(actor, "renewal.transition_vacantspace", space)
+    if to not in SpaceStatus.values:
+        raise IllegalTransition(
+            _("“%(status)s” is not a status of a vacant space.") % {"status": to},
+            fields={
+                "to": [
+                    _("Choose one of: %(choices)s.")
+                    % {"choices": ", ".join(SpaceStatus.values)}
+                ]
+            },
+        )
+    if to not in SPACE_TRANSITIONS[space.status]:
+        raise IllegalTransition(
+            _("A space that is “%(current)s” cannot become “%(target)s”.")
+            % {
+                "current": SpaceStatus(space.status).label,
+                "target": SpaceStatus(to).label,
+            },
+            fields={
+                "to": [
+                    _("Allowed: %(allowed)s.")
+                    % {"allowed": ", ".join(sorted(SPACE_TRANSITIONS[space.status]))}
+                ]
+            },
+        )
+    previous = space.status
+    space.status = to
+    space.save(update_fields=["status", "updated_at"])
+    inventory_change_record(
+        record=space,
+        actor=actor,
+        action=ChangeAction.STATUS,
+        changes={"status": [previous, to]},
+        reason=reason,
+    )
+    return space
