@@ -6,6 +6,7 @@ from django.utils.translation import gettext as _
 from rest_framework import exceptions
 from rest_framework.authtoken.views import ObtainAuthToken
 from rest_framework.pagination import PageNumberPagination
+from rest_framework.response import Response
 from rest_framework.throttling import ScopedRateThrottle
 from rest_framework.views import exception_handler as drf_exception_handler
 from rest_framework_gis.pagination import GeoJsonPagination
@@ -27,6 +28,19 @@ class GeoPagination(GeoJsonPagination):
 
 def exception_handler(error, context):
     """Every API error as {"error": {"code", "message", "fields"}}."""
+    from renewal.services.errors import DomainError, NotPermitted
+
+    if isinstance(error, DomainError):
+        return Response(
+            {
+                "error": {
+                    "code": error.code,
+                    "message": str(error.message),
+                    "fields": {k: [str(m) for m in v] for k, v in error.fields.items()},
+                }
+            },
+            status=403 if isinstance(error, NotPermitted) else 400,
+        )
     if isinstance(error, Http404):
         error = exceptions.NotFound()
     elif isinstance(error, PermissionDenied):

@@ -8,10 +8,12 @@ from cities.api.views import MunicipalityViewSet
 from cities.views import home
 from config.api import ThrottledObtainAuthToken
 from config.health import healthz
+from renewal.api.spaces import VacantSpaceViewSet
 from renewal.views import signup
 
 router = DefaultRouter()
 router.register("municipalities", MunicipalityViewSet, basename="municipality")
+router.register("spaces", VacantSpaceViewSet, basename="space")
 
 api_v1 = [
     path("", include(router.urls)),

@@ -1,0 +1,205 @@
+import django_filters
+from django.contrib.gis.geos import Point
+from django.shortcuts import get_object_or_404
+from drf_spectacular.utils import extend_schema, extend_schema_field
+from rest_framework import mixins, serializers, status, viewsets
+from rest_framework.decorators import action
+from rest_framework.exceptions import ValidationError
+from rest_framework.response import Response
+from rest_framework_gis.serializers import GeoFeatureModelSerializer
+
+from cities.models import Municipality
+from config.api import GeoPagination
+from renewal.models import Availability, SpaceKind, SpaceOwner, SpaceStatus, VacantSpace
+from renewal.selectors.spaces import near, vacant_space_list, within_bbox
+from renewal.services.spaces import (
+    allowed_space_transitions,
+    vacant_space_register,
+    vacant_space_transition,
+    vacant_space_update,
+)
+
+KOREA_BOUNDS = (124.0, 33.0, 132.0, 39.0)
+
+
+class SpaceOwnerSerializer(serializers.ModelSerializer):
+    class Meta:
+        model = SpaceOwner
+        fields = ["name", "contact", "note"]
+
+
+class VacantSpaceSerializer(GeoFeatureModelSerializer):
+    municipality = serializers.SlugRelatedField(
+        slug_field="code", queryset=Municipality.objects.all()
+    )
+    in_downtown = serializers.BooleanField(read_only=True)
+    allowed_transitions = serializers.SerializerMethodField()
+    owner = SpaceOwnerSerializer(required=False, allow_null=True)
+
+    class Meta:
+        model = VacantSpace
+        geo_field = "location"
+        fields = [
+            "id",
+            "municipality",
+            "external_id",
+            "kind",
+            "status",
+            "address",
+            "floor_area_m2",
+            "land_area_m2",
+            "year_built",
+            "grading_scheme",
+            "grade",
+            "vacant_since",
+            "ownership",
+            "availability",
+            "asking_rent_krw",
+            "source",
+            "in_downtown",
+            "allowed_transitions",
+            "owner",
+        ]
+        read_only_fields = ["status"]
+
+    @extend_schema_field(serializers.ListField(child=serializers.CharField()))
+    def get_allowed_transitions(self, space) -> list[str]:
+        return allowed_space_transitions(user=self.context["request"].user, space=space)
+
+    def validate_location(self, location):
+        if not isinstance(location, Point):
+            raise ValidationError("A vacant space is located by a Point.")
+        if not location.valid:
+            raise ValidationError(f"Invalid geometry: {location.valid_reason}.")
+        min_lon, min_lat, max_lon, max_lat = KOREA_BOUNDS
+        if not (min_lon <= location.x <= max_lon and min_lat <= location.y <= max_lat):
+            raise ValidationError(
+                "Coordinates must be longitude, latitude in EPSG:4326 inside Korea."
+            )
+        return location
+
+    def to_representation(self, space):
+        feature = super().to_representation(space)
+        user = self.context["request"].user
+        # Owner details are personal data: only staff of the space's city see them.
+        if not user.has_perm("renewal.view_space_personal_data", space):
+            feature["properties"].pop("owner", None)
+        return feature
+
+
+def _floats(name: str, raw: str, count: int) -> list[float]:
+    try:
+        values = [float(part) for part in raw.split(",")]
+    except ValueError:
+        values = []
+    if len(values) != count:
+        raise ValidationError({name: [f"Expected {count} comma-separated numbers."]})
+    return values
+
+
+class VacantSpaceFilter(django_filters.FilterSet):
+    city = django_filters.CharFilter(
+        field_name="municipality__code", help_text="Administrative code"
+    )
+    kind = django_filters.ChoiceFilter(choices=SpaceKind.choices)
+    status = django_filters.ChoiceFilter(choices=SpaceStatus.choices)
+    availability = django_filters.ChoiceFilter(choices=Availability.choices)
+    grade = django_filters.NumberFilter(field_name="grade")
+    min_area = django_filters.NumberFilter(
+        field_name="floor_area_m2", lookup_expr="gte"
+    )
+    max_area = django_filters.NumberFilter(
+        field_name="floor_area_m2", lookup_expr="lte"
+    )
+    in_downtown = django_filters.ChoiceFilter(
+        choices=[("true", "true"), ("false", "false")], method="filter_in_downtown"
+    )
+    bbox = django_filters.CharFilter(
+        method="filter_bbox", help_text="minLon,minLat,maxLon,maxLat (EPSG:4326)"
+    )
+    near = django_filters.CharFilter(
+        method="filter_near", help_text="lon,lat (EPSG:4326); with radius_m"
+    )
+    radius_m = django_filters.NumberFilter(
+        method="filter_noop", help_text="Radius in metres for `near` (default 1000)"
+    )
+
+    class Meta:
+        model = VacantSpace
+        fields = []
+
+    def filter_noop(self, queryset, name, value):
+        return queryset
+
+    def filter_in_downtown(self, queryset, name, value):
+        return queryset.filter(in_downtown=value == "true")
+
+    def filter_bbox(self, queryset, name, value):
+        min_lon, min_lat, max_lon, max_lat = _floats("bbox", value, 4)
+        if min_lon >= max_lon or min_lat >= max_lat:
+            raise ValidationError({"bbox": ["Minimum must be below maximum."]})
+        return within_bbox(queryset, (min_lon, min_lat, max_lon, max_lat))
+
+    def filter_near(self, queryset, name, value):
+        lon, lat = _floats("near", value, 2)
+        radius = self.form.cleaned_data.get("radius_m") or 1000
+        if not 0 < radius <= 50_000:
+            raise ValidationError({"radius_m": ["Between 0 and 50000 metres."]})
+        return near(queryset, point=Point(lon, lat, srid=4326), radius_m=float(radius))
+
+
+class TransitionSerializer(serializers.Serializer):
+    to = serializers.CharField()
+    reason = serializers.CharField(required=False, allow_blank=True, default="")
+
+
+class VacantSpaceViewSet(
+    mixins.ListModelMixin,
+    mixins.RetrieveModelMixin,
+    mixins.CreateModelMixin,
+    mixins.UpdateModelMixin,
+    viewsets.GenericViewSet,
+):
+    """Vacant houses, shops and buildings as GeoJSON. Anyone reads public fields; staff
+    of the space's city write, and only they see owner details."""
+
+    serializer_class = VacantSpaceSerializer
+    pagination_class = GeoPagination
+    filterset_class = VacantSpaceFilter
+
+    def get_queryset(self):
+        return vacant_space_list(user=self.request.user)
+
+    def perform_create(self, serializer):
+        data = dict(serializer.validated_data)
+        owner = data.pop("owner", None)
+        municipality = data.pop("municipality")
+        serializer.instance = vacant_space_register(
+            actor=self.request.user, municipality=municipality, data=data, owner=owner
+        )
+        serializer.instance = self.get_queryset().get(pk=serializer.instance.pk)
+
+    def perform_update(self, serializer):
+        data = dict(serializer.validated_data)
+        owner = data.pop("owner", None)
+        if (
+            "municipality" in data
+            and data["municipality"] == serializer.instance.municipality
+        ):
+            data.pop("municipality")
+        vacant_space_update(
+            actor=self.request.user, space=serializer.instance, data=data, owner=owner
+        )
+        serializer.instance = self.get_queryset().get(pk=serializer.instance.pk)
+
+    @extend_schema(request=TransitionSerializer, responses=VacantSpaceSerializer)
+    @action(detail=True, methods=["post"])
+    def transitions(self, request, pk=None):
+        space = get_object_or_404(self.get_queryset(), pk=pk)
+        payload = TransitionSerializer(data=request.data)
+        payload.is_valid(raise_exception=True)
+        vacant_space_transition(
+            actor=request.user, space=space, **payload.validated_data
+        )
+        space = self.get_queryset().get(pk=space.pk)
+        return Response(self.get_serializer(space).data, status=status.HTTP_200_OK)
