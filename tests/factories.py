@@ -25,7 +25,9 @@ class MunicipalityFactory(factory.django.DjangoModelFactory):
     name_en = factory.Sequence(lambda n: f"Testcity {n}")
     # Spread along a line in Gyeongbuk so that every factory city is a valid,
     # distinct point inside Korea.
-    location = factory.Sequence(lambda n: Point(128.0 + 0.001 * (n % 1000), 36.0, srid=4326))
+    location = factory.Sequence(
+        lambda n: Point(128.0 + 0.001 * (n % 1000), 36.0, srid=4326)
+    )
 
 
 class VacantSpaceFactory(factory.django.DjangoModelFactory):
