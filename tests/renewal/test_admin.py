@@ -7,7 +7,9 @@ from tests.factories import VacantSpaceFactory
 LIST = "/ko/admin/renewal/vacantspace/"
 
 
-def test_city_editor_sees_only_own_city_spaces_in_admin(client, personas, city, other_city):
+def test_city_editor_sees_only_own_city_spaces_in_admin(
+    client, personas, city, other_city
+):
     mine = VacantSpaceFactory(municipality=city, address="우리 시 빈 점포")
     VacantSpaceFactory(municipality=other_city, address="다른 시 빈 점포")
     client.force_login(User.objects.get(username="city_editor"))
@@ -20,7 +22,9 @@ def test_city_editor_sees_only_own_city_spaces_in_admin(client, personas, city, 
     assert client.get(f"{LIST}{mine.pk}/change/").status_code == 200
 
 
-def test_city_editor_cannot_open_another_city_space_in_admin(client, personas, other_city):
+def test_city_editor_cannot_open_another_city_space_in_admin(
+    client, personas, other_city
+):
     theirs = VacantSpaceFactory(municipality=other_city)
     client.force_login(User.objects.get(username="city_editor"))
 

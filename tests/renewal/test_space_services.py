@@ -184,3 +184,29 @@ def test_status_cannot_be_set_by_an_update(personas, city):
 
     space.refresh_from_db()
     assert space.status == SpaceStatus.REPORTED
+
+
+def test_demo_spaces_are_illustrative_concentrated_downtown_and_idempotent(demo_data):
+    from cities.demo import ILLUSTRATIVE_SOURCE
+    from cities.models import Municipality
+    from renewal.selectors.spaces import vacant_space_list
+    from renewal.services.demo import demo_spaces_generate
+
+    andong = Municipality.objects.filter(name_en="Andong")
+    created = demo_spaces_generate(municipalities=andong)
+    again = demo_spaces_generate(municipalities=andong)
+
+    spaces = VacantSpace.objects.filter(municipality__name_en="Andong")
+    assert created == spaces.count() >= 100
+    assert again == 0
+    assert all(
+        source == ILLUSTRATIVE_SOURCE
+        for source in spaces.values_list("source", flat=True)
+    )
+    from django.contrib.auth.models import AnonymousUser
+
+    downtown = vacant_space_list(user=AnonymousUser()).filter(
+        municipality__name_en="Andong", in_downtown=True
+    )
+    # 45 % are drawn inside 800 m; the 800 m demo downtown polygon holds them.
+    assert 0.35 * created < downtown.count() < 0.55 * created

@@ -2,6 +2,7 @@ from django.core.management.base import BaseCommand
 from django.utils.translation import gettext as _
 
 from cities.services import demo_municipalities_load
+from renewal.services.demo import demo_spaces_generate
 
 
 class Command(BaseCommand):
@@ -20,4 +21,8 @@ class Command(BaseCommand):
                 "observations": result.observations,
                 "groups": result.groups,
             }
+        )
+        spaces = demo_spaces_generate()
+        self.stdout.write(
+            _("Illustrative vacant spaces: %(created)d created.") % {"created": spaces}
         )

@@ -1,0 +1,106 @@
+"""Believable, illustrative vacant spaces for every demo city.
+
+Deterministic per city (seeded by its code) and idempotent: rows carry a stable
+`demo-<code>-<n>` survey identifier, and a second run inserts nothing.
+"""
+
+import datetime
+
+from django.db import transaction
+
+from cities.demo import ILLUSTRATIVE_SOURCE, DemoGenerator
+from cities.models import Municipality, MunicipalityKind
+from renewal.models import Availability, GradingScheme, SpaceStatus, VacantSpace
+
+KIND_WEIGHTS = {
+    "house": 55,
+    "shop": 25,
+    "office": 7,
+    "factory": 5,
+    "land": 5,
+    "public_building": 2,
+    "school": 1,
+}
+MEDIAN_FLOOR_AREA_M2 = {
+    "house": 75,
+    "shop": 60,
+    "office": 120,
+    "factory": 600,
+    "public_building": 400,
+    "school": 2500,
+}
+DOWNTOWN_RADIUS_M = 800
+OUTER_RADIUS_M = 5000
+
+
+def _count_for(population: float | None) -> int:
+    # Roughly one surveyed vacancy per 1,500 residents, at least 100 and at most 300.
+    return max(100, min(300, int((population or 150_000) / 1500)))
+
+
+@transaction.atomic
+def demo_spaces_generate(*, municipalities=None) -> int:
+    from cities.selectors import municipality_list
+
+    cities = municipalities or municipality_list().filter(kind=MunicipalityKind.CITY)
+    created = 0
+    for city in cities:
+        created += _generate_for(city)
+    return created
+
+
+def _generate_for(city: Municipality) -> int:
+    existing = VacantSpace.objects.filter(
+        municipality=city, external_id__startswith="demo-"
+    )
+    before = existing.count()
+    count = _count_for(getattr(city, "population", None))
+    if before >= count:
+        return 0
+    generator = DemoGenerator(f"spaces:{city.code}")
+    points = generator.scatter(
+        city.location,
+        count,
+        core_radius_m=DOWNTOWN_RADIUS_M,
+        outer_radius_m=OUTER_RADIUS_M,
+        core_share=0.45,
+    )
+    kinds, weights = zip(*KIND_WEIGHTS.items(), strict=True)
+    offers = [Availability.LEASE, Availability.SALE, Availability.FREE_USE]
+    spaces = []
+    for number, point in enumerate(points, start=1):
+        kind = generator.choice(kinds, weights)
+        area = MEDIAN_FLOOR_AREA_M2.get(kind)
+        status = generator.choice(
+            [SpaceStatus.REPORTED, SpaceStatus.SURVEYED, SpaceStatus.AVAILABLE],
+            [20, 50, 30],
+        )
+        offered = status == SpaceStatus.AVAILABLE
+        spaces.append(
+            VacantSpace(
+                municipality=city,
+                external_id=f"demo-{city.code}-{number:04d}",
+                kind=kind,
+                address=f"{city.name_ko} 예시 주소 {number}",
+                location=point,
+                floor_area_m2=round(generator.lognormal(area, 0.4), 1)
+                if area
+                else None,
+                land_area_m2=round(generator.lognormal(250, 0.6), 1),
+                year_built=generator.random.randint(1955, 2008),
+                grading_scheme=GradingScheme.NATIONAL_2023,
+                grade=generator.choice([1, 2, 3], [45, 40, 15]),
+                vacant_since=datetime.date(2014, 1, 1)
+                + datetime.timedelta(days=generator.random.randint(0, 4000)),
+                availability=generator.choice(offers, [50, 30, 20])
+                if offered
+                else Availability.NOT_OFFERED,
+                asking_rent_krw=generator.random.randrange(200_000, 1_500_000, 50_000)
+                if offered and kind in ("shop", "office")
+                else None,
+                status=status,
+                source=ILLUSTRATIVE_SOURCE,
+            )
+        )
+    VacantSpace.objects.bulk_create(spaces, ignore_conflicts=True)
+    return existing.count() - before
