@@ -5,6 +5,7 @@ of renewal/rules.py, the same rules the API uses.
 """
 
 from django.contrib import admin
+from django.db.models import Q
 from rules.contrib.admin import ObjectPermissionsModelAdmin
 
 from cities.admin import MapAdmin
@@ -81,13 +82,10 @@ class CommunityOrganizationAdmin(CityScopedAdmin):
     search_fields = ["name"]
 
     def get_queryset(self, request):
-        records = admin.ModelAdmin.get_queryset(self, request).select_related(
-            "municipality"
-        )
+        # Organisation staff also see their own organisation, whatever its city.
+        records = CommunityOrganization.objects.select_related("municipality")
         if request.user.is_superuser:
             return records
-        from django.db.models import Q
-
         return records.filter(
             Q(municipality_id__in=city_roles(request.user))
             | Q(pk__in=organization_ids(request.user))

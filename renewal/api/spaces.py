@@ -1,6 +1,7 @@
 import django_filters
 from django.contrib.gis.geos import Point
 from django.shortcuts import get_object_or_404
+from django.utils.translation import gettext as _
 from drf_spectacular.utils import extend_schema, extend_schema_field
 from rest_framework import mixins, serializers, status, viewsets
 from rest_framework.decorators import action
@@ -68,13 +69,15 @@ class VacantSpaceSerializer(GeoFeatureModelSerializer):
 
     def validate_location(self, location):
         if not isinstance(location, Point):
-            raise ValidationError("A vacant space is located by a Point.")
+            raise ValidationError(_("A vacant space is located by a Point."))
         if not location.valid:
-            raise ValidationError(f"Invalid geometry: {location.valid_reason}.")
+            raise ValidationError(
+                _("Invalid geometry: %(reason)s.") % {"reason": location.valid_reason}
+            )
         min_lon, min_lat, max_lon, max_lat = KOREA_BOUNDS
         if not (min_lon <= location.x <= max_lon and min_lat <= location.y <= max_lat):
             raise ValidationError(
-                "Coordinates must be longitude, latitude in EPSG:4326 inside Korea."
+                _("Coordinates must be longitude, latitude in EPSG:4326 inside Korea.")
             )
         return location
 
@@ -93,7 +96,13 @@ def _floats(name: str, raw: str, count: int) -> list[float]:
     except ValueError:
         values = []
     if len(values) != count:
-        raise ValidationError({name: [f"Expected {count} comma-separated numbers."]})
+        raise ValidationError(
+            {
+                name: [
+                    _("Expected %(count)d comma-separated numbers.") % {"count": count}
+                ]
+            }
+        )
     return values
 
 
@@ -137,14 +146,14 @@ class VacantSpaceFilter(django_filters.FilterSet):
     def filter_bbox(self, queryset, name, value):
         min_lon, min_lat, max_lon, max_lat = _floats("bbox", value, 4)
         if min_lon >= max_lon or min_lat >= max_lat:
-            raise ValidationError({"bbox": ["Minimum must be below maximum."]})
+            raise ValidationError({"bbox": [_("Minimum must be below maximum.")]})
         return within_bbox(queryset, (min_lon, min_lat, max_lon, max_lat))
 
     def filter_near(self, queryset, name, value):
         lon, lat = _floats("near", value, 2)
         radius = self.form.cleaned_data.get("radius_m") or 1000
         if not 0 < radius <= 50_000:
-            raise ValidationError({"radius_m": ["Between 0 and 50000 metres."]})
+            raise ValidationError({"radius_m": [_("Between 0 and 50000 metres.")]})
         return near(queryset, point=Point(lon, lat, srid=4326), radius_m=float(radius))
 
 

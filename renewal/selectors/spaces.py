@@ -1,3 +1,5 @@
+import math
+
 from django.contrib.gis.geos import Point, Polygon
 from django.contrib.gis.measure import D
 from django.db.models import Exists, OuterRef, QuerySet
@@ -41,8 +43,6 @@ def near(spaces: QuerySet, *, point: Point, radius_m: float) -> QuerySet:
     runs only on the few rows inside it (casting the column to geography in the filter
     would skip the index).
     """
-    import math
-
     dlat = radius_m / METRES_PER_DEGREE_LATITUDE
     dlon = dlat / max(math.cos(math.radians(point.y)), 0.01)
     box = Polygon.from_bbox(
