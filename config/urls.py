@@ -16,6 +16,9 @@ router.register("municipalities", MunicipalityViewSet, basename="municipality")
 router.register("spaces", VacantSpaceViewSet, basename="space")
 
 api_v1 = [
+    # Before the router, so that "spaces/export/" is not read as a space id.
+    path("", include("renewal.api.exports")),
+    path("", include("renewal.api.imports")),
     path("", include(router.urls)),
     path("auth/token/", ThrottledObtainAuthToken.as_view(), name="api-token"),
     path("schema/", SpectacularAPIView.as_view(), name="api-schema"),
@@ -34,6 +37,7 @@ urlpatterns = [
 # language. Unprefixed paths (the API) then follow Accept-Language.
 urlpatterns += i18n_patterns(
     path("", home, name="home"),
+    path("", include("renewal.urls")),
     path("accounts/signup/", signup, name="signup"),
     path("accounts/", include("django.contrib.auth.urls")),
     path("admin/", admin.site.urls),
