@@ -8,12 +8,16 @@ from cities.api.views import MunicipalityViewSet
 from cities.views import home
 from config.api import ThrottledObtainAuthToken
 from config.health import healthz
+from renewal.api.organizations import CommunityOrganizationViewSet
+from renewal.api.resources import NeighborhoodResourceViewSet
 from renewal.api.spaces import VacantSpaceViewSet
 from renewal.views import signup
 
 router = DefaultRouter()
 router.register("municipalities", MunicipalityViewSet, basename="municipality")
 router.register("spaces", VacantSpaceViewSet, basename="space")
+router.register("resources", NeighborhoodResourceViewSet, basename="resource")
+router.register("organizations", CommunityOrganizationViewSet, basename="organization")
 
 api_v1 = [
     # Before the router, so that "spaces/export/" is not read as a space id.

@@ -11,6 +11,8 @@ from rest_framework_gis.serializers import GeoFeatureModelSerializer
 
 from cities.models import Municipality
 from config.api import GeoPagination
+from renewal.api.geometry import KOREA_BOUNDS, validate_korean_point  # noqa: F401
+from renewal.api.history import HistoryMixin
 from renewal.models import Availability, SpaceKind, SpaceOwner, SpaceStatus, VacantSpace
 from renewal.selectors.spaces import near, vacant_space_list, within_bbox
 from renewal.services.spaces import (
@@ -19,8 +21,6 @@ from renewal.services.spaces import (
     vacant_space_transition,
     vacant_space_update,
 )
-
-KOREA_BOUNDS = (124.0, 33.0, 132.0, 39.0)
 
 
 class SpaceOwnerSerializer(serializers.ModelSerializer):
@@ -68,18 +68,7 @@ class VacantSpaceSerializer(GeoFeatureModelSerializer):
         return allowed_space_transitions(user=self.context["request"].user, space=space)
 
     def validate_location(self, location):
-        if not isinstance(location, Point):
-            raise ValidationError(_("A vacant space is located by a Point."))
-        if not location.valid:
-            raise ValidationError(
-                _("Invalid geometry: %(reason)s.") % {"reason": location.valid_reason}
-            )
-        min_lon, min_lat, max_lon, max_lat = KOREA_BOUNDS
-        if not (min_lon <= location.x <= max_lon and min_lat <= location.y <= max_lat):
-            raise ValidationError(
-                _("Coordinates must be longitude, latitude in EPSG:4326 inside Korea.")
-            )
-        return location
+        return validate_korean_point(location)
 
     def to_representation(self, space):
         feature = super().to_representation(space)
@@ -163,6 +152,7 @@ class TransitionSerializer(serializers.Serializer):
 
 
 class VacantSpaceViewSet(
+    HistoryMixin,
     mixins.ListModelMixin,
     mixins.RetrieveModelMixin,
     mixins.CreateModelMixin,

@@ -1,0 +1,22 @@
+from django.contrib.gis.geos import Point
+from django.utils.translation import gettext as _
+from rest_framework.exceptions import ValidationError
+
+# Longitude/latitude box around South Korea: coordinates outside it are almost always
+# projected metres (EPSG:5179/5186) sent as if they were degrees.
+KOREA_BOUNDS = (124.0, 33.0, 132.0, 39.0)
+
+
+def validate_korean_point(location) -> Point:
+    if not isinstance(location, Point):
+        raise ValidationError(_("The location must be a Point."))
+    if not location.valid:
+        raise ValidationError(
+            _("Invalid geometry: %(reason)s.") % {"reason": location.valid_reason}
+        )
+    min_lon, min_lat, max_lon, max_lat = KOREA_BOUNDS
+    if not (min_lon <= location.x <= max_lon and min_lat <= location.y <= max_lat):
+        raise ValidationError(
+            _("Coordinates must be longitude, latitude in EPSG:4326 inside Korea.")
+        )
+    return location
