@@ -33,11 +33,15 @@ def diff(before: dict, after: dict) -> dict:
     }
 
 
-def apply_changes(record: models.Model, data: dict, fields: list[str]) -> dict:
-    """Set data on record, save it, and return what changed as stored values."""
+def apply_changes(
+    record: models.Model, data: dict, fields: list[str], validate=None
+) -> dict:
+    """Set data on record, validate, save, and return what changed as stored values."""
     before = snapshot(record, fields)
     for name, value in data.items():
         setattr(record, name, value)
+    if validate is not None:
+        validate(record)
     record.save()
     record.refresh_from_db(fields=fields)
     return diff(before, snapshot(record, fields))

@@ -11,7 +11,7 @@ from renewal.models import (
     VacantSpace,
 )
 from renewal.services.errors import DomainError, IllegalTransition, NotPermitted
-from renewal.services.history import diff, inventory_change_record, snapshot
+from renewal.services.history import apply_changes, inventory_change_record, snapshot
 
 # Fields a space's history records; owner details are personal data and are recorded
 # only as "changed", never by value.
@@ -120,13 +120,7 @@ def vacant_space_update(
         )
     if "municipality" in data or "municipality_id" in data:
         raise DomainError(_("A space cannot move to another municipality."))
-    before = snapshot(space, TRACKED_FIELDS)
-    for name, value in data.items():
-        setattr(space, name, value)
-    _validate(space)
-    space.save()
-    space.refresh_from_db(fields=TRACKED_FIELDS)  # history records the stored values
-    changes = diff(before, snapshot(space, TRACKED_FIELDS))
+    changes = apply_changes(space, data, TRACKED_FIELDS, validate=_validate)
     if _save_owner(space, owner):
         changes["owner"] = "changed"
     if changes:
