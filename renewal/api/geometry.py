@@ -20,3 +20,20 @@ def validate_korean_point(location) -> Point:
             _("Coordinates must be longitude, latitude in EPSG:4326 inside Korea.")
         )
     return location
+
+
+def parse_floats(name: str, raw: str, count: int) -> list[float]:
+    """`count` comma-separated numbers from query parameter `name`, or a 400 naming it."""
+    try:
+        values = [float(part) for part in raw.split(",")]
+    except ValueError:
+        values = []
+    if len(values) != count:
+        raise ValidationError(
+            {
+                name: [
+                    _("Expected %(count)d comma-separated numbers.") % {"count": count}
+                ]
+            }
+        )
+    return values

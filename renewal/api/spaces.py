@@ -11,7 +11,11 @@ from rest_framework_gis.serializers import GeoFeatureModelSerializer
 
 from cities.models import Municipality
 from config.api import GeoPagination
-from renewal.api.geometry import KOREA_BOUNDS, validate_korean_point  # noqa: F401
+from renewal.api.geometry import (  # noqa: F401  KOREA_BOUNDS is imported from here
+    KOREA_BOUNDS,
+    parse_floats,
+    validate_korean_point,
+)
 from renewal.api.history import HistoryMixin
 from renewal.models import Availability, SpaceKind, SpaceOwner, SpaceStatus, VacantSpace
 from renewal.selectors.spaces import near, vacant_space_list, within_bbox
@@ -79,22 +83,6 @@ class VacantSpaceSerializer(GeoFeatureModelSerializer):
         return feature
 
 
-def _floats(name: str, raw: str, count: int) -> list[float]:
-    try:
-        values = [float(part) for part in raw.split(",")]
-    except ValueError:
-        values = []
-    if len(values) != count:
-        raise ValidationError(
-            {
-                name: [
-                    _("Expected %(count)d comma-separated numbers.") % {"count": count}
-                ]
-            }
-        )
-    return values
-
-
 class VacantSpaceFilter(django_filters.FilterSet):
     city = django_filters.CharFilter(
         field_name="municipality__code", help_text="Administrative code"
@@ -133,13 +121,13 @@ class VacantSpaceFilter(django_filters.FilterSet):
         return queryset.filter(in_downtown=value == "true")
 
     def filter_bbox(self, queryset, name, value):
-        min_lon, min_lat, max_lon, max_lat = _floats("bbox", value, 4)
+        min_lon, min_lat, max_lon, max_lat = parse_floats("bbox", value, 4)
         if min_lon >= max_lon or min_lat >= max_lat:
             raise ValidationError({"bbox": [_("Minimum must be below maximum.")]})
         return within_bbox(queryset, (min_lon, min_lat, max_lon, max_lat))
 
     def filter_near(self, queryset, name, value):
-        lon, lat = _floats("near", value, 2)
+        lon, lat = parse_floats("near", value, 2)
         radius = self.form.cleaned_data.get("radius_m") or 1000
         if not 0 < radius <= 50_000:
             raise ValidationError({"radius_m": [_("Between 0 and 50000 metres.")]})
