@@ -9,6 +9,7 @@ from cities.views import home
 from config.api import ThrottledObtainAuthToken
 from config.health import healthz
 from renewal.api.organizations import CommunityOrganizationViewSet
+from renewal.api.projects import RenewalProjectViewSet
 from renewal.api.resources import NeighborhoodResourceViewSet
 from renewal.api.spaces import VacantSpaceViewSet
 from renewal.views import signup
@@ -18,6 +19,7 @@ router.register("municipalities", MunicipalityViewSet, basename="municipality")
 router.register("spaces", VacantSpaceViewSet, basename="space")
 router.register("resources", NeighborhoodResourceViewSet, basename="resource")
 router.register("organizations", CommunityOrganizationViewSet, basename="organization")
+router.register("projects", RenewalProjectViewSet, basename="project")
 
 api_v1 = [
     # Before the router, so that "spaces/export/" is not read as a space id.

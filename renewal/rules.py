@@ -91,3 +91,18 @@ rules.add_perm(
     "renewal.view_communityorganization", is_city_staff | is_organization_member
 )
 rules.add_perm("renewal.verify_communityorganization", is_city_editor)
+
+
+# Renewal projects: anyone signed in proposes and supports; city editors review;
+# the proposer may withdraw before approval (the workflow table says when).
+@rules.predicate
+def is_proposer(user, project=None) -> bool:
+    return (
+        project is not None and user.is_authenticated and project.proposer_id == user.pk
+    )
+
+
+rules.add_perm("renewal.add_renewalproject", rules.is_authenticated)
+rules.add_perm("renewal.support_renewalproject", rules.is_authenticated)
+rules.add_perm("renewal.review_renewalproject", is_city_editor)
+rules.add_perm("renewal.withdraw_renewalproject", is_proposer)

@@ -50,3 +50,15 @@ class CommunityOrganizationFactory(factory.django.DjangoModelFactory):
     name = factory.Sequence(lambda n: f"마을협동조합 {n}")
     kind = "cooperative"
     municipality = factory.SubFactory(MunicipalityFactory)
+
+
+class RenewalProjectFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = "renewal.RenewalProject"
+
+    title = factory.Sequence(lambda n: f"빈 점포 공유부엌 {n}")
+    description = "주민이 함께 쓰는 부엌과 식당"
+    municipality = factory.SubFactory(MunicipalityFactory)
+    place = factory.LazyAttribute(lambda project: project.municipality.location.clone())
+    category = "village_renewal"
+    proposer = factory.SubFactory(UserFactory)

@@ -1,8 +1,17 @@
 from renewal.models.history import ChangeAction, InventoryChange
+from renewal.models.imports import ImportStatus, SpaceImport
 from renewal.models.organizations import (
     Capability,
     CommunityOrganization,
     OrganizationKind,
+)
+from renewal.models.projects import (
+    PROJECT_TRANSITIONS,
+    ProjectCategory,
+    ProjectStatus,
+    ProjectSupport,
+    ProjectTransition,
+    RenewalProject,
 )
 from renewal.models.resources import NeighborhoodResource, ResourceCategory
 from renewal.models.roles import CityMembership, CityRole, OrganizationMembership
@@ -22,6 +31,12 @@ from renewal.models.spaces import (
 )
 
 __all__ = [
+    "PROJECT_TRANSITIONS",
+    "ProjectCategory",
+    "ProjectStatus",
+    "ProjectSupport",
+    "ProjectTransition",
+    "RenewalProject",
     "HIGHEST_GRADE",
     "SPACE_TRANSITIONS",
     "Availability",
@@ -33,12 +48,14 @@ __all__ = [
     "Confidence",
     "EvidenceKind",
     "GradingScheme",
+    "ImportStatus",
     "InventoryChange",
     "NeighborhoodResource",
     "OrganizationKind",
     "OrganizationMembership",
     "Ownership",
     "ResourceCategory",
+    "SpaceImport",
     "SpaceKind",
     "SpaceOwner",
     "SpaceStatus",

@@ -1,0 +1,160 @@
+import django_filters
+from django.contrib.gis.geos import Polygon
+from django.shortcuts import get_object_or_404
+from django.utils.translation import gettext as _
+from drf_spectacular.utils import extend_schema, extend_schema_field, inline_serializer
+from rest_framework import mixins, serializers, status, viewsets
+from rest_framework.decorators import action
+from rest_framework.exceptions import ValidationError
+from rest_framework.response import Response
+from rest_framework_gis.serializers import GeoFeatureModelSerializer
+
+from cities.models import Municipality
+from config.api import GeoPagination
+from renewal.api.geometry import parse_floats
+from renewal.api.spaces import TransitionSerializer
+from renewal.models import Capability, SpaceKind
+from renewal.models.projects import ProjectCategory, ProjectStatus, RenewalProject
+from renewal.selectors.projects import renewal_project_list
+from renewal.services.projects import (
+    allowed_project_transitions,
+    project_support_add,
+    project_support_withdraw,
+    renewal_project_propose,
+    renewal_project_transition,
+)
+
+
+class NeedsSerializer(serializers.Serializer):
+    """What the project needs; maps onto the project's `needs_*` fields."""
+
+    space_kinds = serializers.ListField(
+        source="needs_space_kinds",
+        child=serializers.ChoiceField(choices=SpaceKind.choices),
+        required=False,
+    )
+    min_area_m2 = serializers.IntegerField(
+        source="needs_min_area_m2", required=False, allow_null=True, min_value=1
+    )
+    max_area_m2 = serializers.IntegerField(
+        source="needs_max_area_m2", required=False, allow_null=True, min_value=1
+    )
+    budget_krw = serializers.IntegerField(required=False, allow_null=True, min_value=0)
+    earliest_start = serializers.DateField(required=False, allow_null=True)
+    partner_capabilities = serializers.ListField(
+        child=serializers.ChoiceField(choices=Capability.choices), required=False
+    )
+
+
+class RenewalProjectSerializer(GeoFeatureModelSerializer):
+    municipality = serializers.SlugRelatedField(
+        slug_field="code", queryset=Municipality.objects.all()
+    )
+    category = serializers.ChoiceField(choices=ProjectCategory.choices)
+    needs = NeedsSerializer(source="*", required=False)
+    proposer = serializers.SlugRelatedField(slug_field="username", read_only=True)
+    support_count = serializers.IntegerField(read_only=True)
+    allowed_transitions = serializers.SerializerMethodField()
+
+    class Meta:
+        model = RenewalProject
+        geo_field = "place"
+        fields = [
+            "id",
+            "title",
+            "description",
+            "municipality",
+            "category",
+            "status",
+            "needs",
+            "proposer",
+            "lead_organization",
+            "support_count",
+            "allowed_transitions",
+            "created_at",
+        ]
+        read_only_fields = ["status", "lead_organization", "created_at"]
+
+    @extend_schema_field(serializers.ListField(child=serializers.CharField()))
+    def get_allowed_transitions(self, project) -> list[str]:
+        return allowed_project_transitions(
+            user=self.context["request"].user, project=project
+        )
+
+
+class RenewalProjectFilter(django_filters.FilterSet):
+    city = django_filters.CharFilter(field_name="municipality__code")
+    category = django_filters.ChoiceFilter(choices=ProjectCategory.choices)
+    status = django_filters.ChoiceFilter(choices=ProjectStatus.choices)
+    bbox = django_filters.CharFilter(
+        method="filter_bbox", help_text="minLon,minLat,maxLon,maxLat (EPSG:4326)"
+    )
+
+    class Meta:
+        model = RenewalProject
+        fields = []
+
+    def filter_bbox(self, queryset, name, value):
+        min_lon, min_lat, max_lon, max_lat = parse_floats("bbox", value, 4)
+        if min_lon >= max_lon or min_lat >= max_lat:
+            raise ValidationError({"bbox": [_("Minimum must be below maximum.")]})
+        return queryset.filter(
+            place__intersects=Polygon.from_bbox((min_lon, min_lat, max_lon, max_lat))
+        )
+
+
+SupportState = inline_serializer(
+    "SupportState",
+    fields={
+        "supported": serializers.BooleanField(),
+        "support_count": serializers.IntegerField(),
+    },
+)
+
+
+class RenewalProjectViewSet(
+    mixins.ListModelMixin,
+    mixins.RetrieveModelMixin,
+    mixins.CreateModelMixin,
+    viewsets.GenericViewSet,
+):
+    """Renewal projects proposed by residents, as GeoJSON (place: Point or Polygon)."""
+
+    serializer_class = RenewalProjectSerializer
+    pagination_class = GeoPagination
+    filterset_class = RenewalProjectFilter
+
+    def get_queryset(self):
+        return renewal_project_list()
+
+    def perform_create(self, serializer):
+        data = dict(serializer.validated_data)
+        project = renewal_project_propose(
+            proposer=self.request.user, municipality=data.pop("municipality"), data=data
+        )
+        serializer.instance = self.get_queryset().get(pk=project.pk)
+
+    @extend_schema(request=TransitionSerializer, responses=RenewalProjectSerializer)
+    @action(detail=True, methods=["post"])
+    def transitions(self, request, pk=None):
+        project = get_object_or_404(self.get_queryset(), pk=pk)
+        payload = TransitionSerializer(data=request.data)
+        payload.is_valid(raise_exception=True)
+        renewal_project_transition(
+            actor=request.user, project=project, **payload.validated_data
+        )
+        return Response(self.get_serializer(self.get_queryset().get(pk=pk)).data)
+
+    @extend_schema(request=None, responses=SupportState)
+    @action(detail=True, methods=["post", "delete"])
+    def support(self, request, pk=None):
+        project = get_object_or_404(self.get_queryset(), pk=pk)
+        if request.method == "POST":
+            project_support_add(user=request.user, project=project)
+        else:
+            project_support_withdraw(user=request.user, project=project)
+        supported = request.method == "POST"
+        count = project.supports.count()
+        return Response(
+            {"supported": supported, "support_count": count}, status=status.HTTP_200_OK
+        )

@@ -1,0 +1,317 @@
+import itertools
+import threading
+
+import pytest
+from django.contrib.auth.models import User
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+from rest_framework.test import APIClient
+
+from renewal.models.projects import (
+    PROJECT_TRANSITIONS,
+    ProjectStatus,
+    ProjectSupport,
+    ProjectTransition,
+    RenewalProject,
+)
+from renewal.services.errors import DomainError, IllegalTransition, NotPermitted
+from renewal.services.projects import renewal_project_transition
+from tests.factories import RenewalProjectFactory, UserFactory
+
+URL = "/api/v1/projects/"
+ALL_PAIRS = list(itertools.product(ProjectStatus.values, ProjectStatus.values))
+
+
+def client_for(user=None) -> APIClient:
+    client = APIClient()
+    if user is not None and user.is_authenticated:
+        client.force_authenticate(user)
+    return client
+
+
+def _proposal(city, geometry=None, **properties):
+    x, y = city.location.x, city.location.y
+    return {
+        "type": "Feature",
+        "geometry": geometry or {"type": "Point", "coordinates": [x, y]},
+        "properties": {
+            "title": "폐교를 마을 도서관으로",
+            "description": "문 닫은 초등학교를 주민 도서관과 돌봄 공간으로",
+            "municipality": city.code,
+            "category": "community_facility",
+            **properties,
+        },
+    }
+
+
+def test_resident_proposes_a_project_at_a_point_with_needs(personas, city):
+    response = client_for(personas["resident"]).post(
+        URL,
+        _proposal(
+            city,
+            needs={
+                "space_kinds": ["school"],
+                "min_area_m2": 300,
+                "budget_krw": 50_000_000,
+            },
+        ),
+        format="json",
+    )
+
+    assert response.status_code == 201, response.content
+    project = RenewalProject.objects.get()
+    assert project.proposer == personas["resident"]
+    assert project.status == ProjectStatus.PROPOSED
+    assert project.needs_space_kinds == ["school"]
+    properties = response.json()["properties"]
+    assert properties["support_count"] == 0
+    assert properties["allowed_transitions"] == ["withdrawn"]
+    assert properties["needs"]["min_area_m2"] == 300
+
+
+def test_resident_proposes_an_area(personas, city):
+    x, y = city.location.x, city.location.y
+    square = [[x, y], [x + 0.002, y], [x + 0.002, y + 0.002], [x, y + 0.002], [x, y]]
+
+    response = client_for(personas["resident"]).post(
+        URL,
+        _proposal(city, {"type": "Polygon", "coordinates": [square]}),
+        format="json",
+    )
+
+    assert response.status_code == 201, response.content
+    assert RenewalProject.objects.get().place.geom_type == "Polygon"
+
+
+@pytest.mark.parametrize(
+    ("geometry", "field"),
+    [
+        (
+            {"type": "LineString", "coordinates": [[128.0, 36.0], [128.1, 36.1]]},
+            "place",
+        ),
+        (
+            {
+                "type": "Polygon",
+                "coordinates": [
+                    [[128, 36], [128.1, 36.1], [128.1, 36], [128, 36.1], [128, 36]]
+                ],
+            },
+            "place",
+        ),
+    ],
+)
+def test_a_line_or_a_self_crossing_area_is_refused(personas, city, geometry, field):
+    response = client_for(personas["resident"]).post(
+        URL, _proposal(city, geometry), format="json"
+    )
+
+    assert response.status_code == 400
+    assert field in response.json()["error"]["fields"]
+    assert not RenewalProject.objects.exists()
+
+
+def test_anonymous_cannot_propose(city):
+    response = client_for().post(URL, _proposal(city), format="json")
+
+    assert response.status_code == 401
+    assert not RenewalProject.objects.exists()
+
+
+def test_unknown_category_is_400(personas, city):
+    response = client_for(personas["resident"]).post(
+        URL, _proposal(city, category="casino"), format="json"
+    )
+
+    assert response.status_code == 400
+    assert "category" in response.json()["error"]["fields"]
+
+
+@pytest.mark.parametrize(("current", "target"), ALL_PAIRS)
+@pytest.mark.parametrize(
+    "actor", ["city_editor", "proposer", "city_viewer", "other_city_editor"]
+)
+def test_every_project_transition_by_every_actor(
+    personas, city, actor, current, target
+):
+    proposer = personas["resident"]
+    project = RenewalProjectFactory(
+        municipality=city, proposer=proposer, status=current
+    )
+    user = proposer if actor == "proposer" else personas[actor]
+    in_table = target in PROJECT_TRANSITIONS[current]
+    permitted = (
+        actor == "proposer"
+        if target == ProjectStatus.WITHDRAWN
+        else actor == "city_editor"
+    )
+
+    if in_table and permitted:
+        renewal_project_transition(
+            actor=user, project=project, to=target, reason="검토 결과"
+        )
+        project.refresh_from_db()
+        assert project.status == target
+        assert ProjectTransition.objects.get().actor == user
+    else:
+        with pytest.raises(IllegalTransition if not in_table else NotPermitted):
+            renewal_project_transition(
+                actor=user, project=project, to=target, reason="x"
+            )
+        project.refresh_from_db()
+        assert project.status == current
+        assert not ProjectTransition.objects.exists()
+
+
+def test_rejection_needs_a_reason(personas, city):
+    project = RenewalProjectFactory(
+        municipality=city, status=ProjectStatus.UNDER_REVIEW
+    )
+
+    with pytest.raises(DomainError) as refused:
+        renewal_project_transition(
+            actor=personas["city_editor"], project=project, to="rejected", reason="  "
+        )
+
+    project.refresh_from_db()
+    assert "reason" in refused.value.fields
+    assert project.status == ProjectStatus.UNDER_REVIEW
+
+
+def test_transition_endpoint_logs_who_and_why(personas, city):
+    project = RenewalProjectFactory(municipality=city)
+
+    response = client_for(personas["city_editor"]).post(
+        f"{URL}{project.pk}/transitions/",
+        {"to": "under_review", "reason": "주민 공청회 후 검토"},
+        format="json",
+    )
+
+    assert response.status_code == 200, response.content
+    assert response.json()["properties"]["status"] == "under_review"
+    log = ProjectTransition.objects.get()
+    assert (log.from_status, log.to_status, log.reason) == (
+        "proposed",
+        "under_review",
+        "주민 공청회 후 검토",
+    )
+
+
+def test_support_twice_counts_once_and_withdraws(personas, city):
+    project = RenewalProjectFactory(municipality=city)
+    client = client_for(personas["resident"])
+
+    first = client.post(f"{URL}{project.pk}/support/")
+    second = client.post(f"{URL}{project.pk}/support/")
+    listed = client.get(URL).json()["features"][0]["properties"]["support_count"]
+    withdrawn = client.delete(f"{URL}{project.pk}/support/")
+
+    assert first.json() == {"supported": True, "support_count": 1}
+    assert second.status_code == 200
+    assert second.json()["support_count"] == 1
+    assert listed == 1
+    assert withdrawn.json() == {"supported": False, "support_count": 0}
+
+
+def test_anonymous_cannot_support(city):
+    project = RenewalProjectFactory(municipality=city)
+
+    response = client_for().post(f"{URL}{project.pk}/support/")
+
+    assert response.status_code == 401
+    assert not ProjectSupport.objects.exists()
+
+
+def test_closed_projects_take_no_support(personas, city):
+    project = RenewalProjectFactory(municipality=city, status=ProjectStatus.REJECTED)
+
+    response = client_for(personas["resident"]).post(f"{URL}{project.pk}/support/")
+
+    assert response.status_code == 400
+    assert not ProjectSupport.objects.exists()
+
+
+def _in_parallel(calls):
+    """Run the calls at the same moment, each on its own database connection."""
+    barrier = threading.Barrier(len(calls))
+    results = []
+
+    def run(call):
+        try:
+            barrier.wait()
+            results.append(call())
+        finally:
+            connection.close()
+
+    threads = [threading.Thread(target=run, args=(call,)) for call in calls]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    return results
+
+
+@pytest.mark.django_db(transaction=True)
+def test_parallel_supports_by_one_person_count_once():
+    project = RenewalProjectFactory()
+    resident = UserFactory()
+
+    statuses = _in_parallel(
+        [
+            lambda: (
+                client_for(User.objects.get(pk=resident.pk))
+                .post(f"{URL}{project.pk}/support/")
+                .status_code
+            )
+            for _ in range(8)
+        ]
+    )
+
+    assert statuses == [200] * 8
+    assert ProjectSupport.objects.filter(project=project).count() == 1
+
+
+@pytest.mark.django_db(transaction=True)
+def test_parallel_supports_by_many_people_are_all_counted():
+    project = RenewalProjectFactory()
+    residents = UserFactory.create_batch(8)
+
+    def support(user):
+        return lambda: client_for(user).post(f"{URL}{project.pk}/support/").status_code
+
+    statuses = _in_parallel([support(user) for user in residents])
+
+    assert statuses == [200] * 8
+    body = client_for().get(URL).json()
+    assert body["features"][0]["properties"]["support_count"] == 8
+
+
+def test_list_filters(personas, city, other_city):
+    mine = RenewalProjectFactory(municipality=city, category="heritage_culture")
+    RenewalProjectFactory(municipality=city, category="smart_city")
+    RenewalProjectFactory(municipality=other_city, category="heritage_culture")
+    x, y = city.location.x, city.location.y
+
+    found = client_for().get(
+        URL,
+        {
+            "city": city.code,
+            "category": "heritage_culture",
+            "status": "proposed",
+            "bbox": f"{x - 0.01},{y - 0.01},{x + 0.01},{y + 0.01}",
+        },
+    )
+
+    assert [f["id"] for f in found.json()["features"]] == [mine.pk]
+
+
+def test_list_query_count_does_not_grow_with_rows(personas, city):
+    def queries_for(rows: int) -> int:
+        RenewalProject.objects.all().delete()
+        RenewalProjectFactory.create_batch(rows, municipality=city)
+        client = client_for(User.objects.get(username="city_editor"))
+        with CaptureQueriesContext(connection) as context:
+            assert client.get(URL).json()["count"] == rows
+        return len(context.captured_queries)
+
+    assert queries_for(1) == queries_for(20)
