@@ -1,7 +1,12 @@
 from django import forms
 from django.contrib.auth.forms import UserCreationForm
 from django.contrib.auth.models import User
+from django.contrib.gis.geos import Point
 from django.utils.translation import gettext_lazy as _
+
+from renewal.api.spaces import KOREA_BOUNDS, VacantSpaceFilter
+from renewal.models import VacantSpace
+from renewal.services.errors import DomainError
 
 
 class SignUpForm(UserCreationForm):
@@ -21,3 +26,155 @@ class SignUpForm(UserCreationForm):
                 _("An account with this e-mail address already exists.")
             )
         return email
+
+
+class VacantSpacePageFilter(VacantSpaceFilter):
+    """The API's filters for the map and list pages, with labels for people.
+
+    The filtering itself is the API's; only the presentation differs. The city comes
+    from the page's address, and the map asks the API for the bounding box itself.
+    """
+
+    PAGE_FIELDS = (
+        "kind",
+        "status",
+        "availability",
+        "grade",
+        "in_downtown",
+        "min_area",
+        "max_area",
+    )
+
+    def __init__(self, *args, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        self.filters = {name: self.filters[name] for name in self.PAGE_FIELDS}
+        labels = {
+            "kind": _("Kind"),
+            "status": _("Status"),
+            "availability": _("Availability"),
+            "grade": _("Condition grade"),
+            "in_downtown": _("Downtown"),
+            "min_area": _("Floor area from (m²)"),
+            "max_area": _("Floor area up to (m²)"),
+        }
+        for name, label in labels.items():
+            self.filters[name].label = label
+        for name in ("kind", "status", "availability", "in_downtown"):
+            self.filters[name].extra["empty_label"] = _("Any")
+        self.filters["in_downtown"].extra["choices"] = [
+            ("true", _("In the downtown")),
+            ("false", _("Outside the downtown")),
+        ]
+        for name in ("grade", "min_area", "max_area"):
+            self.filters[name].extra["min_value"] = 0
+
+
+SPACE_FIELDS = [
+    "kind",
+    "address",
+    "floor_area_m2",
+    "land_area_m2",
+    "year_built",
+    "grading_scheme",
+    "grade",
+    "vacant_since",
+    "ownership",
+    "availability",
+    "asking_rent_krw",
+    "source",
+    "external_id",
+]
+OWNER_FORM_FIELDS = {
+    "owner_name": "name",
+    "owner_contact": "contact",
+    "owner_note": "note",
+}
+
+
+class VacantSpaceForm(forms.Form):
+    """A space's public fields, its location and its owner, for staff pages.
+
+    A plain form built from the model's fields rather than a ModelForm: the services
+    validate and save, so the form must not validate or change the instance itself.
+    """
+
+    longitude = forms.FloatField(
+        label=_("Longitude"),
+        min_value=KOREA_BOUNDS[0],
+        max_value=KOREA_BOUNDS[2],
+        widget=forms.NumberInput(attrs={"step": "any"}),
+        help_text=_("Click on the map, or type the coordinates (EPSG:4326)."),
+    )
+    latitude = forms.FloatField(
+        label=_("Latitude"),
+        min_value=KOREA_BOUNDS[1],
+        max_value=KOREA_BOUNDS[3],
+        widget=forms.NumberInput(attrs={"step": "any"}),
+    )
+    owner_name = forms.CharField(label=_("Owner name"), max_length=120, required=False)
+    owner_contact = forms.CharField(
+        label=_("Owner contact"), max_length=120, required=False
+    )
+    owner_note = forms.CharField(
+        label=_("Note on the owner"), required=False, widget=forms.Textarea
+    )
+
+    def __init__(self, *args, space: VacantSpace | None = None, **kwargs) -> None:
+        if space is not None and "initial" not in kwargs:
+            kwargs["initial"] = self.initial_for(space)
+        super().__init__(*args, **kwargs)
+        model_fields = forms.fields_for_model(
+            VacantSpace,
+            fields=SPACE_FIELDS,
+            widgets={"vacant_since": forms.DateInput(attrs={"type": "date"})},
+        )
+        self.fields = {**model_fields, **self.fields}
+
+    # Bound fields in the page's three fieldsets.
+    @property
+    def space_fields(self) -> list:
+        return [self[name] for name in SPACE_FIELDS]
+
+    @property
+    def location_fields(self) -> list:
+        return [self["longitude"], self["latitude"]]
+
+    @property
+    def owner_fields(self) -> list:
+        return [self[name] for name in OWNER_FORM_FIELDS]
+
+    @staticmethod
+    def initial_for(space: VacantSpace) -> dict:
+        initial = {name: getattr(space, name) for name in SPACE_FIELDS}
+        initial["longitude"] = space.location.x
+        initial["latitude"] = space.location.y
+        owner = getattr(space, "owner", None)
+        if owner is not None:
+            for field, attribute in OWNER_FORM_FIELDS.items():
+                initial[field] = getattr(owner, attribute)
+        return initial
+
+    def space_data(self) -> dict:
+        data = {name: self.cleaned_data[name] for name in SPACE_FIELDS}
+        # An empty choice arrives as "", which the model stores as blank text.
+        for name in ("external_id", "address", "source", "grading_scheme"):
+            data[name] = data[name] or ""
+        data["location"] = Point(
+            self.cleaned_data["longitude"], self.cleaned_data["latitude"], srid=4326
+        )
+        return data
+
+    def owner_data(self) -> dict:
+        return {
+            attribute: self.cleaned_data[field]
+            for field, attribute in OWNER_FORM_FIELDS.items()
+        }
+
+    def add_domain_error(self, error: DomainError) -> None:
+        """Show a service's refusal on the form: its sentence, and per field."""
+        self.add_error(None, str(error.message))
+        for name, messages in error.fields.items():
+            target = "longitude" if name == "location" else name
+            if target in self.fields:
+                for message in messages:
+                    self.add_error(target, str(message))
