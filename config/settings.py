@@ -275,6 +275,9 @@ SPECTACULAR_SETTINGS = {
     "SCHEMA_PATH_PREFIX": r"/api/v1",
 }
 
+# Content reported by this many distinct users is hidden until a moderator decides.
+RENEWAL_AUTO_HIDE_REPORTS = env_int("AUTO_HIDE_REPORTS", 3)
+
 # Base map tiles for the Leaflet pages. Empty disables the background layer: every
 # map still shows its data, which is how the platform behaves offline.
 MAP_TILE_URL = os.environ.get(

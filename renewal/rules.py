@@ -106,3 +106,24 @@ rules.add_perm("renewal.add_renewalproject", rules.is_authenticated)
 rules.add_perm("renewal.support_renewalproject", rules.is_authenticated)
 rules.add_perm("renewal.review_renewalproject", is_city_editor)
 rules.add_perm("renewal.withdraw_renewalproject", is_proposer)
+
+
+# Participation. Progress updates come from the project's lead organisation or its
+# city's staff; events are recorded by the organisation that ran them.
+@rules.predicate
+def is_lead_organization_member(user, project=None) -> bool:
+    if project is None:
+        return bool(organization_ids(user))
+    return project.lead_organization_id in organization_ids(user)
+
+
+is_moderator = rules.is_group_member("moderators")
+
+rules.add_perm(
+    "renewal.add_progressupdate", is_city_editor | is_lead_organization_member
+)
+# Asked with the organisation that ran the event.
+rules.add_perm("renewal.add_participationevent", is_organization_member)
+rules.add_perm("renewal.comment_renewalproject", rules.is_authenticated)
+rules.add_perm("renewal.report_content", rules.is_authenticated)
+rules.add_perm("renewal.moderate_content", is_moderator)

@@ -1,9 +1,26 @@
 from renewal.models.history import ChangeAction, InventoryChange
 from renewal.models.imports import ImportStatus, SpaceImport
+from renewal.models.notifications import (
+    EmailMode,
+    Notification,
+    NotificationKind,
+    NotificationPreference,
+)
 from renewal.models.organizations import (
     Capability,
     CommunityOrganization,
     OrganizationKind,
+)
+from renewal.models.participation import (
+    AreaFollow,
+    Comment,
+    ContentReport,
+    EventKind,
+    ModerationAction,
+    ModerationLog,
+    ParticipationEvent,
+    ProgressUpdate,
+    ProjectFollow,
 )
 from renewal.models.projects import (
     PROJECT_TRANSITIONS,
@@ -31,6 +48,19 @@ from renewal.models.spaces import (
 )
 
 __all__ = [
+    "AreaFollow",
+    "Comment",
+    "ContentReport",
+    "EmailMode",
+    "EventKind",
+    "ModerationAction",
+    "ModerationLog",
+    "Notification",
+    "NotificationKind",
+    "NotificationPreference",
+    "ParticipationEvent",
+    "ProgressUpdate",
+    "ProjectFollow",
     "PROJECT_TRANSITIONS",
     "ProjectCategory",
     "ProjectStatus",

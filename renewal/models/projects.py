@@ -102,6 +102,8 @@ class RenewalProject(models.Model):
         blank=True,
         related_name="led_projects",
     )
+    # Hidden by moderation: out of public lists, kept in the database.
+    is_hidden = models.BooleanField(_("hidden"), default=False)
     resources = models.ManyToManyField(
         "renewal.NeighborhoodResource", blank=True, related_name="projects"
     )

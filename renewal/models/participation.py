@@ -1,0 +1,232 @@
+from django.conf import settings
+from django.contrib.contenttypes.fields import GenericForeignKey
+from django.contrib.contenttypes.models import ContentType
+from django.contrib.gis.db import models
+from django.db.models import Q
+from django.utils.translation import gettext_lazy as _
+
+from renewal.models.projects import ProjectCategory, RenewalProject
+
+
+class ProgressUpdate(models.Model):
+    """Accountability: what happened, how far along, which milestone."""
+
+    project = models.ForeignKey(
+        RenewalProject, on_delete=models.CASCADE, related_name="updates"
+    )
+    author = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, related_name="+"
+    )
+    text = models.TextField(_("text"))
+    percent_complete = models.PositiveSmallIntegerField(_("percent complete"))
+    milestone = models.CharField(_("milestone"), max_length=200, blank=True)
+    created_at = models.DateTimeField(_("created"), auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("progress update")
+        verbose_name_plural = _("progress updates")
+        ordering = ["-created_at", "-id"]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(percent_complete__lte=100), name="progress_percent_0_100"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.project_id}: {self.percent_complete}%"
+
+
+class Comment(models.Model):
+    project = models.ForeignKey(
+        RenewalProject, on_delete=models.CASCADE, related_name="comments"
+    )
+    author = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="comments"
+    )
+    parent = models.ForeignKey(
+        "self", on_delete=models.CASCADE, null=True, blank=True, related_name="replies"
+    )
+    body = models.TextField(_("comment"))
+    # Hidden content leaves public lists but stays in the database.
+    is_hidden = models.BooleanField(_("hidden"), default=False)
+    created_at = models.DateTimeField(_("created"), auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("comment")
+        verbose_name_plural = _("comments")
+        ordering = ["created_at", "id"]
+
+    def __str__(self) -> str:
+        return f"comment #{self.pk} on {self.project_id}"
+
+
+class ProjectFollow(models.Model):
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.CASCADE,
+        related_name="project_follows",
+    )
+    project = models.ForeignKey(
+        RenewalProject, on_delete=models.CASCADE, related_name="follows"
+    )
+    created_at = models.DateTimeField(_("created"), auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("project follow")
+        verbose_name_plural = _("project follows")
+        constraints = [
+            models.UniqueConstraint(
+                fields=["user", "project"], name="follow_project_once"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.user_id} follows {self.project_id}"
+
+
+class AreaFollow(models.Model):
+    """ "Tell me about new projects within 1 km of home", optionally of one category."""
+
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="area_follows"
+    )
+    center = models.PointField(_("centre"), srid=4326)
+    radius_m = models.PositiveIntegerField(_("radius (m)"))
+    category = models.CharField(
+        _("category"), max_length=30, choices=ProjectCategory.choices, blank=True
+    )
+    created_at = models.DateTimeField(_("created"), auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("area follow")
+        verbose_name_plural = _("area follows")
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(radius_m__gte=100, radius_m__lte=20_000),
+                name="area_follow_radius_100m_20km",
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.user_id} follows {self.radius_m} m around {self.center.coords}"
+
+
+class ContentReport(models.Model):
+    """A user's report of a proposal or comment. Enough distinct reporters hide the
+    content automatically pending a moderator (RENEWAL_AUTO_HIDE_REPORTS)."""
+
+    reporter = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="reports"
+    )
+    content_type = models.ForeignKey(ContentType, on_delete=models.CASCADE)
+    object_id = models.BigIntegerField()
+    content = GenericForeignKey("content_type", "object_id")
+    reason = models.TextField(_("reason"))
+    resolved = models.BooleanField(_("resolved"), default=False)
+    created_at = models.DateTimeField(_("created"), auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("content report")
+        verbose_name_plural = _("content reports")
+        ordering = ["-created_at", "-id"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["reporter", "content_type", "object_id"],
+                name="report_once_per_user_and_content",
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"report #{self.pk} on {self.content_type.model} #{self.object_id}"
+
+
+class ModerationAction(models.TextChoices):
+    HIDE = "hide", _("Hidden")
+    UNHIDE = "unhide", _("Shown again")
+
+
+class ModerationLog(models.Model):
+    """Every hide and unhide, with its reason; the author is told the reason."""
+
+    content_type = models.ForeignKey(ContentType, on_delete=models.CASCADE)
+    object_id = models.BigIntegerField()
+    content = GenericForeignKey("content_type", "object_id")
+    action = models.CharField(
+        _("action"), max_length=10, choices=ModerationAction.choices
+    )
+    reason = models.TextField(_("reason"))
+    # Empty when the report threshold hid the content automatically.
+    moderator = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+    )
+    at = models.DateTimeField(_("at"), auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("moderation log entry")
+        verbose_name_plural = _("moderation log")
+        ordering = ["-at", "-id"]
+
+    def __str__(self) -> str:
+        return f"{self.action} {self.content_type.model} #{self.object_id}"
+
+
+class EventKind(models.TextChoices):
+    WORKSHOP = "workshop", _("Workshop")
+    PUBLIC_HEARING = "public_hearing", _("Public hearing")
+    VOLUNTEER_DAY = "volunteer_day", _("Volunteer day")
+    MEETING = "meeting", _("Meeting")
+    FESTIVAL = "festival", _("Festival")
+    OTHER = "other", _("Other")
+
+
+class ParticipationEvent(models.Model):
+    project = models.ForeignKey(
+        RenewalProject, on_delete=models.CASCADE, related_name="events"
+    )
+    organization = models.ForeignKey(
+        "renewal.CommunityOrganization", on_delete=models.PROTECT, related_name="events"
+    )
+    kind = models.CharField(_("kind"), max_length=20, choices=EventKind.choices)
+    date = models.DateField(_("date"))
+    place = models.CharField(_("place"), max_length=200, blank=True)
+    location = models.PointField(_("location"), srid=4326, null=True, blank=True)
+    attendees_under_20 = models.PositiveIntegerField(_("attendees under 20"), default=0)
+    attendees_20_39 = models.PositiveIntegerField(_("attendees 20–39"), default=0)
+    attendees_40_64 = models.PositiveIntegerField(_("attendees 40–64"), default=0)
+    attendees_65_plus = models.PositiveIntegerField(
+        _("attendees 65 and over"), default=0
+    )
+    volunteer_hours = models.DecimalField(
+        _("volunteer hours"), max_digits=8, decimal_places=1, default=0
+    )
+    recorded_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, related_name="+"
+    )
+    created_at = models.DateTimeField(_("created"), auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("participation event")
+        verbose_name_plural = _("participation events")
+        ordering = ["-date", "-id"]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(volunteer_hours__gte=0),
+                name="event_volunteer_hours_positive",
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.kind} {self.date} ({self.project_id})"
+
+    @property
+    def attendees(self) -> int:
+        return (
+            self.attendees_under_20
+            + self.attendees_20_39
+            + self.attendees_40_64
+            + self.attendees_65_plus
+        )
