@@ -87,3 +87,29 @@ class ThrottledObtainAuthToken(ObtainAuthToken):
 
     throttle_classes = [ScopedRateThrottle]
     throttle_scope = "login"
+
+
+class PerUserThrottle(ScopedRateThrottle):
+    """The view's `throttle_scope`, counted per signed-in user (per address otherwise)."""
+
+
+class PerAddressThrottle(ScopedRateThrottle):
+    """The view's `throttle_scope` + "_ip", counted per client address whoever is signed
+    in, so that many accounts from one machine share one budget."""
+
+    def allow_request(self, request, view):
+        self.scope = f"{getattr(view, self.scope_attr, '')}_ip"
+        if self.scope == "_ip":
+            return True
+        self.rate = self.get_rate()
+        self.num_requests, self.duration = self.parse_rate(self.rate)
+        return super(ScopedRateThrottle, self).allow_request(request, view)
+
+    def get_cache_key(self, request, view):
+        return self.cache_format % {
+            "scope": self.scope,
+            "ident": self.get_ident(request),
+        }
+
+
+WRITE_THROTTLES = [PerUserThrottle, PerAddressThrottle]

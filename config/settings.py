@@ -255,6 +255,13 @@ REST_FRAMEWORK = {
     "DEFAULT_THROTTLE_RATES": {
         "login": env_str("THROTTLE_LOGIN", "10/min"),
         "export": env_str("THROTTLE_EXPORT", "30/hour"),
+        # Abuse limits on participation, per user and per client address.
+        "propose": env_str("THROTTLE_PROPOSE", "10/hour"),
+        "propose_ip": env_str("THROTTLE_PROPOSE_IP", "30/hour"),
+        "support": env_str("THROTTLE_SUPPORT", "60/min"),
+        "support_ip": env_str("THROTTLE_SUPPORT_IP", "300/min"),
+        "comment": env_str("THROTTLE_COMMENT", "20/min"),
+        "comment_ip": env_str("THROTTLE_COMMENT_IP", "60/min"),
     },
     "EXCEPTION_HANDLER": "config.api.exception_handler",
     "DEFAULT_PAGINATION_CLASS": "config.api.Pagination",

@@ -10,7 +10,7 @@ from rest_framework.response import Response
 from rest_framework_gis.serializers import GeoFeatureModelSerializer
 
 from cities.models import Municipality
-from config.api import GeoPagination
+from config.api import WRITE_THROTTLES, GeoPagination
 from renewal.api.geometry import parse_floats
 from renewal.api.spaces import TransitionSerializer
 from renewal.models import Capability, SpaceKind
@@ -126,6 +126,13 @@ class RenewalProjectViewSet(
 
     def get_queryset(self):
         return renewal_project_list()
+
+    def get_throttles(self):
+        scope = {"create": "propose", "support": "support"}.get(self.action)
+        if scope is None:
+            return super().get_throttles()
+        self.throttle_scope = scope
+        return [throttle() for throttle in WRITE_THROTTLES]
 
     def perform_create(self, serializer):
         data = dict(serializer.validated_data)

@@ -315,3 +315,44 @@ def test_list_query_count_does_not_grow_with_rows(personas, city):
         return len(context.captured_queries)
 
     assert queries_for(1) == queries_for(20)
+
+
+def test_proposing_too_fast_is_429_with_a_message(personas, city, monkeypatch):
+    from rest_framework.throttling import SimpleRateThrottle
+
+    monkeypatch.setitem(SimpleRateThrottle.THROTTLE_RATES, "propose", "2/min")
+    client = client_for(personas["resident"])
+
+    statuses = [client.post(URL, _proposal(city), format="json") for _ in range(3)]
+
+    assert [r.status_code for r in statuses] == [201, 201, 429]
+    assert statuses[2].json()["error"]["code"] == "throttled"
+    assert statuses[2].json()["error"]["message"]
+    assert RenewalProject.objects.count() == 2
+
+
+def test_many_accounts_from_one_address_share_a_budget(personas, city, monkeypatch):
+    from rest_framework.throttling import SimpleRateThrottle
+
+    monkeypatch.setitem(SimpleRateThrottle.THROTTLE_RATES, "support_ip", "2/min")
+    project = RenewalProjectFactory(municipality=city)
+    accounts = UserFactory.create_batch(3)
+
+    statuses = [
+        client_for(user).post(f"{URL}{project.pk}/support/").status_code
+        for user in accounts
+    ]
+
+    assert statuses == [200, 200, 429]
+    assert ProjectSupport.objects.count() == 2
+
+
+def test_reading_is_not_throttled(city, monkeypatch):
+    from rest_framework.throttling import SimpleRateThrottle
+
+    monkeypatch.setitem(SimpleRateThrottle.THROTTLE_RATES, "propose_ip", "1/min")
+    RenewalProjectFactory(municipality=city)
+
+    statuses = {client_for().get(URL).status_code for _ in range(3)}
+
+    assert statuses == {200}
