@@ -116,7 +116,9 @@ class VacantSpaceForm(forms.Form):
         label=_("Owner contact"), max_length=120, required=False
     )
     owner_note = forms.CharField(
-        label=_("Note on the owner"), required=False, widget=forms.Textarea
+        label=_("Note on the owner"),
+        required=False,
+        widget=forms.Textarea(attrs={"rows": 3}),
     )
 
     def __init__(self, *args, space: VacantSpace | None = None, **kwargs) -> None:

@@ -1,0 +1,5 @@
+"""Pages. config/urls.py imports `signup` from here, so it stays re-exported."""
+
+from renewal.views.accounts import signup
+
+__all__ = ["signup"]

@@ -1,0 +1,275 @@
+"""Pages of the vacant-space inventory: a map, an accessible list, detail and staff
+forms. Reads go through `vacant_space_list`, writes through the services, and every
+permission is asked of the rules, as the API does."""
+
+import json
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.contrib.contenttypes.models import ContentType
+from django.core.exceptions import PermissionDenied
+from django.core.paginator import Paginator
+from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_POST
+
+from cities.models import Municipality
+from renewal.forms import VacantSpaceForm, VacantSpacePageFilter
+from renewal.models import (
+    Availability,
+    InventoryChange,
+    SpaceKind,
+    SpaceOwner,
+    SpaceStatus,
+    VacantSpace,
+)
+from renewal.selectors.spaces import vacant_space_list
+from renewal.services.errors import DomainError, NotPermitted
+from renewal.services.spaces import (
+    TRACKED_FIELDS,
+    allowed_space_transitions,
+    vacant_space_register,
+    vacant_space_transition,
+    vacant_space_update,
+)
+
+LIST_PAGE_SIZE = 50
+
+
+def _municipality(code: str) -> Municipality:
+    return get_object_or_404(Municipality, code=code)
+
+
+def _page_filter(request, municipality: Municipality) -> VacantSpacePageFilter:
+    return VacantSpacePageFilter(
+        request.GET or None,
+        queryset=vacant_space_list(user=request.user).filter(municipality=municipality),
+        request=request,
+    )
+
+
+def _query_without_page(request) -> str:
+    query = request.GET.copy()
+    query.pop("page", None)
+    return query.urlencode()
+
+
+def _geojson(geometry) -> dict | None:
+    return json.loads(geometry.geojson) if geometry else None
+
+
+def space_map(request, code: str):
+    """Only the visible part of the map is fetched from the API (space-map.js); the
+    filter form also works without JavaScript and hands over to the list."""
+    municipality = _municipality(code)
+    filterset = _page_filter(request, municipality)
+    config = {
+        "apiUrl": reverse("space-list"),
+        "detailApiUrl": reverse("space-detail", args=[0]).replace("/0/", "/{id}/"),
+        "detailUrl": reverse("renewal:space-detail", args=[0]).replace("/0/", "/{id}/"),
+        "city": municipality.code,
+        "center": [municipality.location.y, municipality.location.x],
+        "downtown": _geojson(municipality.downtown),
+        "labels": {
+            "kind": dict(SpaceKind.choices),
+            "status": dict(SpaceStatus.choices),
+            "availability": dict(Availability.choices),
+        },
+        "text": {
+            "details": _("Details"),
+            "floorArea": _("Floor area"),
+            "owner": _("Owner"),
+            "loading": _("Loading…"),
+            "failed": _("The spaces could not be loaded."),
+            "shown": _("%(shown)s of %(count)s matching spaces in this view."),
+            "zoomIn": _("Zoom in to see all of them."),
+        },
+    }
+    return render(
+        request,
+        "renewal/space_map.html",
+        {
+            "municipality": municipality,
+            "filterset": filterset,
+            # Without JavaScript the page still says how many spaces match.
+            "count": filterset.qs.count(),
+            "query": _query_without_page(request),
+            "map_config": config,
+            "can_add": request.user.has_perm("renewal.add_vacantspace", municipality),
+        },
+    )
+
+
+def space_list(request, code: str):
+    """The map's content as a table, for people who cannot use a map."""
+    municipality = _municipality(code)
+    filterset = _page_filter(request, municipality)
+    page = Paginator(filterset.qs, LIST_PAGE_SIZE).get_page(request.GET.get("page"))
+    return render(
+        request,
+        "renewal/space_list.html",
+        {
+            "municipality": municipality,
+            "filterset": filterset,
+            "page": page,
+            "query": _query_without_page(request),
+            "can_add": request.user.has_perm("renewal.add_vacantspace", municipality),
+        },
+    )
+
+
+def _space(request, pk: int) -> VacantSpace:
+    return get_object_or_404(vacant_space_list(user=request.user), pk=pk)
+
+
+def _owner_of(space: VacantSpace) -> SpaceOwner | None:
+    try:
+        return space.owner
+    except SpaceOwner.DoesNotExist:
+        return None
+
+
+def _change_lines(changes: dict) -> list[tuple[str, str]]:
+    """(field label, "old → new") for one history entry, for people to read."""
+    lines = []
+    for name, change in changes.items():
+        if name in TRACKED_FIELDS:
+            label = str(VacantSpace._meta.get_field(name).verbose_name)
+        else:
+            label = _("owner details") if name == "owner" else name
+        if name in ("location", "footprint") or not isinstance(change, list):
+            text = _("changed")
+        else:
+            old, new = ("—" if value in (None, "") else str(value) for value in change)
+            text = f"{old} → {new}"
+        lines.append((label, text))
+    return lines
+
+
+def space_detail(request, pk: int):
+    space = _space(request, pk)
+    user = request.user
+    owner = None
+    can_see_owner = user.has_perm("renewal.view_space_personal_data", space)
+    if can_see_owner:
+        owner = _owner_of(space)
+    history = None
+    if user.has_perm("renewal.view_inventory_history", space):
+        history = [
+            (entry, _change_lines(entry.changes))
+            for entry in InventoryChange.objects.filter(
+                content_type=ContentType.objects.get_for_model(VacantSpace),
+                object_id=space.pk,
+            ).select_related("actor")
+        ]
+    return render(
+        request,
+        "renewal/space_detail.html",
+        {
+            "space": space,
+            "municipality": space.municipality,
+            "evidence": space.evidence.all(),
+            "can_see_owner": can_see_owner,
+            "owner": owner,
+            "history": history,
+            "transitions": [
+                SpaceStatus(status)
+                for status in allowed_space_transitions(user=user, space=space)
+            ],
+            "can_edit": user.has_perm("renewal.change_vacantspace", space),
+            "location_geojson": _geojson(space.location),
+        },
+    )
+
+
+@login_required
+@require_POST
+def space_transition(request, pk: int):
+    space = _space(request, pk)
+    try:
+        space = vacant_space_transition(
+            actor=request.user,
+            space=space,
+            to=request.POST.get("to", ""),
+            reason=request.POST.get("reason", "").strip(),
+        )
+    except NotPermitted:
+        raise PermissionDenied
+    except DomainError as error:
+        messages.error(request, str(error.message))
+    else:
+        messages.success(
+            request,
+            _("The space is now “%(status)s”.")
+            % {"status": SpaceStatus(space.status).label},
+        )
+    return redirect("renewal:space-detail", pk=space.pk)
+
+
+def _form_page(request, *, form, municipality, space=None):
+    return render(
+        request,
+        "renewal/space_form.html",
+        {
+            "form": form,
+            "municipality": municipality,
+            "space": space,
+            "picker_config": {
+                "center": [municipality.location.y, municipality.location.x],
+                "downtown": _geojson(municipality.downtown),
+            },
+        },
+    )
+
+
+@login_required
+def space_create(request, code: str):
+    municipality = _municipality(code)
+    if not request.user.has_perm("renewal.add_vacantspace", municipality):
+        raise PermissionDenied
+    form = VacantSpaceForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        owner = form.owner_data()
+        try:
+            space = vacant_space_register(
+                actor=request.user,
+                municipality=municipality,
+                data=form.space_data(),
+                owner=owner if any(owner.values()) else None,
+            )
+        except NotPermitted:
+            raise PermissionDenied
+        except DomainError as error:
+            form.add_domain_error(error)
+        else:
+            messages.success(request, _("The space has been registered."))
+            return redirect("renewal:space-detail", pk=space.pk)
+    return _form_page(request, form=form, municipality=municipality)
+
+
+@login_required
+def space_edit(request, pk: int):
+    space = _space(request, pk)
+    if not request.user.has_perm("renewal.change_vacantspace", space):
+        raise PermissionDenied
+    if not request.user.has_perm("renewal.view_space_personal_data", space):
+        # Editing owner fields one cannot read would overwrite them blind.
+        raise PermissionDenied
+    form = VacantSpaceForm(request.POST or None, space=space)
+    if request.method == "POST" and form.is_valid():
+        owner = form.owner_data()
+        if not any(owner.values()) and _owner_of(space) is None:
+            owner = None  # no empty owner record for a space that never had one
+        try:
+            vacant_space_update(
+                actor=request.user, space=space, data=form.space_data(), owner=owner
+            )
+        except NotPermitted:
+            raise PermissionDenied
+        except DomainError as error:
+            form.add_domain_error(error)
+        else:
+            messages.success(request, _("The space has been saved."))
+            return redirect("renewal:space-detail", pk=space.pk)
+    return _form_page(request, form=form, municipality=space.municipality, space=space)

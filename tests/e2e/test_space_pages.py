@@ -1,0 +1,164 @@
+import pytest
+from django.conf import settings
+from django.contrib.gis.geos import Point
+from django.test import Client
+
+from cities.demo import illustrative_downtown
+from renewal.models import CityRole, SpaceOwner, VacantSpace
+from renewal.services.roles import city_role_grant
+from tests.factories import MunicipalityFactory, UserFactory, VacantSpaceFactory
+
+SEEDED = 25
+
+
+def sign_in(browser, live_server, user) -> None:
+    """Reuse a Django session in the browser: password logins are tested elsewhere."""
+    browser.clear_cookies()
+    if not user.is_authenticated:
+        return
+    client = Client()
+    client.force_login(user)
+    browser.add_cookies(
+        [
+            {
+                "name": settings.SESSION_COOKIE_NAME,
+                "value": client.cookies[settings.SESSION_COOKIE_NAME].value,
+                "url": live_server.url,
+            }
+        ]
+    )
+
+
+@pytest.fixture
+def city(db):
+    return MunicipalityFactory(name_en="Home city")
+
+
+@pytest.fixture
+def personas(city):
+    # The renewal personas' conftest is not visible from here; these are the two
+    # that matter for the pages in a browser.
+    from django.contrib.auth.models import AnonymousUser
+
+    city_editor = UserFactory(username="city_editor")
+    city_role_grant(user=city_editor, municipality=city, role=CityRole.EDITOR)
+    return {
+        "anonymous": AnonymousUser(),
+        "resident": UserFactory(username="resident"),
+        "city_editor": city_editor,
+    }
+
+
+@pytest.fixture
+def inventory(city):
+    city.downtown = illustrative_downtown(city.location, 800)
+    city.save()
+    # Within about 150 m of the centre, so that they cluster at the city's zoom.
+    for n in range(SEEDED):
+        VacantSpaceFactory(
+            municipality=city,
+            location=Point(
+                city.location.x + 0.0003 * (n % 5),
+                city.location.y + 0.0003 * (n // 5),
+                srid=4326,
+            ),
+        )
+    return city
+
+
+def shown_on_map(page) -> int:
+    """Spaces on the map: the numbers on the clusters plus single markers."""
+    in_clusters = sum(
+        int(text)
+        for text in page.locator("#space-map .marker-cluster").all_inner_texts()
+    )
+    return in_clusters + page.locator("#space-map .space-marker").count()
+
+
+@pytest.mark.browser
+def test_city_editor_places_a_new_space_by_clicking_on_the_map(
+    page, browser, live_server, personas, inventory
+):
+    city = inventory
+    sign_in(browser, live_server, personas["city_editor"])
+
+    page.goto(f"{live_server.url}/ko/cities/{city.code}/spaces/")
+    page.wait_for_selector("#space-map[data-ready='true']")
+    assert page.locator("#space-map .marker-cluster").count() >= 1
+    assert shown_on_map(page) == SEEDED
+
+    page.locator(f"a[href='/ko/cities/{city.code}/spaces/new/']").click()
+    page.wait_for_selector("#location-map[data-ready='true']")
+    box = page.locator("#location-map").bounding_box()
+    page.locator("#location-map").click(
+        position={"x": box["width"] / 2, "y": box["height"] / 2}
+    )
+    assert page.locator("#location-map .picked-location").count() == 1
+    longitude = float(page.input_value("#id_longitude"))
+    latitude = float(page.input_value("#id_latitude"))
+    assert longitude == pytest.approx(city.location.x, abs=0.002)
+    assert latitude == pytest.approx(city.location.y, abs=0.002)
+    page.select_option("#id_kind", "house")
+    page.fill("#id_address", "시장길 99")
+    page.fill("#id_owner_name", "김영희")
+    page.locator("#space-form button[type='submit']").click()
+
+    page.wait_for_url(f"{live_server.url}/ko/spaces/*/")
+    space = VacantSpace.objects.get(address="시장길 99")
+    assert page.url == f"{live_server.url}/ko/spaces/{space.pk}/"
+    assert "시장길 99" in page.get_by_role("heading", level=1).inner_text()
+    assert page.locator("#space-owner").get_by_text("김영희").is_visible()
+    page.wait_for_selector("#space-detail-map[data-ready='true']")
+    assert page.locator("#space-detail-map path.leaflet-interactive").count() == 1
+    assert space.location.x == pytest.approx(longitude, abs=1e-6)
+    assert space.location.y == pytest.approx(latitude, abs=1e-6)
+
+    page.goto(f"{live_server.url}/ko/cities/{city.code}/spaces/")
+    page.wait_for_selector("#space-map[data-ready='true']")
+    assert shown_on_map(page) == SEEDED + 1
+
+
+@pytest.mark.browser
+@pytest.mark.parametrize(
+    ("persona", "sees_owner"), [("resident", False), ("city_editor", True)]
+)
+def test_marker_popup_loads_details_and_owner_only_for_staff(
+    page, browser, live_server, personas, city, persona, sees_owner
+):
+    space = VacantSpaceFactory(municipality=city, address="중앙로 12")
+    SpaceOwner.objects.create(space=space, name="박철수", contact="010-1234-5678")
+    sign_in(browser, live_server, personas[persona])
+
+    page.goto(f"{live_server.url}/ko/cities/{city.code}/spaces/")
+    page.wait_for_selector("#space-map[data-ready='true']")
+    assert page.locator("#space-map .space-marker").count() == 1
+    page.locator("#space-map .space-marker").click()
+    popup = page.locator(".space-popup")
+    popup.wait_for()
+
+    assert "중앙로 12" in popup.inner_text()
+    assert ("박철수" in popup.inner_text()) is sees_owner
+    if not sees_owner:
+        assert "박철수" not in page.content()
+    popup.get_by_role("link").click()
+    page.wait_for_url(f"{live_server.url}/ko/spaces/{space.pk}/")
+    assert (page.locator("#space-owner").count() == 1) is sees_owner
+
+
+@pytest.mark.browser
+def test_filters_reload_the_map_and_carry_over_to_the_list(
+    page, browser, live_server, personas, city
+):
+    VacantSpaceFactory.create_batch(2, municipality=city, kind="house")
+    VacantSpaceFactory(municipality=city, kind="shop")
+    sign_in(browser, live_server, personas["anonymous"])
+
+    page.goto(f"{live_server.url}/ko/cities/{city.code}/spaces/")
+    page.wait_for_selector("#space-map[data-ready='true']")
+    assert page.get_attribute("#space-map", "data-count") == "3"
+
+    page.select_option("#id_kind", "house")
+    page.wait_for_selector("#space-map[data-count='2'][data-ready='true']")
+
+    page.locator("#space-list-link").click()
+    assert page.locator("#space-list tbody tr").count() == 2
