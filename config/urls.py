@@ -12,7 +12,7 @@ from renewal.api.organizations import CommunityOrganizationViewSet
 from renewal.api.projects import RenewalProjectViewSet
 from renewal.api.resources import NeighborhoodResourceViewSet
 from renewal.api.spaces import VacantSpaceViewSet
-from renewal.views import signup
+from renewal.views import ThrottledLoginView, signup
 
 router = DefaultRouter()
 router.register("municipalities", MunicipalityViewSet, basename="municipality")
@@ -45,6 +45,7 @@ urlpatterns += i18n_patterns(
     path("", home, name="home"),
     path("", include("renewal.urls")),
     path("accounts/signup/", signup, name="signup"),
+    path("accounts/login/", ThrottledLoginView.as_view(), name="login"),
     path("accounts/", include("django.contrib.auth.urls")),
     path("admin/", admin.site.urls),
 )

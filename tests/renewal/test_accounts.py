@@ -77,3 +77,31 @@ def test_password_reset_for_unknown_email_sends_nothing(client):
 
     assert response.status_code == 302
     assert mail.outbox == []
+
+
+@pytest.mark.django_db
+def test_sign_in_page_limits_attempts_per_username(client, resident, settings):
+    settings.LOGIN_ATTEMPTS_PER_MINUTE = 3
+    wrong = {"username": resident.username, "password": "wrong"}
+
+    statuses = [client.post("/en/accounts/login/", wrong).status_code for _ in range(3)]
+    blocked = client.post(
+        "/en/accounts/login/",
+        {"username": resident.username, "password": "correct horse battery"},
+    )
+
+    assert statuses == [200, 200, 200]
+    assert blocked.status_code == 429
+    assert "Too many sign-in attempts" in blocked.content.decode()
+    assert "_auth_user_id" not in client.session
+
+
+@pytest.mark.django_db
+def test_sign_in_page_limits_attempts_per_address(client, settings):
+    settings.LOGIN_ATTEMPTS_PER_MINUTE = 2
+    for name in ("a", "b"):
+        client.post("/en/accounts/login/", {"username": name, "password": "x"})
+
+    response = client.post("/en/accounts/login/", {"username": "c", "password": "x"})
+
+    assert response.status_code == 429
