@@ -10,6 +10,7 @@ import os
 from pathlib import Path
 
 import dj_database_url
+from celery.schedules import crontab
 from django.core.exceptions import ImproperlyConfigured
 from django.utils.translation import gettext_lazy as _
 
@@ -242,6 +243,14 @@ CELERY_ACCEPT_CONTENT = ["json"]
 CELERY_TIMEZONE = TIME_ZONE
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 CELERY_TASK_DEFAULT_QUEUE = "default"
+CELERY_BEAT_SCHEDULE = {
+    # Yesterday's notifications for users who chose a daily digest (Asia/Seoul).
+    "notification-digests": {
+        "task": "renewal.tasks.notification_digests_send_task",
+        "schedule": crontab(hour=7, minute=0),
+        "options": {"queue": "notifications"},
+    },
+}
 
 REST_FRAMEWORK = {
     # Token first, so that an anonymous write is answered 401 with WWW-Authenticate.

@@ -25,6 +25,8 @@ api_v1 = [
     # Before the router, so that "spaces/export/" is not read as a space id.
     path("", include("renewal.api.exports")),
     path("", include("renewal.api.imports")),
+    path("", include("renewal.api.notifications")),
+    path("", include("renewal.api.participation")),
     path("", include(router.urls)),
     path("auth/token/", ThrottledObtainAuthToken.as_view(), name="api-token"),
     path("schema/", SpectacularAPIView.as_view(), name="api-schema"),

@@ -1,7 +1,22 @@
+from datetime import date, timedelta
+from smtplib import SMTPException
+
 from celery import shared_task
+from django.utils import timezone
 
 from renewal.models import ImportStatus, SpaceImport
 from renewal.services.imports import space_import_run
+from renewal.services.notifications import (
+    NOTIFICATION_QUEUE,
+    notification_digest_recipients,
+    notification_digest_send,
+    notification_emails_send_immediate,
+    notifications_for_comment,
+    notifications_for_moderation,
+    notifications_for_new_project,
+    notifications_for_progress_update,
+    notifications_for_transition,
+)
 
 
 # acks_late: a worker that dies mid-import leaves the message to be delivered again;
@@ -17,3 +32,80 @@ def space_import_run_task(import_id: int) -> None:
     if space_import is None:
         return
     space_import_run(space_import=space_import)
+
+
+# Notifications. Every task here is idempotent (unique event keys; `emailed_at` set
+# under a row lock), so acks_late and retries cannot notify or e-mail twice. SMTP
+# and network errors retry with exponential backoff; SMTPException is an OSError,
+# listed for the reader.
+NOTIFICATION_RETRY = {
+    "acks_late": True,
+    "autoretry_for": (SMTPException, ConnectionError, OSError),
+    "retry_backoff": True,
+    "max_retries": 5,
+}
+
+
+def _same_queue(task) -> str:
+    # Follow-up work goes to the queue this task came from ("notifications" in
+    # production, a private queue under test); run in-process there is none.
+    delivery_info = task.request.delivery_info or {}
+    return delivery_info.get("routing_key") or NOTIFICATION_QUEUE
+
+
+def _email_after(task, notification_ids: list[int]) -> None:
+    # A task of its own, so that an SMTP failure retries the e-mail only.
+    if notification_ids:
+        notification_emails_send_task.apply_async(
+            (notification_ids,), queue=_same_queue(task)
+        )
+
+
+@shared_task(bind=True, **NOTIFICATION_RETRY)
+def notifications_for_transition_task(self, transition_id: int) -> None:
+    _email_after(self, notifications_for_transition(transition_id=transition_id))
+
+
+@shared_task(bind=True, **NOTIFICATION_RETRY)
+def notifications_for_progress_update_task(self, update_id: int) -> None:
+    _email_after(self, notifications_for_progress_update(update_id=update_id))
+
+
+@shared_task(bind=True, **NOTIFICATION_RETRY)
+def notifications_for_comment_task(self, comment_id: int) -> None:
+    _email_after(self, notifications_for_comment(comment_id=comment_id))
+
+
+@shared_task(bind=True, **NOTIFICATION_RETRY)
+def notifications_for_new_project_task(self, project_id: int) -> None:
+    _email_after(self, notifications_for_new_project(project_id=project_id))
+
+
+@shared_task(bind=True, **NOTIFICATION_RETRY)
+def notifications_for_moderation_task(self, log_id: int) -> None:
+    _email_after(self, notifications_for_moderation(log_id=log_id))
+
+
+@shared_task(**NOTIFICATION_RETRY)
+def notification_emails_send_task(notification_ids: list[int]) -> int:
+    return notification_emails_send_immediate(notification_ids=notification_ids)
+
+
+@shared_task(**NOTIFICATION_RETRY)
+def notification_digest_send_task(user_id: int, day: str) -> int:
+    return notification_digest_send(user_id=user_id, day=date.fromisoformat(day))
+
+
+# Run by beat each morning for the day before (Asia/Seoul), one task per user so
+# that one failing mailbox retries alone.
+@shared_task(bind=True, **NOTIFICATION_RETRY)
+def notification_digests_send_task(self, day: str | None = None) -> int:
+    digest_day = (
+        date.fromisoformat(day) if day else timezone.localdate() - timedelta(days=1)
+    )
+    user_ids = notification_digest_recipients(day=digest_day)
+    for user_id in user_ids:
+        notification_digest_send_task.apply_async(
+            (user_id, digest_day.isoformat()), queue=_same_queue(self)
+        )
+    return len(user_ids)

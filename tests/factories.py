@@ -62,3 +62,29 @@ class RenewalProjectFactory(factory.django.DjangoModelFactory):
     place = factory.LazyAttribute(lambda project: project.municipality.location.clone())
     category = "village_renewal"
     proposer = factory.SubFactory(UserFactory)
+
+
+class ProgressUpdateFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = "renewal.ProgressUpdate"
+
+    project = factory.SubFactory(RenewalProjectFactory, status="in_progress")
+    author = factory.SubFactory(UserFactory)
+    text = "설계 완료, 공사 착수"
+    percent_complete = 30
+
+
+class ParticipationEventFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = "renewal.ParticipationEvent"
+
+    project = factory.SubFactory(RenewalProjectFactory, status="in_progress")
+    organization = factory.SubFactory(
+        "tests.factories.CommunityOrganizationFactory",
+        municipality=factory.SelfAttribute("..project.municipality"),
+    )
+    kind = "workshop"
+    date = factory.Faker("date_between", start_date="-1y", end_date="today")
+    place = "마을회관"
+    attendees_20_39 = 5
+    attendees_40_64 = 10

@@ -12,6 +12,10 @@ from renewal.models.projects import (
     RenewalProject,
 )
 from renewal.services.errors import DomainError, IllegalTransition, NotPermitted
+from renewal.services.notifications import (
+    enqueue_new_project_notifications,
+    enqueue_transition_notifications,
+)
 
 PLACE_TYPES = (Point, Polygon, MultiPolygon)
 SUPPORTABLE = frozenset(
@@ -61,6 +65,7 @@ def renewal_project_propose(
         proposer=proposer, municipality=municipality, **data
     )
     project.resources.set(resources)
+    enqueue_new_project_notifications(project.pk)
     return project
 
 
@@ -106,13 +111,14 @@ def renewal_project_transition(
             _("Say why the project is rejected; the proposer is told."),
             fields={"reason": [_("Required when rejecting.")]},
         )
-    ProjectTransition.objects.create(
+    transition = ProjectTransition.objects.create(
         project=project,
         from_status=project.status,
         to_status=to,
         actor=actor,
         reason=reason,
     )
+    enqueue_transition_notifications(transition.pk)
     project.status = to
     project.save(update_fields=["status", "updated_at"])
     return project
