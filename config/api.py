@@ -113,3 +113,16 @@ class PerAddressThrottle(ScopedRateThrottle):
 
 
 WRITE_THROTTLES = [PerUserThrottle, PerAddressThrottle]
+
+
+class WriteThrottleMixin:
+    """Apply the per-user and per-address limits of `write_throttle_scope` to writes
+    only; reading stays unthrottled."""
+
+    write_throttle_scope = ""
+
+    def get_throttles(self):
+        if self.request.method in ("GET", "HEAD", "OPTIONS"):
+            return super().get_throttles()
+        self.throttle_scope = self.write_throttle_scope
+        return [throttle() for throttle in WRITE_THROTTLES]

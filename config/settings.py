@@ -273,6 +273,8 @@ REST_FRAMEWORK = {
         "support_ip": env_str("THROTTLE_SUPPORT_IP", "300/min"),
         "comment": env_str("THROTTLE_COMMENT", "20/min"),
         "comment_ip": env_str("THROTTLE_COMMENT_IP", "60/min"),
+        "report": env_str("THROTTLE_REPORT", "20/hour"),
+        "report_ip": env_str("THROTTLE_REPORT_IP", "60/hour"),
     },
     "EXCEPTION_HANDLER": "config.api.exception_handler",
     "DEFAULT_PAGINATION_CLASS": "config.api.Pagination",

@@ -15,6 +15,7 @@ from renewal.api.geometry import parse_floats
 from renewal.api.spaces import TransitionSerializer
 from renewal.models import Capability, SpaceKind
 from renewal.models.projects import ProjectCategory, ProjectStatus, RenewalProject
+from renewal.selectors.moderation import visible_projects
 from renewal.selectors.projects import renewal_project_list
 from renewal.services.projects import (
     allowed_project_transitions,
@@ -125,7 +126,7 @@ class RenewalProjectViewSet(
     filterset_class = RenewalProjectFilter
 
     def get_queryset(self):
-        return renewal_project_list()
+        return visible_projects(renewal_project_list(), self.request.user)
 
     def get_throttles(self):
         scope = {"create": "propose", "support": "support"}.get(self.action)

@@ -28,7 +28,6 @@ from tests.factories import (
     UserFactory,
 )
 
-
 EVENTS_URL = "/api/v1/participation-events/"
 TOTALS_URL = "/api/v1/participation-totals/"
 

@@ -356,3 +356,20 @@ def test_reading_is_not_throttled(city, monkeypatch):
     statuses = {client_for().get(URL).status_code for _ in range(3)}
 
     assert statuses == {200}
+
+
+def test_hidden_project_leaves_public_lists_but_stays_for_its_proposer(personas, city):
+    from django.contrib.auth.models import Group
+
+    from renewal.services.moderation import content_hide
+
+    moderator = UserFactory()
+    moderator.groups.add(Group.objects.get_or_create(name="moderators")[0])
+    project = RenewalProjectFactory(municipality=city, proposer=personas["resident"])
+
+    content_hide(moderator=moderator, content=project, reason="개인정보 노출")
+
+    assert client_for().get(URL).json()["count"] == 0
+    assert client_for().get(f"{URL}{project.pk}/").status_code == 404
+    assert client_for(personas["resident"]).get(f"{URL}{project.pk}/").status_code == 200
+    assert RenewalProject.objects.filter(pk=project.pk, is_hidden=True).exists()
