@@ -2,9 +2,8 @@ from django.contrib.gis.geos import Point
 from django.utils.translation import gettext as _
 from rest_framework.exceptions import ValidationError
 
-# Longitude/latitude box around South Korea: coordinates outside it are almost always
-# projected metres (EPSG:5179/5186) sent as if they were degrees.
-KOREA_BOUNDS = (124.0, 33.0, 132.0, 39.0)
+# Re-exported: renewal.api.spaces and its importers take KOREA_BOUNDS from here.
+from renewal.geography import KOREA_BOUNDS
 
 
 def validate_korean_point(location) -> Point:

@@ -1,0 +1,364 @@
+"""Reading survey files into rows, one per data record.
+
+Reading. GDAL in-process through django.contrib.gis.gdal (DataSource + CoordTransform)
+rather than an ogr2ogr subprocess: every feature keeps its line number, so a row whose
+coordinates cannot be read or transformed is reported on its line instead of aborting
+the conversion (or being dropped by -skipfailures); and the file is opened with
+GDALOpenEx restricted to the one driver its extension names, so an upload called
+"spaces.csv" that is really a VRT cannot make GDAL read other files on the server.
+
+Coordinate systems. The file's embedded CRS (.prj, GeoPackage srs, GeoJSON crs) is
+only identified, as an EPSG code; the transformation is then built from that code out
+of an allow-list, never from SRS text taken from the upload. CSV and XLSX carry no
+CRS: their lon/lat (or x/y) columns are in the declared srid, or EPSG:4326 when none is
+declared.
+
+Lines. A report's line n is the n-th data record of the file's first layer, counted
+from 1: for CSV and XLSX the n-th row below the header (spreadsheet row n + 1), for
+GeoJSON, Shapefile and GeoPackage the n-th feature.
+"""
+
+import ctypes
+import datetime
+import json
+import os
+import re
+import shutil
+import tempfile
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+from django.contrib.gis.gdal import (
+    CoordTransform,
+    DataSource,
+    GDALException,
+    SpatialReference,
+    SRSException,
+)
+from django.contrib.gis.gdal.driver import Driver
+from django.contrib.gis.gdal.libgdal import lgdal
+from django.contrib.gis.gdal.prototypes import ds as gdal_ds
+from django.contrib.gis.geos import GEOSException
+from django.utils.translation import gettext as _
+
+from renewal.models import SpaceImport
+from renewal.services.errors import DomainError
+from renewal.services.imports.parsing import (
+    Problems,
+    Row,
+    parse_row,
+    point_from_columns,
+)
+
+# Korean survey data arrives in these; anything else is refused rather than guessed.
+ALLOWED_SRIDS = frozenset({4326, 4737, 5179, 5181, 5185, 5186, 5187, 5188, 3857, 32652})
+TABULAR_DEFAULT_SRID = 4326
+
+# Extension → the only GDAL driver allowed to open it.
+DRIVERS = {
+    ".csv": "CSV",
+    ".xlsx": "XLSX",
+    ".geojson": "GeoJSON",
+    ".json": "GeoJSON",
+    ".zip": "ESRI Shapefile",
+    ".gpkg": "GPKG",
+}
+TABULAR = {".csv", ".xlsx"}
+
+LON_NAMES = ("lon", "lng", "longitude", "x")
+LAT_NAMES = ("lat", "latitude", "y")
+COLUMNS = [
+    "external_id",
+    "kind",
+    "address",
+    "floor_area_m2",
+    "land_area_m2",
+    "year_built",
+    "grading_scheme",
+    "grade",
+    "vacant_since",
+    "ownership",
+    "availability",
+    "asking_rent_krw",
+    "status",
+    "owner_name",
+    "owner_contact",
+]
+ALIASES = {"id": "external_id"}
+# Shapefile (dBase) field names stop at 10 characters: "floor_area_m2" → "floor_area".
+ALIASES.update({name[:10]: name for name in COLUMNS if len(name) > 10})
+
+
+class ImportFailed(Exception):
+    """The whole file is refused (format, coordinate system, nothing to import)."""
+
+    def __init__(self, field_name: str, message) -> None:
+        super().__init__(str(message))
+        self.field = field_name
+        self.message = str(message)
+
+
+def check_srid(srid: int, *, field_name: str, error=ImportFailed) -> None:
+    if srid not in ALLOWED_SRIDS:
+        message = _(
+            "EPSG:%(srid)s is not an accepted coordinate system. Accepted: %(allowed)s."
+        ) % {
+            "srid": srid,
+            "allowed": ", ".join(f"EPSG:{code}" for code in sorted(ALLOWED_SRIDS)),
+        }
+        if error is DomainError:
+            raise DomainError(message, fields={field_name: [message]})
+        raise error(field_name, message)
+
+
+def record_progress(space_import: SpaceImport, percent: int) -> None:
+    # Outside the data transaction (autocommit): a follower polling the status
+    # endpoint sees it at once.
+    space_import.progress = percent
+    SpaceImport.objects.filter(pk=space_import.pk).update(progress=percent)
+
+
+@contextmanager
+def local_copy(space_import: SpaceImport) -> Iterator[Path]:
+    """The stored file as a local path GDAL can open, whatever the storage."""
+    extension = os.path.splitext(space_import.file.name)[1].lower()
+    with tempfile.TemporaryDirectory(prefix="space-import-") as directory:
+        path = Path(directory) / f"upload{extension}"
+        with space_import.file.open("rb") as source, open(path, "wb") as target:
+            shutil.copyfileobj(source, target)
+        if extension == ".csv":
+            _csv_to_utf8(path)
+        elif DRIVERS[extension] == "GeoJSON":
+            _check_geojson_crs(path)
+        yield path
+
+
+def _csv_to_utf8(path: Path) -> None:
+    # Korean offices still save CSV in CP949 (Excel's default); GDAL reads UTF-8.
+    raw = path.read_bytes()
+    try:
+        raw.decode("utf-8")
+    except UnicodeDecodeError:
+        try:
+            path.write_bytes(raw.decode("cp949").encode("utf-8"))
+        except UnicodeDecodeError:
+            raise ImportFailed(
+                "file", _("The CSV file is neither UTF-8 nor CP949 text.")
+            ) from None
+
+
+# GDAL 3.6 resolves a GeoJSON "crs" with SetFromUserInput, which would follow a URL
+# or read a local file named there (gis.W001): only EPSG names reach GDAL.
+GEOJSON_CRS_NAME = re.compile(
+    r"^(urn:ogc:def:crs:EPSG:[0-9.]*:\d+|urn:ogc:def:crs:OGC:1\.3:CRS84|EPSG:\d+)$"
+)
+
+
+def _check_geojson_crs(path: Path) -> None:
+    try:
+        document = json.loads(path.read_bytes())
+    except ValueError:
+        raise ImportFailed("file", _("The file is not valid JSON.")) from None
+    crs = document.get("crs") if isinstance(document, dict) else None
+    if crs is None:
+        return
+    name = crs.get("properties", {}).get("name") if isinstance(crs, dict) else None
+    if (
+        crs.get("type") != "name"
+        or not isinstance(name, str)
+        or not GEOJSON_CRS_NAME.match(name)
+    ):
+        raise ImportFailed(
+            "srid",
+            _(
+                "The GeoJSON crs must name an EPSG code, e.g. urn:ogc:def:crs:EPSG::5179."
+            ),
+        )
+
+
+def _strings(values: list[str]):
+    array = (ctypes.c_char_p * (len(values) + 1))()
+    for index, value in enumerate(values):
+        array[index] = value.encode()
+    return array
+
+
+@contextmanager
+def _gdal_options(options: dict[str, str]) -> Iterator[None]:
+    # GDAL 3.6's XLSX driver takes these only as configuration options; thread-local
+    # so that concurrent imports in one process do not see each other's.
+    setter = lgdal.CPLSetThreadLocalConfigOption
+    setter.argtypes = [ctypes.c_char_p, ctypes.c_char_p]
+    setter.restype = None
+    for key, value in options.items():
+        setter(key.encode(), value.encode())
+    try:
+        yield
+    finally:
+        for key in options:
+            setter(key.encode(), None)
+
+
+def _open(path: Path, driver: str) -> DataSource:
+    Driver.ensure_registered()
+    target = f"/vsizip/{path}" if path.suffix == ".zip" else str(path)
+    try:
+        pointer = gdal_ds.open_ds(
+            target.encode(),
+            gdal_ds.GDAL_OF_READONLY | gdal_ds.GDAL_OF_VECTOR,
+            _strings([driver]),
+            None,
+            None,
+        )
+    except GDALException:
+        raise ImportFailed(
+            "file",
+            _("The file cannot be read as %(format)s.") % {"format": driver},
+        ) from None
+    return DataSource(pointer, gdal_ds.get_dataset_driver(pointer))
+
+
+def _source_srid(layer, declared: int | None, tabular: bool) -> int:
+    if tabular:
+        srid = declared or TABULAR_DEFAULT_SRID
+        check_srid(srid, field_name="srid")
+        return srid
+    srs = layer.srs
+    embedded = None
+    if srs is not None:
+        embedded = srs.srid
+        if embedded is None:
+            try:
+                srs.identify_epsg()
+                embedded = srs.srid
+            except (GDALException, SRSException):
+                embedded = None
+    if embedded is None:
+        if declared is None:
+            raise ImportFailed(
+                "srid",
+                _(
+                    "The file's coordinate system cannot be identified; declare it "
+                    "with its EPSG code (srid)."
+                ),
+            )
+        embedded = declared
+    elif declared is not None and declared != embedded:
+        raise ImportFailed(
+            "srid",
+            _(
+                "The file says its coordinates are in EPSG:%(embedded)s, but "
+                "EPSG:%(declared)s was declared."
+            )
+            % {"embedded": embedded, "declared": declared},
+        )
+    check_srid(embedded, field_name="srid")
+    return embedded
+
+
+def _column_map(names: list[str]) -> tuple[dict[str, str], str | None, str | None]:
+    """Our column name → the file's, case-insensitively; and the lon/lat columns."""
+    columns, lon, lat = {}, None, None
+    for name in names:
+        key = name.strip().lower()
+        key = ALIASES.get(key, key)
+        if key in COLUMNS and key not in columns:
+            columns[key] = name
+        elif key in LON_NAMES and lon is None:
+            lon = name
+        elif key in LAT_NAMES and lat is None:
+            lat = name
+    return columns, lon, lat
+
+
+def _text(value) -> str:
+    if value is None:
+        return ""
+    if isinstance(value, datetime.datetime):
+        return value.date().isoformat()
+    if isinstance(value, datetime.date):
+        return value.isoformat()
+    if isinstance(value, float) and value.is_integer():
+        return str(int(value))
+    return str(value).strip()
+
+
+def read_rows(
+    path: Path, space_import: SpaceImport, problems: Problems
+) -> Iterator[Row]:
+    extension = path.suffix
+    tabular = extension in TABULAR
+    options = (
+        {"OGR_XLSX_HEADERS": "FORCE", "OGR_XLSX_FIELD_TYPES": "STRING"}
+        if extension == ".xlsx"
+        else {}
+    )
+    with _gdal_options(options):
+        source = _open(path, DRIVERS[extension])
+        if not len(source):
+            raise ImportFailed("file", _("The file contains no layer."))
+        layer = source[0]
+        srid = _source_srid(layer, space_import.declared_srid, tabular)
+        columns, lon, lat = _column_map(list(layer.fields))
+        if "external_id" not in columns or "kind" not in columns:
+            raise ImportFailed(
+                "file", _("The file needs the columns external_id (or id) and kind.")
+            )
+        if tabular and (lon is None or lat is None):
+            raise ImportFailed(
+                "file",
+                _("A table needs coordinate columns: lon and lat (or x and y)."),
+            )
+        transform = (
+            None
+            if srid == 4326
+            else CoordTransform(SpatialReference(srid), SpatialReference(4326))
+        )
+        total = len(layer) or 1
+        for line, feature in enumerate(layer, start=1):
+            problems.lines_read = line
+            if line % 200 == 0:
+                record_progress(space_import, 5 + int(30 * line / total))
+            values = {name: _text(feature.get(col)) for name, col in columns.items()}
+            external_id = values.get("external_id", "")
+            first = problems.seen.setdefault(external_id, line) if external_id else line
+            if first != line:
+                problems.add(
+                    line,
+                    "external_id",
+                    _("“%(id)s” appears again; first on line %(line)d.")
+                    % {"id": external_id, "line": first},
+                )
+            if tabular:
+                geometry = point_from_columns(
+                    line,
+                    _text(feature.get(lon)),
+                    _text(feature.get(lat)),
+                    srid,
+                    problems,
+                )
+            else:
+                geometry = _feature_geometry(line, feature, srid, problems)
+            if geometry is not None and transform is not None:
+                try:
+                    geometry.transform(transform)
+                    geometry.srid = 4326
+                except (GDALException, GEOSException):
+                    problems.add(
+                        line, "geometry", _("The coordinates cannot be transformed.")
+                    )
+                    geometry = None
+            row = parse_row(line, values, columns, geometry, problems)
+            if row is not None:
+                yield row
+
+
+def _feature_geometry(line, feature, srid, problems):
+    try:
+        geometry = feature.geom.geos
+    except (GDALException, GEOSException):
+        problems.add(line, "geometry", _("The feature has no geometry."))
+        return None
+    geometry.srid = srid
+    return geometry
