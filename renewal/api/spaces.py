@@ -74,13 +74,14 @@ class VacantSpaceSerializer(GeoFeatureModelSerializer):
     def validate_location(self, location):
         return validate_korean_point(location)
 
-    def to_representation(self, space):
-        feature = super().to_representation(space)
-        user = self.context["request"].user
+    def get_properties(self, space, fields):
         # Owner details are personal data: only staff of the space's city see them.
+        # The field is dropped before it is read: for other callers the selector does
+        # not join the owner, and reading it would cost one query per feature.
+        user = self.context["request"].user
         if not user.has_perm("renewal.view_space_personal_data", space):
-            feature["properties"].pop("owner", None)
-        return feature
+            fields = [field for field in fields if field.field_name != "owner"]
+        return super().get_properties(space, fields)
 
 
 class VacantSpaceFilter(django_filters.FilterSet):

@@ -17,6 +17,13 @@ def vacant_space_list(*, user) -> QuerySet[VacantSpace]:
     a given space's owner is still asked of the rules per space."""
     spaces = (
         VacantSpace.objects.select_related("municipality")
+        # A list needs the city's code and name, not its polygons on every row.
+        .defer(
+            "footprint",
+            "municipality__location",
+            "municipality__boundary",
+            "municipality__downtown",
+        )
         .annotate(
             in_downtown=Exists(
                 Municipality.objects.filter(

@@ -252,3 +252,19 @@ def test_update_by_editor_is_recorded(personas, city):
     assert InventoryChange.objects.get(object_id=space.pk).changes == {
         "availability": ["not_offered", "lease"]
     }
+
+
+def test_public_list_query_count_does_not_grow_with_rows(city):
+    """Owner details are skipped before they are read, not after."""
+
+    def queries_for(rows: int) -> int:
+        VacantSpace.objects.all().delete()
+        for space in VacantSpaceFactory.create_batch(rows, municipality=city):
+            SpaceOwner.objects.create(space=space, name="비공개")
+        with CaptureQueriesContext(connection) as context:
+            body = client_for().get(URL).json()
+        assert body["count"] == rows
+        assert "비공개" not in str(body)
+        return len(context.captured_queries)
+
+    assert queries_for(1) == queries_for(20)
