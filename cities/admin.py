@@ -1,7 +1,14 @@
 from django.contrib import admin
 from django.contrib.gis.admin import GISModelAdmin
 
-from cities.models import Indicator, Municipality, MunicipalityGroup, Observation
+from cities.models import (
+    Indicator,
+    MunicipalFlow,
+    Municipality,
+    MunicipalityGroup,
+    Observation,
+    TypologyOverride,
+)
 from cities.widgets import OfflineOSMWidget
 
 
@@ -31,7 +38,7 @@ class MunicipalityGroupAdmin(admin.ModelAdmin):
 
 @admin.register(Indicator)
 class IndicatorAdmin(admin.ModelAdmin):
-    list_display = ["code", "name_ko", "name_en", "unit", "higher_is_better"]
+    list_display = ["code", "name_ko", "name_en", "unit", "higher_is_better", "source"]
     search_fields = ["code", "name_ko", "name_en"]
 
 
@@ -41,3 +48,30 @@ class ObservationAdmin(admin.ModelAdmin):
     list_filter = ["indicator", "year", "is_illustrative"]
     list_select_related = ["municipality", "indicator"]
     autocomplete_fields = ["municipality", "indicator"]
+
+
+@admin.register(MunicipalFlow)
+class MunicipalFlowAdmin(admin.ModelAdmin):
+    list_display = ["origin", "destination", "year", "purpose", "count"]
+    list_filter = ["year", "purpose", "is_illustrative"]
+    list_select_related = ["origin", "destination"]
+    autocomplete_fields = ["origin", "destination"]
+
+
+@admin.register(TypologyOverride)
+class TypologyOverrideAdmin(admin.ModelAdmin):
+    """Read-only history: overrides are recorded through the API, which asks the
+    rules who may override which city."""
+
+    list_display = ["municipality", "city_type", "created_by", "created_at"]
+    list_select_related = ["municipality", "created_by"]
+    readonly_fields = [
+        "municipality",
+        "city_type",
+        "reason",
+        "created_by",
+        "created_at",
+    ]
+
+    def has_add_permission(self, request):
+        return False

@@ -1,3 +1,4 @@
+from django.conf import settings
 from django.contrib.gis.db import models
 from django.contrib.postgres.fields import ArrayField
 from django.core.validators import RegexValidator
@@ -120,6 +121,12 @@ class Indicator(BilingualNameMixin, models.Model):
     unit = models.CharField(_("unit"), max_length=30)
     higher_is_better = models.BooleanField(_("higher is better"), null=True, blank=True)
     description = models.TextField(_("description"), blank=True)
+    source = models.CharField(
+        _("source"),
+        max_length=255,
+        blank=True,
+        help_text=_("Where the figures usually come from (portal, table)."),
+    )
 
     class Meta:
         verbose_name = _("indicator")
@@ -163,3 +170,104 @@ class Observation(models.Model):
 
     def __str__(self) -> str:
         return f"{self.municipality_id} {self.indicator_id} {self.year}: {self.value}"
+
+
+class CityType(models.TextChoices):
+    REGIONAL_GROWTH_CENTRE = "regional_growth_centre", _("Regional growth centre")
+    INDUSTRIAL_CITY = "industrial_city", _("Industrial city")
+    SMALL_CITY = "small_city", _("Small city")
+
+
+class CitySubtype(models.TextChoices):
+    MANUFACTURING_HUB = "manufacturing_hub", _("Manufacturing hub")
+    HISTORY_CULTURE_CITY = "history_culture_city", _("History-and-culture city")
+    REGIONAL_BASE_CITY = "regional_base_city", _("Regional base city")
+
+
+class TypologyOverride(models.Model):
+    """A staff decision that replaces the computed type; the latest one counts.
+
+    Kept as a history (never updated in place), so an override can be traced and
+    withdrawn: an empty city_type returns the municipality to its computed type.
+    """
+
+    municipality = models.ForeignKey(
+        Municipality, on_delete=models.CASCADE, related_name="typology_overrides"
+    )
+    city_type = models.CharField(
+        _("city type"), max_length=30, choices=CityType.choices, blank=True
+    )
+    reason = models.TextField(_("reason"))
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("by"),
+    )
+    created_at = models.DateTimeField(_("at"), auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("typology override")
+        verbose_name_plural = _("typology overrides")
+        ordering = ["-created_at", "-id"]
+        constraints = [
+            models.CheckConstraint(
+                condition=~Q(reason=""), name="typology_override_has_reason"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.municipality_id}: {self.city_type or '-'}"
+
+
+class FlowPurpose(models.TextChoices):
+    COMMUTE = "commute", _("Commuting to work")
+    SCHOOL = "school", _("Going to school")
+
+
+class MunicipalFlow(models.Model):
+    """People travelling daily from where they live to where they work or study.
+
+    origin == destination is allowed: it counts residents who commute within their
+    own municipality, the denominator a "share of its commuters" needs.
+    """
+
+    origin = models.ForeignKey(
+        Municipality, on_delete=models.CASCADE, related_name="outbound_flows"
+    )
+    destination = models.ForeignKey(
+        Municipality, on_delete=models.CASCADE, related_name="inbound_flows"
+    )
+    year = models.PositiveSmallIntegerField(_("year"))
+    purpose = models.CharField(_("purpose"), max_length=10, choices=FlowPurpose.choices)
+    count = models.PositiveIntegerField(_("persons"))
+    source = models.CharField(_("source"), max_length=255)
+    is_illustrative = models.BooleanField(
+        _("illustrative"),
+        default=False,
+        help_text=_("Generated for demonstration, not taken from a published source."),
+    )
+
+    class Meta:
+        verbose_name = _("commuting flow")
+        verbose_name_plural = _("commuting flows")
+        ordering = ["year", "purpose", "origin", "destination"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["origin", "destination", "year", "purpose"],
+                name="flow_unique_per_period",
+            ),
+            models.CheckConstraint(
+                condition=Q(year__gte=1900) & Q(year__lte=2100),
+                name="flow_year_sane",
+            ),
+        ]
+        indexes = [models.Index(fields=["year", "purpose"])]
+
+    def __str__(self) -> str:
+        return (
+            f"{self.origin_id}→{self.destination_id} {self.year} {self.purpose}: "
+            f"{self.count}"
+        )

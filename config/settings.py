@@ -250,6 +250,11 @@ CELERY_BEAT_SCHEDULE = {
         "schedule": crontab(hour=7, minute=0),
         "options": {"queue": "notifications"},
     },
+    # Renewal or exit reminders before use agreements end.
+    "use-agreement-reminders": {
+        "task": "renewal.tasks.use_agreement_reminders_task",
+        "schedule": crontab(hour=8, minute=0),
+    },
 }
 
 REST_FRAMEWORK = {

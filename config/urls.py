@@ -28,6 +28,8 @@ api_v1 = [
     path("", include("renewal.api.notifications")),
     path("", include("renewal.api.participation")),
     path("", include("renewal.api.participation_social")),
+    path("", include("renewal.api.matching")),
+    path("", include("cities.api.urls")),
     path("", include(router.urls)),
     path("auth/token/", ThrottledObtainAuthToken.as_view(), name="api-token"),
     path("schema/", SpectacularAPIView.as_view(), name="api-schema"),

@@ -180,3 +180,194 @@ class VacantSpaceForm(forms.Form):
             if target in self.fields:
                 for message in messages:
                     self.add_error(target, str(message))
+
+
+# Renewal projects and participation pages.
+
+
+class ProjectPageFilter(forms.Form):
+    """Category and status filters of a city's project map and list (GET)."""
+
+    category = forms.ChoiceField(label=_("Category"), required=False)
+    status = forms.ChoiceField(label=_("Status"), required=False)
+
+    def __init__(self, *args, **kwargs) -> None:
+        from renewal.models import ProjectCategory, ProjectStatus
+
+        super().__init__(*args, **kwargs)
+        self.fields["category"].choices = [("", _("Any")), *ProjectCategory.choices]
+        self.fields["status"].choices = [("", _("Any")), *ProjectStatus.choices]
+
+    def filter(self, projects):
+        if not self.is_bound or not self.is_valid():
+            return projects
+        for name in ("category", "status"):
+            if self.cleaned_data[name]:
+                projects = projects.filter(**{name: self.cleaned_data[name]})
+        return projects
+
+
+PROJECT_FIELDS = ["title", "description", "category"]
+PROJECT_NEEDS_FIELDS = [
+    "needs_space_kinds",
+    "needs_min_area_m2",
+    "needs_max_area_m2",
+    "budget_krw",
+    "earliest_start",
+    "partner_capabilities",
+]
+
+
+class RenewalProjectProposalForm(forms.Form):
+    """A resident's proposal. The place is a point (clicked, or typed as numbers) or
+    an area drawn on the map, which arrives as a GeoJSON polygon in `area`."""
+
+    longitude = forms.FloatField(
+        label=_("Longitude"),
+        required=False,
+        min_value=KOREA_BOUNDS[0],
+        max_value=KOREA_BOUNDS[2],
+        widget=forms.NumberInput(attrs={"step": "any"}),
+        help_text=_("Click on the map, or type the coordinates (EPSG:4326)."),
+    )
+    latitude = forms.FloatField(
+        label=_("Latitude"),
+        required=False,
+        min_value=KOREA_BOUNDS[1],
+        max_value=KOREA_BOUNDS[3],
+        widget=forms.NumberInput(attrs={"step": "any"}),
+    )
+    area = forms.CharField(required=False, widget=forms.HiddenInput)
+
+    def __init__(self, *args, **kwargs) -> None:
+        from renewal.models import RenewalProject
+
+        super().__init__(*args, **kwargs)
+        model_fields = forms.fields_for_model(
+            RenewalProject,
+            fields=PROJECT_FIELDS + PROJECT_NEEDS_FIELDS,
+            widgets={
+                "earliest_start": forms.DateInput(attrs={"type": "date"}),
+                "description": forms.Textarea(attrs={"rows": 5}),
+            },
+        )
+        # ArrayFields of choices: one checkbox per choice reads better than a
+        # comma-separated text box.
+        for name in ("needs_space_kinds", "partner_capabilities"):
+            base = RenewalProject._meta.get_field(name).base_field
+            model_fields[name] = forms.MultipleChoiceField(
+                label=model_fields[name].label,
+                choices=base.choices,
+                required=False,
+                widget=forms.CheckboxSelectMultiple,
+            )
+        self.fields = {**model_fields, **self.fields}
+
+    @property
+    def project_fields(self) -> list:
+        return [self[name] for name in PROJECT_FIELDS]
+
+    @property
+    def needs_fields(self) -> list:
+        return [self[name] for name in PROJECT_NEEDS_FIELDS]
+
+    @property
+    def place_fields(self) -> list:
+        return [self["longitude"], self["latitude"]]
+
+    def clean(self):
+        from django.contrib.gis.geos import GEOSException, GEOSGeometry
+
+        cleaned = super().clean()
+        area = (cleaned.get("area") or "").strip()
+        if area:
+            try:
+                place = GEOSGeometry(area, srid=4326)
+            except (GEOSException, ValueError, TypeError):
+                raise forms.ValidationError(_("The drawn area could not be read."))
+            cleaned["place"] = place
+        elif (
+            cleaned.get("longitude") is not None and cleaned.get("latitude") is not None
+        ):
+            cleaned["place"] = Point(
+                cleaned["longitude"], cleaned["latitude"], srid=4326
+            )
+        elif not self.has_error("longitude") and not self.has_error("latitude"):
+            raise forms.ValidationError(
+                _(
+                    "Place the project: click on the map, draw an area, or type the "
+                    "coordinates."
+                )
+            )
+        return cleaned
+
+    def project_data(self) -> dict:
+        data = {name: self.cleaned_data[name] for name in PROJECT_FIELDS}
+        data.update({name: self.cleaned_data[name] for name in PROJECT_NEEDS_FIELDS})
+        data["place"] = self.cleaned_data["place"]
+        return data
+
+    def add_domain_error(self, error: DomainError) -> None:
+        self.add_error(None, str(error.message))
+        for name, messages in error.fields.items():
+            target = "longitude" if name == "place" else name
+            if name == "needs":
+                target = "needs_min_area_m2"
+            if target in self.fields:
+                for message in messages:
+                    self.add_error(target, str(message))
+
+
+class ProgressUpdateForm(forms.Form):
+    text = forms.CharField(
+        label=_("What happened"), widget=forms.Textarea(attrs={"rows": 3})
+    )
+    percent_complete = forms.IntegerField(
+        label=_("Percent complete"), min_value=0, max_value=100
+    )
+    milestone = forms.CharField(label=_("Milestone"), max_length=200, required=False)
+
+
+class ParticipationEventForm(forms.Form):
+    """An event run by one of the user's organisations (the choices are set by the
+    view from the user's memberships)."""
+
+    organization = forms.TypedChoiceField(label=_("Organisation"), coerce=int)
+    kind = forms.ChoiceField(label=_("Kind of event"))
+    date = forms.DateField(
+        label=_("Date"), widget=forms.DateInput(attrs={"type": "date"})
+    )
+    place = forms.CharField(label=_("Place"), max_length=200, required=False)
+    attendees_under_20 = forms.IntegerField(
+        label=_("Attendees under 20"), min_value=0, initial=0
+    )
+    attendees_20_39 = forms.IntegerField(
+        label=_("Attendees 20–39"), min_value=0, initial=0
+    )
+    attendees_40_64 = forms.IntegerField(
+        label=_("Attendees 40–64"), min_value=0, initial=0
+    )
+    attendees_65_plus = forms.IntegerField(
+        label=_("Attendees 65 and over"), min_value=0, initial=0
+    )
+    volunteer_hours = forms.DecimalField(
+        label=_("Volunteer hours"),
+        min_value=0,
+        max_digits=8,
+        decimal_places=1,
+        initial=0,
+    )
+
+    def __init__(self, *args, organizations=(), **kwargs) -> None:
+        from renewal.models import EventKind
+
+        super().__init__(*args, **kwargs)
+        self.fields["organization"].choices = [
+            (organization.pk, organization.name) for organization in organizations
+        ]
+        self.fields["kind"].choices = EventKind.choices
+
+    def event_data(self) -> dict:
+        data = dict(self.cleaned_data)
+        data.pop("organization")
+        return data

@@ -127,3 +127,40 @@ rules.add_perm("renewal.add_participationevent", is_organization_member)
 rules.add_perm("renewal.comment_renewalproject", rules.is_authenticated)
 rules.add_perm("renewal.report_content", rules.is_authenticated)
 rules.add_perm("renewal.moderate_content", is_moderator)
+
+
+# Matching. City editors run assignments and offer matches; the project's proposer or
+# its lead organisation answers an offer.
+@rules.predicate
+def is_match_proposer(user, match=None) -> bool:
+    return (
+        match is not None
+        and user.is_authenticated
+        and match.project.proposer_id == user.pk
+    )
+
+
+@rules.predicate
+def is_match_lead_organization_member(user, match=None) -> bool:
+    return (
+        match is not None
+        and match.project.lead_organization_id is not None
+        and match.project.lead_organization_id in organization_ids(user)
+    )
+
+
+rules.add_perm("renewal.run_assignment", is_city_editor)  # asked with the municipality
+rules.add_perm("renewal.offer_match", is_city_editor)
+rules.add_perm("renewal.manage_match", is_city_editor)  # activate, end
+rules.add_perm(
+    "renewal.respond_match", is_match_proposer | is_match_lead_organization_member
+)
+rules.add_perm(
+    "renewal.view_match",
+    is_city_staff | is_match_proposer | is_match_lead_organization_member,
+)
+rules.add_perm("renewal.change_matchingsettings", is_city_editor)
+
+
+# City typology: the computed type is public; its staff may override it with a reason.
+rules.add_perm("cities.override_typology", is_city_editor)

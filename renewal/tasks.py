@@ -109,3 +109,26 @@ def notification_digests_send_task(self, day: str | None = None) -> int:
             (user_id, digest_day.isoformat()), queue=_same_queue(self)
         )
     return len(user_ids)
+
+
+# Matching. Both tasks are idempotent: a run is claimed from "queued" once, and a
+# reminder is marked sent under a row lock. Sent to the "matching" queue by the
+# services (apply_async), so that a city-wide run never holds up the default queue.
+@shared_task(acks_late=True)
+def assignment_run_task(run_id: int) -> None:
+    from renewal.services.matching.runs import assignment_run_execute
+
+    assignment_run_execute(run_id=run_id)
+
+
+# Run by beat each morning (Asia/Seoul).
+@shared_task(
+    acks_late=True,
+    autoretry_for=(SMTPException, ConnectionError),
+    max_retries=5,
+    retry_backoff=True,
+)
+def use_agreement_reminders_task() -> int:
+    from renewal.services.matching.matches import use_agreement_reminders_send
+
+    return use_agreement_reminders_send()

@@ -16,3 +16,55 @@ urlpatterns = [
         name="space-transition",
     ),
 ]
+
+# Renewal projects, "my page" and participation pages.
+from renewal.views import participation, projects  # noqa: E402
+
+urlpatterns += [
+    path("cities/<str:code>/projects/", projects.project_map, name="project-map"),
+    path(
+        "cities/<str:code>/projects/new/",
+        projects.project_create,
+        name="project-create",
+    ),
+    path("projects/<int:pk>/", projects.project_detail, name="project-detail"),
+    path(
+        "projects/<int:pk>/support/", projects.project_support, name="project-support"
+    ),
+    path(
+        "projects/<int:pk>/follow/",
+        projects.project_follow_toggle,
+        name="project-follow",
+    ),
+    path(
+        "projects/<int:pk>/comments/", projects.project_comment, name="project-comment"
+    ),
+    path(
+        "projects/<int:pk>/transitions/",
+        projects.project_transition,
+        name="project-transition",
+    ),
+    path(
+        "projects/<int:pk>/progress/",
+        projects.project_progress,
+        name="project-progress",
+    ),
+    path("projects/<int:pk>/events/", projects.project_event, name="project-event"),
+    path("projects/<int:pk>/report/", projects.project_report, name="project-report"),
+    path("me/", projects.my_page, name="me"),
+    path(
+        "me/notifications/<int:pk>/read/",
+        projects.notification_read,
+        name="notification-read",
+    ),
+    path(
+        "me/notifications/read/",
+        projects.notification_read_all,
+        name="notification-read-all",
+    ),
+    path(
+        "organizations/<int:pk>/participation/",
+        participation.organization_participation,
+        name="organization-participation",
+    ),
+]

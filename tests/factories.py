@@ -88,3 +88,18 @@ class ParticipationEventFactory(factory.django.DjangoModelFactory):
     place = "마을회관"
     attendees_20_39 = 5
     attendees_40_64 = 10
+
+
+class MatchFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = "renewal.Match"
+
+    project = factory.SubFactory(RenewalProjectFactory, status="approved")
+    municipality = factory.SelfAttribute("project.municipality")
+    space = factory.SubFactory(
+        VacantSpaceFactory,
+        municipality=factory.SelfAttribute("..project.municipality"),
+        status="available",
+    )
+    score = 0.8
+    breakdown = factory.LazyFunction(dict)

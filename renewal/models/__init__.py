@@ -1,5 +1,18 @@
 from renewal.models.history import ChangeAction, InventoryChange
 from renewal.models.imports import ImportStatus, SpaceImport
+from renewal.models.matching import (
+    HOLDING_STATUSES,
+    MATCH_TRANSITIONS,
+    OPEN_STATUSES,
+    AgreementKind,
+    AssignmentRun,
+    Match,
+    MatchingSettings,
+    MatchStatus,
+    RunStatus,
+    RunTrigger,
+    UseAgreement,
+)
 from renewal.models.notifications import (
     EmailMode,
     Notification,
@@ -91,4 +104,15 @@ __all__ = [
     "SpaceStatus",
     "VacancyEvidence",
     "VacantSpace",
+    "AgreementKind",
+    "AssignmentRun",
+    "HOLDING_STATUSES",
+    "MATCH_TRANSITIONS",
+    "Match",
+    "MatchingSettings",
+    "MatchStatus",
+    "OPEN_STATUSES",
+    "RunStatus",
+    "RunTrigger",
+    "UseAgreement",
 ]

@@ -12,12 +12,15 @@ from renewal.models.projects import (
     RenewalProject,
 )
 from renewal.services.errors import DomainError, IllegalTransition, NotPermitted
+from renewal.services.matching.runs import enqueue_assignment_rerun
 from renewal.services.notifications import (
     enqueue_new_project_notifications,
     enqueue_transition_notifications,
 )
 
 PLACE_TYPES = (Point, Polygon, MultiPolygon)
+# Projects the city-wide assignment places: entering or leaving these re-runs it.
+ASSIGNABLE = frozenset({ProjectStatus.APPROVED, ProjectStatus.IN_PROGRESS})
 SUPPORTABLE = frozenset(
     {
         ProjectStatus.PROPOSED,
@@ -119,6 +122,8 @@ def renewal_project_transition(
         reason=reason,
     )
     enqueue_transition_notifications(transition.pk)
+    if ASSIGNABLE & {transition.from_status, to}:
+        enqueue_assignment_rerun(project.municipality_id)
     project.status = to
     project.save(update_fields=["status", "updated_at"])
     return project

@@ -12,6 +12,7 @@ from renewal.models import (
 )
 from renewal.services.errors import DomainError, IllegalTransition, NotPermitted
 from renewal.services.history import apply_changes, inventory_change_record, snapshot
+from renewal.services.matching.runs import enqueue_assignment_rerun
 
 # Fields a space's history records; owner details are personal data and are recorded
 # only as "changed", never by value.
@@ -104,6 +105,7 @@ def vacant_space_register(
     inventory_change_record(
         record=space, actor=actor, action=ChangeAction.CREATE, changes=changes
     )
+    enqueue_assignment_rerun(space.municipality_id)
     return space
 
 
@@ -127,6 +129,7 @@ def vacant_space_update(
         inventory_change_record(
             record=space, actor=actor, action=ChangeAction.UPDATE, changes=changes
         )
+        enqueue_assignment_rerun(space.municipality_id)
     return space
 
 
@@ -177,4 +180,6 @@ def vacant_space_transition(
         changes={"status": [previous, to]},
         reason=reason,
     )
+    if SpaceStatus.AVAILABLE in (previous, to):
+        enqueue_assignment_rerun(space.municipality_id)
     return space

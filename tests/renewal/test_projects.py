@@ -371,5 +371,7 @@ def test_hidden_project_leaves_public_lists_but_stays_for_its_proposer(personas,
 
     assert client_for().get(URL).json()["count"] == 0
     assert client_for().get(f"{URL}{project.pk}/").status_code == 404
-    assert client_for(personas["resident"]).get(f"{URL}{project.pk}/").status_code == 200
+    assert (
+        client_for(personas["resident"]).get(f"{URL}{project.pk}/").status_code == 200
+    )
     assert RenewalProject.objects.filter(pk=project.pk, is_hidden=True).exists()

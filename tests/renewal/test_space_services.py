@@ -213,3 +213,16 @@ def test_demo_spaces_are_illustrative_concentrated_downtown_and_idempotent(demo_
     )
     # 45 % are drawn inside 800 m; the 800 m demo downtown polygon holds them.
     assert 0.35 * created < downtown.count() < 0.55 * created
+
+
+def test_inventory_change_queues_one_assignment_rerun_for_the_city(personas, city):
+    from renewal.models import AssignmentRun
+
+    space = _register(personas, city)
+    for area in (120, 130):
+        vacant_space_update(
+            actor=personas["city_editor"], space=space, data={"floor_area_m2": area}
+        )
+
+    # Debounced: a burst of changes waits in one queued run.
+    assert AssignmentRun.objects.filter(municipality=city, status="queued").count() == 1

@@ -1,7 +1,7 @@
 from django.core.management.base import BaseCommand
 from django.utils.translation import gettext as _
 
-from cities.services import demo_municipalities_load
+from cities.services import demo_indicators_load, demo_municipalities_load
 from renewal.services.demo import demo_spaces_generate
 
 
@@ -21,6 +21,14 @@ class Command(BaseCommand):
                 "observations": result.observations,
                 "groups": result.groups,
             }
+        )
+        indicators = demo_indicators_load()
+        self.stdout.write(
+            _(
+                "Indicators: %(observations)d figures (illustrative where no source); "
+                "%(flows)d commuting flows (illustrative)."
+            )
+            % {"observations": indicators.observations, "flows": indicators.flows}
         )
         spaces = demo_spaces_generate()
         self.stdout.write(

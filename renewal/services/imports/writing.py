@@ -11,6 +11,7 @@ from renewal.services.history import (
     snapshot,
 )
 from renewal.services.imports.parsing import Row
+from renewal.services.matching.runs import enqueue_assignment_rerun
 from renewal.services.spaces import (
     TRACKED_FIELDS,
     _save_owner,
@@ -64,6 +65,8 @@ def write_rows(space_import: SpaceImport, rows: list[Row]) -> tuple[int, int]:
                 created += 1
             elif _update(actor, space, row):
                 updated += 1
+        if created or updated:
+            enqueue_assignment_rerun(municipality.pk)
     return created, updated
 
 

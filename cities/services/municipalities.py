@@ -16,7 +16,7 @@ from cities.models import (
     Observation,
 )
 
-DATA_DIR = Path(__file__).resolve().parent / "data"
+DATA_DIR = Path(__file__).resolve().parent.parent / "data"
 CENSUS_SOURCE = (
     "Statistics Korea population census, via southkorea/southkorea-population and "
     "sigmafelix/tidycensuskr"

@@ -1,0 +1,263 @@
+"""Read-mostly analysis endpoints of a municipality: indicator series, typology,
+downtown health; and the urban zones of a period."""
+
+import datetime
+
+from django.db.models import Prefetch
+from django.shortcuts import get_object_or_404
+from django.utils.translation import gettext as _
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import OpenApiParameter, extend_schema
+from rest_framework import serializers, status
+from rest_framework.exceptions import ValidationError
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from cities.downtown import downtown_health
+from cities.models import CityType, Indicator, Municipality, Observation
+from cities.services.typology import typology_override_set
+from cities.typology import municipality_typology
+from cities.zones import ZoneParameters, flow_periods, urban_zones_geojson
+from config.api import WriteThrottleMixin
+
+
+def _municipality(code: str) -> Municipality:
+    return get_object_or_404(Municipality.objects.defer("boundary"), code=code)
+
+
+def _year(request, *, default: int | None, name: str = "period") -> int | None:
+    raw = request.query_params.get(name)
+    if raw in (None, ""):
+        return default
+    if not raw.isdigit() or not 1900 <= int(raw) <= 2100:
+        raise ValidationError({name: [_("A year between 1900 and 2100.")]})
+    return int(raw)
+
+
+class PointSerializer(serializers.Serializer):
+    year = serializers.IntegerField()
+    value = serializers.FloatField()
+    source = serializers.CharField()
+    is_illustrative = serializers.BooleanField()
+
+
+class IndicatorSeriesSerializer(serializers.Serializer):
+    code = serializers.CharField()
+    name = serializers.CharField()
+    name_ko = serializers.CharField()
+    name_en = serializers.CharField()
+    unit = serializers.CharField()
+    higher_is_better = serializers.BooleanField(allow_null=True)
+    description = serializers.CharField()
+    series = PointSerializer(many=True)
+
+
+class MunicipalityIndicatorsView(APIView):
+    """Every indicator observed for the municipality, each with its yearly series.
+    Illustrative figures say so (`is_illustrative`) and carry their source."""
+
+    @extend_schema(
+        parameters=[
+            OpenApiParameter("indicator", str, description="Only this indicator code.")
+        ],
+        responses=IndicatorSeriesSerializer(many=True),
+    )
+    def get(self, request, code: str):
+        municipality = _municipality(code)
+        observations = Observation.objects.filter(municipality=municipality).only(
+            "indicator_id", "year", "value", "source", "is_illustrative"
+        )
+        indicators = Indicator.objects.filter(observations__municipality=municipality)
+        wanted = request.query_params.get("indicator")
+        if wanted:
+            indicators = indicators.filter(code=wanted)
+        indicators = indicators.distinct().prefetch_related(
+            Prefetch("observations", queryset=observations, to_attr="series")
+        )
+        data = [
+            {
+                "code": indicator.code,
+                "name": indicator.name,
+                "name_ko": indicator.name_ko,
+                "name_en": indicator.name_en,
+                "unit": indicator.unit,
+                "higher_is_better": indicator.higher_is_better,
+                "description": indicator.description,
+                "series": [
+                    {
+                        "year": o.year,
+                        "value": float(o.value),
+                        "source": o.source,
+                        "is_illustrative": o.is_illustrative,
+                    }
+                    for o in sorted(indicator.series, key=lambda o: o.year)
+                ],
+            }
+            for indicator in indicators
+        ]
+        return Response(IndicatorSeriesSerializer(data, many=True).data)
+
+
+class ReasonSerializer(serializers.Serializer):
+    rule = serializers.CharField()
+    fired = serializers.BooleanField()
+    text = serializers.CharField()
+    values = serializers.DictField()
+
+
+class ComputedTypeSerializer(serializers.Serializer):
+    type = serializers.CharField(
+        allow_null=True,
+        help_text="regional_growth_centre, industrial_city or small_city",
+    )
+    subtypes = serializers.ListField(child=serializers.CharField())
+    reasons = ReasonSerializer(many=True)
+    inputs = serializers.DictField()
+    parameters = serializers.DictField()
+
+
+class OverrideSerializer(serializers.Serializer):
+    type = serializers.CharField(source="city_type")
+    reason = serializers.CharField()
+    by = serializers.CharField(source="created_by.username", default=None)
+    at = serializers.DateTimeField(source="created_at")
+
+
+class TypologySerializer(serializers.Serializer):
+    municipality = serializers.CharField()
+    computed = ComputedTypeSerializer()
+    override = OverrideSerializer(allow_null=True)
+    effective_type = serializers.CharField(allow_null=True)
+    can_override = serializers.BooleanField()
+
+
+class OverrideInputSerializer(serializers.Serializer):
+    type = serializers.ChoiceField(
+        choices=[("", "-"), *CityType.choices],
+        help_text="The type to use instead of the computed one; empty withdraws.",
+        allow_blank=True,
+    )
+    reason = serializers.CharField()
+
+
+class MunicipalityTypologyView(WriteThrottleMixin, APIView):
+    """The computed type with its reasons, and the staff override beside it.
+
+    POST records an override (city editors of that city), with a reason."""
+
+    write_throttle_scope = "propose"
+
+    def _payload(self, request, municipality):
+        typology = municipality_typology(municipality)
+        return TypologySerializer(
+            {
+                "municipality": municipality.code,
+                "computed": typology.computed.as_dict(),
+                "override": typology.override
+                if typology.override and typology.override.city_type
+                else None,
+                "effective_type": typology.effective_type,
+                "can_override": request.user.has_perm(
+                    "cities.override_typology", municipality
+                ),
+            }
+        ).data
+
+    @extend_schema(responses=TypologySerializer)
+    def get(self, request, code: str):
+        return Response(self._payload(request, _municipality(code)))
+
+    @extend_schema(request=OverrideInputSerializer, responses={201: TypologySerializer})
+    def post(self, request, code: str):
+        municipality = _municipality(code)
+        data = OverrideInputSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        typology_override_set(
+            actor=request.user,
+            municipality=municipality,
+            city_type=data.validated_data["type"],
+            reason=data.validated_data["reason"],
+        )
+        return Response(
+            self._payload(request, municipality), status=status.HTTP_201_CREATED
+        )
+
+
+class UrbanZonesView(APIView):
+    """Urban zones of a census period as a GeoJSON FeatureCollection: one feature per
+    zone (centre–periphery or network), members with their share of commuters going
+    to the centre, and the flows between members."""
+
+    @extend_schema(
+        parameters=[
+            OpenApiParameter("period", int, description="Year; default the latest."),
+            OpenApiParameter(
+                "purpose",
+                str,
+                enum=["commute", "school", "both"],
+                description="Flows to use; default commute.",
+            ),
+        ],
+        responses=OpenApiTypes.OBJECT,
+    )
+    def get(self, request):
+        periods = flow_periods()
+        year = _year(request, default=periods[0] if periods else None)
+        purpose = request.query_params.get("purpose", "commute")
+        purposes = {
+            "commute": ("commute",),
+            "school": ("school",),
+            "both": ("commute", "school"),
+        }.get(purpose)
+        if purposes is None:
+            raise ValidationError({"purpose": [_("commute, school or both.")]})
+        if year is None:
+            return Response(
+                {"type": "FeatureCollection", "period": None, "features": []}
+            )
+        geojson = urban_zones_geojson(
+            year=year, parameters=ZoneParameters(purposes=purposes)
+        )
+        geojson["periods"] = periods
+        return Response(geojson)
+
+
+class AreaSerializer(serializers.Serializer):
+    vacant = serializers.IntegerField()
+    vacant_by_kind = serializers.DictField(child=serializers.IntegerField())
+    vacant_previous_year = serializers.IntegerField()
+    new_vacancies = serializers.IntegerField()
+    reuses = serializers.IntegerField()
+    buildings = serializers.FloatField(allow_null=True)
+    rate_per_1000_buildings = serializers.FloatField(allow_null=True)
+
+
+class DowntownHealthSerializer(serializers.Serializer):
+    municipality = serializers.CharField()
+    period = serializers.IntegerField()
+    has_downtown = serializers.BooleanField()
+    downtown = AreaSerializer()
+    outside = AreaSerializer()
+    downtown_population_share_pct = serializers.FloatField(allow_null=True)
+    downtown_businesses_share_pct = serializers.FloatField(allow_null=True)
+    trend = serializers.ChoiceField(choices=["improving", "worsening", "stable"])
+
+
+class DowntownHealthView(APIView):
+    """Vacant spaces inside versus outside the downtown polygon at the end of a year,
+    new vacancies and re-uses during it, downtown shares, and the trend."""
+
+    @extend_schema(
+        parameters=[
+            OpenApiParameter("period", int, description="Year; default this year.")
+        ],
+        responses=DowntownHealthSerializer,
+    )
+    def get(self, request, code: str):
+        municipality = _municipality(code)
+        year = _year(request, default=datetime.date.today().year)
+        return Response(
+            DowntownHealthSerializer(
+                downtown_health(municipality, year=year).as_dict()
+            ).data
+        )

@@ -1,0 +1,292 @@
+"""Downtown health: vacant spaces inside versus outside the downtown polygon, per
+municipality and year, counted by PostgreSQL in one query (plus one for indicators).
+
+Definitions (docs/typology.md § Downtown health):
+- a space is *vacant* at a moment when it has entered the inventory by then and its
+  status at that moment is reported, surveyed or available (matched, in use and
+  retired spaces are no longer vacant). Its status at a past moment is read from the
+  inventory history: the last status change before it, else the old value of the
+  first change after it, else its current status;
+- a space *enters* on its `vacant_since` date when the survey recorded one, otherwise
+  on the day it was recorded: a first survey of long-empty buildings is not a wave of
+  new vacancies;
+- *new vacancies* of a year: spaces that entered during it;
+- *re-uses* of a year: spaces whose status changed during it from a vacant status to
+  matched or in use (counted once per space);
+- *trend*: the downtown's vacant count at the end of the year against the end of the
+  previous year: worsening when it rose by more than `stable_band` (5 %), improving
+  when it fell by more, otherwise stable (from zero: worsening if any appeared).
+"""
+
+import datetime
+from dataclasses import dataclass
+
+from django.contrib.contenttypes.models import ContentType
+from django.db import connection
+from django.utils import timezone
+
+from cities.models import Municipality, Observation
+
+VACANT_STATUSES = ("reported", "surveyed", "available")
+REUSE_STATUSES = ("matched", "in_use")
+STABLE_BAND = 0.05
+IMPROVING, WORSENING, STABLE = "improving", "worsening", "stable"
+
+HEALTH_SQL = """
+WITH space AS (
+    SELECT s.id, s.municipality_id, s.kind, s.status,
+           COALESCE(ST_Covers(m.downtown, s.location), false) AS downtown,
+           COALESCE(s.vacant_since, (s.created_at AT TIME ZONE %(tz)s)::date)
+               AS entered
+    FROM renewal_vacantspace s
+    JOIN cities_municipality m ON m.id = s.municipality_id
+    WHERE s.municipality_id = ANY(%(ids)s)
+),
+history AS (
+    SELECT c.object_id, c.at, c.id,
+           c.changes -> 'status' ->> 0 AS old, c.changes -> 'status' ->> 1 AS new
+    FROM renewal_inventorychange c
+    WHERE c.content_type_id = %(space_type)s
+      AND c.municipality_id = ANY(%(ids)s)
+      AND c.changes ? 'status'
+),
+dated AS (
+    SELECT space.*,
+        COALESCE(
+            (SELECT h.new FROM history h WHERE h.object_id = space.id
+               AND h.at < %(end)s ORDER BY h.at DESC, h.id DESC LIMIT 1),
+            (SELECT h.old FROM history h WHERE h.object_id = space.id
+               AND h.at >= %(end)s ORDER BY h.at, h.id LIMIT 1),
+            space.status) AS status_end,
+        COALESCE(
+            (SELECT h.new FROM history h WHERE h.object_id = space.id
+               AND h.at < %(start)s ORDER BY h.at DESC, h.id DESC LIMIT 1),
+            (SELECT h.old FROM history h WHERE h.object_id = space.id
+               AND h.at >= %(start)s ORDER BY h.at, h.id LIMIT 1),
+            space.status) AS status_start,
+        EXISTS (SELECT 1 FROM history h WHERE h.object_id = space.id
+                  AND h.at >= %(start)s AND h.at < %(end)s
+                  AND h.new = ANY(%(reuse)s) AND h.old = ANY(%(vacant)s)) AS reused
+    FROM space
+)
+SELECT municipality_id, downtown, kind,
+       count(*) FILTER (WHERE entered < %(end_date)s
+                          AND status_end = ANY(%(vacant)s)) AS vacant,
+       count(*) FILTER (WHERE entered < %(start_date)s
+                          AND status_start = ANY(%(vacant)s)) AS vacant_before,
+       count(*) FILTER (WHERE entered >= %(start_date)s
+                          AND entered < %(end_date)s) AS new_vacancies,
+       count(*) FILTER (WHERE reused) AS reuses
+FROM dated
+GROUP BY municipality_id, downtown, kind
+"""
+
+INDICATORS = (
+    "buildings",
+    "buildings_downtown",
+    "population",
+    "population_census_total",
+    "population_downtown",
+    "businesses",
+    "businesses_downtown",
+)
+
+
+@dataclass
+class Area:
+    vacant: int = 0
+    vacant_before: int = 0
+    new_vacancies: int = 0
+    reuses: int = 0
+    buildings: float | None = None
+
+    def __post_init__(self):
+        self.by_kind: dict[str, int] = {}
+
+    def add(self, kind: str, vacant: int, before: int, new: int, reuses: int) -> None:
+        self.vacant += vacant
+        self.vacant_before += before
+        self.new_vacancies += new
+        self.reuses += reuses
+        if vacant:
+            self.by_kind[kind] = self.by_kind.get(kind, 0) + vacant
+
+    @property
+    def rate_per_1000_buildings(self) -> float | None:
+        if not self.buildings:
+            return None
+        return round(self.vacant * 1000 / self.buildings, 2)
+
+    def as_dict(self) -> dict:
+        return {
+            "vacant": self.vacant,
+            "vacant_by_kind": dict(sorted(self.by_kind.items())),
+            "vacant_previous_year": self.vacant_before,
+            "new_vacancies": self.new_vacancies,
+            "reuses": self.reuses,
+            "buildings": self.buildings,
+            "rate_per_1000_buildings": self.rate_per_1000_buildings,
+        }
+
+
+def trend_direction(before: int, now: int, stable_band: float = STABLE_BAND) -> str:
+    if before == 0:
+        return WORSENING if now > 0 else STABLE
+    change = (now - before) / before
+    if change > stable_band:
+        return WORSENING
+    if change < -stable_band:
+        return IMPROVING
+    return STABLE
+
+
+@dataclass
+class DowntownHealth:
+    municipality: Municipality
+    year: int
+    downtown: Area
+    outside: Area
+    population_share_pct: float | None = None
+    businesses_share_pct: float | None = None
+
+    @property
+    def trend(self) -> str:
+        return trend_direction(self.downtown.vacant_before, self.downtown.vacant)
+
+    def as_dict(self) -> dict:
+        return {
+            "municipality": self.municipality.code,
+            "period": self.year,
+            "has_downtown": self.municipality.downtown is not None,
+            "downtown": self.downtown.as_dict(),
+            "outside": self.outside.as_dict(),
+            "downtown_population_share_pct": self.population_share_pct,
+            "downtown_businesses_share_pct": self.businesses_share_pct,
+            "trend": self.trend,
+        }
+
+
+def _latest_indicators(ids, year: int) -> dict[tuple[int, str], float]:
+    return {
+        (pk, code): float(value)
+        for pk, code, value in Observation.objects.filter(
+            municipality_id__in=ids, indicator__code__in=INDICATORS, year__lte=year
+        )
+        .order_by("municipality_id", "indicator__code", "-year")
+        .distinct("municipality_id", "indicator__code")
+        .values_list("municipality_id", "indicator__code", "value")
+    }
+
+
+def _share(part: float | None, whole: float | None) -> float | None:
+    if part is None or not whole:
+        return None
+    return round(part * 100 / whole, 2)
+
+
+def downtown_health_list(
+    municipalities: list[Municipality], *, year: int
+) -> list[DowntownHealth]:
+    """Downtown health of each municipality for a calendar year, in two queries."""
+    from renewal.models import VacantSpace
+
+    tz = timezone.get_current_timezone()
+    start = datetime.datetime(year, 1, 1, tzinfo=tz)
+    end = datetime.datetime(year + 1, 1, 1, tzinfo=tz)
+    ids = [m.pk for m in municipalities]
+    health = {m.pk: DowntownHealth(m, year, Area(), Area()) for m in municipalities}
+    with connection.cursor() as cursor:
+        cursor.execute(
+            HEALTH_SQL,
+            {
+                "ids": ids,
+                "tz": str(tz),
+                "space_type": ContentType.objects.get_for_model(VacantSpace).pk,
+                "start": start,
+                "end": end,
+                "start_date": start.date(),
+                "end_date": end.date(),
+                "vacant": list(VACANT_STATUSES),
+                "reuse": list(REUSE_STATUSES),
+            },
+        )
+        for pk, downtown, kind, vacant, before, new, reuses in cursor.fetchall():
+            entry = health[pk]
+            (entry.downtown if downtown else entry.outside).add(
+                kind, vacant, before, new, reuses
+            )
+    values = _latest_indicators(ids, year)
+    for pk, entry in health.items():
+        total = values.get((pk, "buildings"))
+        downtown = values.get((pk, "buildings_downtown"))
+        if downtown is not None:
+            entry.downtown.buildings = downtown
+            if total is not None:
+                entry.outside.buildings = total - downtown
+        population = values.get((pk, "population")) or values.get(
+            (pk, "population_census_total")
+        )
+        entry.population_share_pct = _share(
+            values.get((pk, "population_downtown")), population
+        )
+        entry.businesses_share_pct = _share(
+            values.get((pk, "businesses_downtown")), values.get((pk, "businesses"))
+        )
+    return [health[pk] for pk in ids]
+
+
+def downtown_health(municipality: Municipality, *, year: int) -> DowntownHealth:
+    return downtown_health_list([municipality], year=year)[0]
+
+
+def downtown_health_by_city_type(*, year: int, municipalities=None) -> dict[str, dict]:
+    """Per effective city type: the sums of its cities' downtown figures, and rates
+    computed from those sums (cities without building counts count in the totals but
+    not in the rates)."""
+    from cities.typology import municipality_typology_list
+
+    if municipalities is None:
+        municipalities = Municipality.objects.filter(kind="city").defer("boundary")
+    municipalities = list(municipalities)
+    types = {
+        entry.municipality.pk: entry.effective_type
+        for entry in municipality_typology_list(municipalities, year=year)
+    }
+    totals: dict[str, dict] = {}
+    for entry in downtown_health_list(municipalities, year=year):
+        city_type = types.get(entry.municipality.pk)
+        if city_type is None:
+            continue
+        bucket = totals.setdefault(
+            city_type,
+            {
+                "cities": [],
+                "downtown_vacant": 0,
+                "downtown_vacant_previous_year": 0,
+                "outside_vacant": 0,
+                "new_vacancies": 0,
+                "reuses": 0,
+                "_rated_vacant": 0,
+                "_buildings": 0.0,
+            },
+        )
+        bucket["cities"].append(entry.municipality.code)
+        bucket["downtown_vacant"] += entry.downtown.vacant
+        bucket["downtown_vacant_previous_year"] += entry.downtown.vacant_before
+        bucket["outside_vacant"] += entry.outside.vacant
+        bucket["new_vacancies"] += (
+            entry.downtown.new_vacancies + entry.outside.new_vacancies
+        )
+        bucket["reuses"] += entry.downtown.reuses + entry.outside.reuses
+        if entry.downtown.buildings:
+            bucket["_rated_vacant"] += entry.downtown.vacant
+            bucket["_buildings"] += entry.downtown.buildings
+    for bucket in totals.values():
+        rated, buildings = bucket.pop("_rated_vacant"), bucket.pop("_buildings")
+        bucket["downtown_rate_per_1000_buildings"] = (
+            round(rated * 1000 / buildings, 2) if buildings else None
+        )
+        bucket["trend"] = trend_direction(
+            bucket["downtown_vacant_previous_year"], bucket["downtown_vacant"]
+        )
+    return totals

@@ -1,0 +1,374 @@
+"""Reads for matching: candidate pools found with the spatial index, the sparse
+candidate graph of a city, and the match and run lists.
+
+Nearest-first uses the KNN operator `<->` in ORDER BY against the project's place, the
+one form PostgreSQL answers from the GiST index; the exact distance in metres
+(geography) is computed only for the rows of the pool. `<->` on EPSG:4326 orders by
+planar degrees, which stretches east-west distances by 1/cos(latitude) (≈ 1.24 in
+Korea): the pool is a generous superset and the score uses the true distance.
+"""
+
+from datetime import date
+
+from django.db import connection
+from django.db.models import Q, QuerySet
+from django.utils import timezone
+
+from renewal.models import (
+    HIGHEST_GRADE,
+    AssignmentRun,
+    Match,
+    MatchStatus,
+    ProjectStatus,
+    RenewalProject,
+    SpaceStatus,
+)
+from renewal.rules import city_roles, organization_ids
+from renewal.services.matching.scoring import (
+    REBUILD_CATEGORIES,
+    REBUILD_KINDS,
+    ScoringParams,
+    is_rebuild,
+    score_organization,
+    score_resource,
+    score_space,
+    scoring_params,
+)
+
+# Candidates scored per request: the top N are taken from the nearest POOL.
+CANDIDATE_POOL = 200
+MAX_CANDIDATES = 100
+# Projects an assignment run places: approved and under way, not hidden.
+OPEN_PROJECT_STATUSES = (ProjectStatus.APPROVED, ProjectStatus.IN_PROGRESS)
+# A space or project with one of these is spoken for and left out of a run.
+ENGAGED_STATUSES = (MatchStatus.OFFERED, MatchStatus.ACCEPTED, MatchStatus.ACTIVE)
+
+
+def _demolition_sql(alias: str) -> str:
+    # Built from the model's constants (no user input), one term per scheme.
+    # COALESCE: a space without a grade is not of demolition grade (NULL would
+    # otherwise drop it from the NOT … filter).
+    terms = " OR ".join(
+        f"({alias}.grading_scheme = '{scheme}' AND {alias}.grade = {int(grade)})"
+        for scheme, grade in HIGHEST_GRADE.items()
+    )
+    return f"COALESCE({terms}, FALSE)"
+
+
+def _rebuild_sql(alias: str) -> str:
+    categories = ", ".join(f"'{c}'" for c in sorted(REBUILD_CATEGORIES))
+    kinds = ", ".join(f"'{k}'" for k in sorted(REBUILD_KINDS))
+    return (
+        f"({alias}.category IN ({categories}) "
+        f"OR {alias}.needs_space_kinds && ARRAY[{kinds}]::varchar[])"
+    )
+
+
+SPACE_FACTS = """
+    s.id, s.kind, s.floor_area_m2::float8 AS floor_area_m2, s.grading_scheme,
+    s.grade, s.availability, s.asking_rent_krw, s.address,
+    ST_X(s.location) AS lon, ST_Y(s.location) AS lat
+"""
+
+
+def _rows(cursor) -> list[dict]:
+    names = [column.name for column in cursor.description]
+    return [dict(zip(names, row, strict=True)) for row in cursor.fetchall()]
+
+
+def project_facts(project: RenewalProject) -> dict:
+    return {
+        "id": project.pk,
+        "category": project.category,
+        "needs_space_kinds": list(project.needs_space_kinds or []),
+        "needs_min_area_m2": project.needs_min_area_m2,
+        "needs_max_area_m2": project.needs_max_area_m2,
+        "budget_krw": project.budget_krw,
+        "earliest_start": project.earliest_start,
+        "partner_capabilities": list(project.partner_capabilities or []),
+    }
+
+
+def space_candidate_pool(
+    *, project: RenewalProject, pool: int = CANDIDATE_POOL, exclude_declined=True
+) -> list[dict]:
+    """The `pool` nearest spaces that pass the hard constraints: same city, status
+    available, not of demolition grade unless the project rebuilds, and not a pair
+    declined before."""
+    demolition = (
+        "FALSE"
+        if is_rebuild(
+            category=project.category, needs_space_kinds=project.needs_space_kinds
+        )
+        else _demolition_sql("s")
+    )
+    declined = (
+        """AND NOT EXISTS (
+            SELECT 1 FROM renewal_match d
+            WHERE d.space_id = s.id AND d.project_id = %(project)s
+              AND d.status = 'declined')"""
+        if exclude_declined
+        else ""
+    )
+    # Only code constants are formatted in; every value is a parameter.
+    sql = f"""
+        SELECT c.*,
+               ST_Distance(c.location::geography, %(place)s::geography) AS distance_m,
+               COALESCE(ST_Intersects(m.downtown, c.location), FALSE) AS in_downtown
+        FROM (
+            SELECT {SPACE_FACTS}, s.location, s.municipality_id
+            FROM renewal_vacantspace s
+            WHERE s.municipality_id = %(city)s
+              AND s.status = %(available)s
+              AND NOT {demolition}
+              {declined}
+            ORDER BY s.location <-> %(place)s::geometry
+            LIMIT %(pool)s
+        ) c
+        JOIN cities_municipality m ON m.id = c.municipality_id
+    """  # noqa: S608
+    with connection.cursor() as cursor:
+        cursor.execute(
+            sql,
+            {
+                "place": project.place.ewkt,
+                "city": project.municipality_id,
+                "available": SpaceStatus.AVAILABLE,
+                "project": project.pk,
+                "pool": pool,
+            },
+        )
+        rows = _rows(cursor)
+    for row in rows:
+        row.pop("location")
+        row.pop("municipality_id")
+    return rows
+
+
+def _organization_pool(*, project: RenewalProject, pool: int) -> list[dict]:
+    # Organisations without a location sort last in the KNN order (NULL distance);
+    # they still compete on capability and service area.
+    sql = """
+        SELECT o.id, o.name, o.capabilities,
+               CASE WHEN o.location IS NULL THEN NULL
+                    ELSE ST_Distance(o.location::geography, %(place)s::geography)
+               END AS distance_m,
+               CASE WHEN o.service_area IS NULL THEN NULL
+                    ELSE ST_Intersects(o.service_area, %(place)s::geometry)
+               END AS in_service_area,
+               CASE WHEN o.service_area IS NULL THEN NULL
+                    ELSE ST_Distance(o.service_area::geography, %(place)s::geography)
+               END AS service_area_distance_m,
+               ST_X(o.location) AS lon, ST_Y(o.location) AS lat
+        FROM (
+            SELECT * FROM renewal_communityorganization
+            WHERE municipality_id = %(city)s
+            ORDER BY location <-> %(place)s::geometry
+            LIMIT %(pool)s
+        ) o
+    """
+    with connection.cursor() as cursor:
+        cursor.execute(
+            sql,
+            {
+                "place": project.place.ewkt,
+                "city": project.municipality_id,
+                "pool": pool,
+            },
+        )
+        return _rows(cursor)
+
+
+def _resource_pool(*, project: RenewalProject, pool: int) -> list[dict]:
+    sql = """
+        SELECT r.id, r.name, r.category,
+               ST_Distance(r.location::geography, %(place)s::geography) AS distance_m,
+               ST_X(r.location) AS lon, ST_Y(r.location) AS lat
+        FROM (
+            SELECT * FROM renewal_neighborhoodresource
+            WHERE municipality_id = %(city)s
+            ORDER BY location <-> %(place)s::geometry
+            LIMIT %(pool)s
+        ) r
+    """
+    with connection.cursor() as cursor:
+        cursor.execute(
+            sql,
+            {
+                "place": project.place.ewkt,
+                "city": project.municipality_id,
+                "pool": pool,
+            },
+        )
+        return _rows(cursor)
+
+
+def match_candidates(
+    *,
+    project: RenewalProject,
+    kind: str = "space",
+    limit: int = 10,
+    params: ScoringParams | None = None,
+    today: date | None = None,
+    pool: int = CANDIDATE_POOL,
+) -> list[dict]:
+    """The top `limit` candidates of one kind for a project, best first, each with
+    its total score and per-component breakdown."""
+    params = params or scoring_params(municipality_id=project.municipality_id)
+    today = today or timezone.localdate()
+    facts = project_facts(project)
+    pool = max(pool, limit)
+    scored = []
+    if kind == "space":
+        for row in space_candidate_pool(project=project, pool=pool):
+            score, breakdown = score_space(
+                project=facts, space=row, params=params, today=today
+            )
+            scored.append(_candidate(row, score, breakdown, "space"))
+    elif kind == "organization":
+        for row in _organization_pool(project=project, pool=pool):
+            score, breakdown = score_organization(
+                project=facts, organization=row, params=params
+            )
+            scored.append(_candidate(row, score, breakdown, "organization"))
+    elif kind == "resource":
+        for row in _resource_pool(project=project, pool=pool):
+            score, breakdown = score_resource(
+                project=facts, resource=row, params=params
+            )
+            scored.append(_candidate(row, score, breakdown, "resource"))
+    else:
+        raise ValueError(kind)
+    # Ties go to the nearer candidate, then the older record.
+    scored.sort(
+        key=lambda c: (-c["score"], c["distance_m"] is None, c["distance_m"], c["id"])
+    )
+    return scored[:limit]
+
+
+def _candidate(row: dict, score: float, breakdown: dict, kind: str) -> dict:
+    distance = row.get("distance_m")
+    candidate = {
+        "kind": kind,
+        "id": row["id"],
+        "score": score,
+        "breakdown": breakdown,
+        "distance_m": round(distance, 1) if distance is not None else None,
+        "location": (
+            {"type": "Point", "coordinates": [row["lon"], row["lat"]]}
+            if row.get("lon") is not None
+            else None
+        ),
+    }
+    for name in (
+        "name",
+        "address",
+        "kind",
+        "category",
+        "floor_area_m2",
+        "grade",
+        "grading_scheme",
+        "availability",
+        "asking_rent_krw",
+        "in_downtown",
+        "capabilities",
+    ):
+        if name in row and name != "kind":
+            candidate[name] = row[name]
+    if kind == "space":
+        candidate["space_kind"] = row["kind"]
+    return candidate
+
+
+def assignment_candidate_graph(
+    *, municipality_id: int, k: int
+) -> tuple[dict[int, dict], list[dict]]:
+    """The sparse candidate graph of a city: for each open project, its k nearest
+    available, usable, not-declined spaces (CROSS JOIN LATERAL, so that each inner
+    KNN is an index scan against a constant place). Returns the projects' facts and
+    one row of space facts per edge."""
+    projects = {
+        row["id"]: row
+        for row in RenewalProject.objects.filter(
+            municipality_id=municipality_id,
+            status__in=OPEN_PROJECT_STATUSES,
+            is_hidden=False,
+        )
+        .exclude(matches__status__in=ENGAGED_STATUSES)
+        .values(
+            "id",
+            "category",
+            "needs_space_kinds",
+            "needs_min_area_m2",
+            "needs_max_area_m2",
+            "budget_krw",
+            "earliest_start",
+            "partner_capabilities",
+        )
+    }
+    if not projects:
+        return {}, []
+    engaged = ", ".join(f"'{status}'" for status in ENGAGED_STATUSES)
+    # Only code constants are formatted in; every value is a parameter.
+    sql = f"""
+        SELECT p.id AS project_id, c.*,
+               COALESCE(ST_Intersects(m.downtown, c.location), FALSE) AS in_downtown
+        FROM renewal_renewalproject p
+        JOIN cities_municipality m ON m.id = p.municipality_id
+        CROSS JOIN LATERAL (
+            SELECT {SPACE_FACTS}, s.location,
+                   ST_Distance(s.location::geography, p.place::geography)
+                       AS distance_m
+            FROM renewal_vacantspace s
+            WHERE s.municipality_id = p.municipality_id
+              AND s.status = %(available)s
+              AND (NOT {_demolition_sql("s")} OR {_rebuild_sql("p")})
+              AND NOT EXISTS (
+                  SELECT 1 FROM renewal_match d
+                  WHERE d.space_id = s.id
+                    AND (d.status IN ({engaged})
+                         OR (d.status = 'declined' AND d.project_id = p.id)))
+            ORDER BY s.location <-> p.place
+            LIMIT %(k)s
+        ) c
+        WHERE p.id = ANY(%(projects)s)
+    """  # noqa: S608
+    with connection.cursor() as cursor:
+        cursor.execute(
+            sql,
+            {
+                "available": SpaceStatus.AVAILABLE,
+                "k": k,
+                "projects": list(projects),
+            },
+        )
+        rows = _rows(cursor)
+    return projects, rows
+
+
+def match_list(*, user) -> QuerySet[Match]:
+    """Matches the user may see: staff of the city, and the project's proposer and
+    lead organisation."""
+    matches = Match.objects.select_related(
+        "project", "space", "municipality", "agreement"
+    ).order_by("-created_at", "-id")
+    if user.is_superuser:
+        return matches
+    if not user.is_authenticated:
+        return matches.none()
+    shown = Q(project__proposer_id=user.pk)
+    staff_of = list(city_roles(user))
+    if staff_of:
+        shown |= Q(municipality_id__in=staff_of)
+    organizations = organization_ids(user)
+    if organizations:
+        shown |= Q(project__lead_organization_id__in=organizations)
+    return matches.filter(shown)
+
+
+def assignment_run_list(*, user) -> QuerySet[AssignmentRun]:
+    """Runs of the cities where the user is staff."""
+    runs = AssignmentRun.objects.select_related("municipality")
+    if user.is_superuser:
+        return runs
+    return runs.filter(municipality_id__in=list(city_roles(user)))

@@ -1,0 +1,321 @@
+"""The match lifecycle, its use agreement, and the reminders before an agreement ends.
+
+suggested → offered → accepted | declined → active → ended (MATCH_TRANSITIONS).
+Accepting moves the space to "matched", activating to "in use", ending back to
+"available", each in the same transaction as the match and through the space
+lifecycle table.
+"""
+
+import datetime
+
+from django.conf import settings
+from django.core.mail import send_mail
+from django.db import IntegrityError, transaction
+from django.db.models import F, Q
+from django.utils import timezone, translation
+from django.utils.translation import gettext as _
+
+from renewal.models import (
+    MATCH_TRANSITIONS,
+    SPACE_TRANSITIONS,
+    AgreementKind,
+    ChangeAction,
+    Match,
+    MatchingSettings,
+    MatchStatus,
+    OrganizationMembership,
+    SpaceStatus,
+    UseAgreement,
+    VacantSpace,
+)
+from renewal.services.errors import DomainError, IllegalTransition, NotPermitted
+from renewal.services.history import inventory_change_record
+from renewal.services.matching.runs import enqueue_assignment_rerun
+
+DEFAULT_REMINDER_DAYS = MatchingSettings._meta.get_field("reminder_days").default
+
+
+class SpaceAlreadyPromised(DomainError):
+    code = "space_taken"
+
+
+def _lock(match: Match) -> Match:
+    return (
+        Match.objects.select_for_update(of=("self",))
+        .select_related("project", "space")
+        .get(pk=match.pk)
+    )
+
+
+def _check_transition(match: Match, to: str) -> None:
+    if to not in MATCH_TRANSITIONS[match.status]:
+        raise IllegalTransition(
+            _("A match that is “%(current)s” cannot become “%(target)s”.")
+            % {
+                "current": MatchStatus(match.status).label,
+                "target": MatchStatus(to).label,
+            }
+        )
+
+
+def _set_status(match: Match, to: str, actor) -> None:
+    match.status = to
+    match.decided_by = actor if actor.is_authenticated else None
+    match.save(update_fields=["status", "decided_by", "updated_at"])
+
+
+def _move_space(*, space_id: int, to: str, actor, reason: str) -> None:
+    """The space lifecycle step that goes with a match step. The match's own
+    permission decides who may take it, so this does not ask the space rules."""
+    space = VacantSpace.objects.select_for_update().get(pk=space_id)
+    if to not in SPACE_TRANSITIONS[space.status]:
+        raise IllegalTransition(
+            _("The space is “%(current)s” and cannot become “%(target)s”.")
+            % {
+                "current": SpaceStatus(space.status).label,
+                "target": SpaceStatus(to).label,
+            }
+        )
+    previous = space.status
+    space.status = to
+    space.save(update_fields=["status", "updated_at"])
+    inventory_change_record(
+        record=space,
+        actor=actor,
+        action=ChangeAction.STATUS,
+        changes={"status": [previous, to]},
+        reason=reason,
+    )
+
+
+@transaction.atomic
+def match_offer(*, actor, match: Match) -> Match:
+    match = _lock(match)
+    if not actor.has_perm("renewal.offer_match", match):
+        raise NotPermitted()
+    _check_transition(match, MatchStatus.OFFERED)
+    _set_status(match, MatchStatus.OFFERED, actor)
+    return match
+
+
+@transaction.atomic
+def match_decline(*, actor, match: Match) -> Match:
+    """The declined match stays as the record that this pair is not to be suggested
+    again; the city's assignment then re-runs without it."""
+    match = _lock(match)
+    may = actor.has_perm("renewal.offer_match", match) or (
+        match.status == MatchStatus.OFFERED
+        and actor.has_perm("renewal.respond_match", match)
+    )
+    if not may:
+        raise NotPermitted()
+    _check_transition(match, MatchStatus.DECLINED)
+    _set_status(match, MatchStatus.DECLINED, actor)
+    enqueue_assignment_rerun(match.municipality_id)
+    return match
+
+
+def _validate_agreement(agreement: dict) -> None:
+    if agreement.get("kind") not in AgreementKind.values:
+        raise DomainError(
+            _("Choose the kind of use agreement."),
+            fields={"kind": [_("One of: %s.") % ", ".join(AgreementKind.values)]},
+        )
+    if not isinstance(agreement.get("start_date"), datetime.date):
+        raise DomainError(
+            _("An agreement needs a start date."),
+            fields={"start_date": [_("Required.")]},
+        )
+    end = agreement.get("end_date")
+    if end is not None and end < agreement["start_date"]:
+        raise DomainError(
+            _("An agreement cannot end before it starts."),
+            fields={"end_date": [_("On or after the start date.")]},
+        )
+    if agreement["kind"] == AgreementKind.FREE_USE and agreement.get(
+        "monthly_rent_krw"
+    ):
+        raise DomainError(
+            _("Free use has no rent."),
+            fields={"monthly_rent_krw": [_("Leave empty for free use.")]},
+        )
+
+
+@transaction.atomic
+def match_accept(*, actor, match: Match, agreement: dict) -> Match:
+    """Accept an offer with its use agreement. The space becomes "matched" in the
+    same transaction. Two acceptances of one space racing on separate connections
+    are decided by the partial unique index on Match.space: the second waits for
+    the first's commit and then fails, whatever this Python saw before."""
+    match = _lock(match)
+    if not actor.has_perm("renewal.respond_match", match):
+        raise NotPermitted()
+    _check_transition(match, MatchStatus.ACCEPTED)
+    _validate_agreement(agreement)
+    try:
+        with transaction.atomic():
+            _set_status(match, MatchStatus.ACCEPTED, actor)
+    except IntegrityError:
+        raise SpaceAlreadyPromised(
+            _("This space has already been promised to another project.")
+        ) from None
+    _move_space(
+        space_id=match.space_id,
+        to=SpaceStatus.MATCHED,
+        actor=actor,
+        reason=_("Match #%(id)s accepted") % {"id": match.pk},
+    )
+    UseAgreement.objects.create(match=match, **agreement)
+    enqueue_assignment_rerun(match.municipality_id)
+    return match
+
+
+@transaction.atomic
+def match_activate(*, actor, match: Match) -> Match:
+    match = _lock(match)
+    if not actor.has_perm("renewal.manage_match", match):
+        raise NotPermitted()
+    _check_transition(match, MatchStatus.ACTIVE)
+    _set_status(match, MatchStatus.ACTIVE, actor)
+    _move_space(
+        space_id=match.space_id,
+        to=SpaceStatus.IN_USE,
+        actor=actor,
+        reason=_("Match #%(id)s in use") % {"id": match.pk},
+    )
+    return match
+
+
+@transaction.atomic
+def match_end(*, actor, match: Match) -> Match:
+    match = _lock(match)
+    if not actor.has_perm("renewal.manage_match", match):
+        raise NotPermitted()
+    _check_transition(match, MatchStatus.ENDED)
+    _set_status(match, MatchStatus.ENDED, actor)
+    _move_space(
+        space_id=match.space_id,
+        to=SpaceStatus.AVAILABLE,
+        actor=actor,
+        reason=_("Match #%(id)s ended") % {"id": match.pk},
+    )
+    enqueue_assignment_rerun(match.municipality_id)
+    return match
+
+
+def allowed_match_actions(*, user, match: Match) -> list[str]:
+    allowed = MATCH_TRANSITIONS[match.status]
+    actions = []
+    if MatchStatus.OFFERED in allowed and user.has_perm("renewal.offer_match", match):
+        actions.append("offer")
+    if MatchStatus.ACCEPTED in allowed and user.has_perm(
+        "renewal.respond_match", match
+    ):
+        actions.append("accept")
+    if MatchStatus.DECLINED in allowed and (
+        user.has_perm("renewal.offer_match", match)
+        or (
+            match.status == MatchStatus.OFFERED
+            and user.has_perm("renewal.respond_match", match)
+        )
+    ):
+        actions.append("decline")
+    if user.has_perm("renewal.manage_match", match):
+        if MatchStatus.ACTIVE in allowed:
+            actions.append("activate")
+        if MatchStatus.ENDED in allowed:
+            actions.append("end")
+    return actions
+
+
+def _reminder_recipients(match: Match) -> list[str]:
+    users = [match.project.proposer]
+    if match.project.lead_organization_id:
+        users += [
+            membership.user
+            for membership in OrganizationMembership.objects.filter(
+                organization_id=match.project.lead_organization_id
+            ).select_related("user")
+        ]
+    return sorted({user.email for user in users if user.email})
+
+
+def use_agreement_reminders_send(*, today: datetime.date | None = None) -> int:
+    """E-mail the proposer and lead organisation of each accepted or active match
+    whose agreement ends within the city's reminder period, once per agreement.
+    The row lock and `reminder_sent_at` make a second run, or two workers, send
+    nothing more."""
+    today = today or timezone.localdate()
+    horizon = today + datetime.timedelta(days=365)
+    due = (
+        UseAgreement.objects.filter(
+            reminder_sent_at__isnull=True,
+            end_date__gte=today,
+            end_date__lte=horizon,
+            match__status__in=[MatchStatus.ACCEPTED, MatchStatus.ACTIVE],
+        )
+        .annotate(
+            days=F("match__municipality__matching_settings__reminder_days"),
+        )
+        .values_list("pk", "end_date", "days")
+    )
+    sent = 0
+    for pk, end_date, days in due:
+        if end_date > today + datetime.timedelta(days=days or DEFAULT_REMINDER_DAYS):
+            continue
+        with transaction.atomic():
+            agreement = (
+                UseAgreement.objects.select_for_update(skip_locked=True, of=("self",))
+                .select_related("match__project__proposer", "match__space")
+                .filter(Q(pk=pk), reminder_sent_at__isnull=True)
+                .first()
+            )
+            if agreement is None:
+                continue
+            recipients = _reminder_recipients(agreement.match)
+            if recipients:
+                send_mail(
+                    _reminder_subject(agreement),
+                    _reminder_body(agreement),
+                    settings.DEFAULT_FROM_EMAIL,
+                    recipients,
+                )
+            agreement.reminder_sent_at = timezone.now()
+            agreement.save(update_fields=["reminder_sent_at"])
+            sent += 1
+    return sent
+
+
+def _bilingual(render) -> str:
+    texts = []
+    for language in ("ko", "en"):
+        with translation.override(language):
+            texts.append(str(render()))
+    return " / ".join(dict.fromkeys(texts))
+
+
+def _reminder_subject(agreement: UseAgreement) -> str:
+    return _bilingual(
+        lambda: (
+            _("Your use agreement ends on %(date)s")
+            % {"date": agreement.end_date.isoformat()}
+        )
+    )
+
+
+def _reminder_body(agreement: UseAgreement) -> str:
+    match = agreement.match
+    return _bilingual(
+        lambda: (
+            _(
+                "The %(kind)s of space #%(space)s for “%(project)s” ends on %(date)s. "
+                "Renew it with the city, or plan the exit."
+            )
+            % {
+                "kind": AgreementKind(agreement.kind).label,
+                "space": match.space_id,
+                "project": match.project.title,
+                "date": agreement.end_date.isoformat(),
+            }
+        )
+    )

@@ -1,0 +1,188 @@
+"""City-wide assignment runs: started by staff or, debounced, by inventory changes."""
+
+from contextlib import contextmanager
+
+from django.db import IntegrityError, connection, transaction
+from django.utils import timezone
+
+from cities.models import Municipality
+from renewal.models import AssignmentRun, Match, MatchStatus, RunStatus, RunTrigger
+from renewal.selectors.matching import assignment_candidate_graph
+from renewal.services.errors import NotPermitted
+from renewal.services.matching.assignment import (
+    assignment_greedy,
+    assignment_optimal,
+    total_score,
+)
+from renewal.services.matching.scoring import score_space, scoring_params
+
+MATCHING_QUEUE = "matching"
+# Changes within this many seconds of the first one join the same run.
+RERUN_DEBOUNCE_SECONDS = 30
+# Keys the advisory lock that keeps two runs of one city from writing at once.
+_ADVISORY_LOCK_CLASS = 7_400_001
+
+
+def _enqueue(run: AssignmentRun, countdown: int) -> None:
+    from renewal.tasks import assignment_run_task
+
+    transaction.on_commit(
+        lambda: assignment_run_task.apply_async(
+            (run.pk,), queue=MATCHING_QUEUE, countdown=countdown
+        )
+    )
+
+
+def _queued_run(
+    *, municipality_id: int, trigger: str, requested_by=None
+) -> tuple[AssignmentRun, bool]:
+    """The city's queued run, created if there is none. The partial unique
+    constraint makes two processes racing here end with one row."""
+    existing = AssignmentRun.objects.filter(
+        municipality_id=municipality_id, status=RunStatus.QUEUED
+    ).first()
+    if existing is not None:
+        return existing, False
+    try:
+        with transaction.atomic():
+            return (
+                AssignmentRun.objects.create(
+                    municipality_id=municipality_id,
+                    trigger=trigger,
+                    requested_by=requested_by,
+                ),
+                True,
+            )
+    except IntegrityError:
+        return (
+            AssignmentRun.objects.get(
+                municipality_id=municipality_id, status=RunStatus.QUEUED
+            ),
+            False,
+        )
+
+
+@transaction.atomic
+def assignment_run_start(*, actor, municipality: Municipality) -> AssignmentRun:
+    """Queue a run now. A run already waiting for its debounce joins this request
+    and starts now too; the task's claim makes the second delivery a no-op."""
+    if not actor.has_perm("renewal.run_assignment", municipality):
+        raise NotPermitted()
+    run, _created = _queued_run(
+        municipality_id=municipality.pk, trigger=RunTrigger.MANUAL, requested_by=actor
+    )
+    _enqueue(run, countdown=0)
+    return run
+
+
+def enqueue_assignment_rerun(
+    municipality_id: int, *, countdown: int = RERUN_DEBOUNCE_SECONDS
+) -> AssignmentRun:
+    """Ask for a re-run after the city's inventory or projects changed. A burst of
+    changes produces one run: while a run is queued, later calls join it. Call it
+    inside the transaction of the change; the task is sent after commit."""
+    with transaction.atomic():
+        run, created = _queued_run(
+            municipality_id=municipality_id, trigger=RunTrigger.AUTOMATIC
+        )
+        if created:
+            _enqueue(run, countdown=countdown)
+    return run
+
+
+def _progress(run: AssignmentRun, percent: int) -> None:
+    AssignmentRun.objects.filter(pk=run.pk).update(progress=percent)
+
+
+@contextmanager
+def _city_lock(municipality_id: int):
+    # One run of a city at a time: the next waits and then sees this one's
+    # matches. A session lock, so that the progress written meanwhile commits.
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT pg_advisory_lock(%s, %s)", [_ADVISORY_LOCK_CLASS, municipality_id]
+        )
+    try:
+        yield
+    finally:
+        with connection.cursor() as cursor:
+            cursor.execute(
+                "SELECT pg_advisory_unlock(%s, %s)",
+                [_ADVISORY_LOCK_CLASS, municipality_id],
+            )
+
+
+def assignment_run_execute(*, run_id: int) -> AssignmentRun | None:
+    """Claim a queued run, build the city's sparse candidate graph, solve it, and
+    replace the city's suggested matches with the optimum. Idempotent: a run that
+    is no longer queued is left alone."""
+    claimed = AssignmentRun.objects.filter(pk=run_id, status=RunStatus.QUEUED).update(
+        status=RunStatus.RUNNING, started_at=timezone.now(), progress=5
+    )
+    if not claimed:
+        return None
+    run = AssignmentRun.objects.get(pk=run_id)
+    try:
+        with _city_lock(run.municipality_id):
+            _execute(run)
+    except Exception as error:
+        AssignmentRun.objects.filter(pk=run.pk).update(
+            status=RunStatus.FAILED,
+            error=repr(error)[:2000],
+            finished_at=timezone.now(),
+        )
+        raise
+    run.refresh_from_db()
+    return run
+
+
+def _execute(run: AssignmentRun) -> None:
+    params = scoring_params(municipality_id=run.municipality_id)
+    projects, rows = assignment_candidate_graph(
+        municipality_id=run.municipality_id, k=params.candidates_per_project
+    )
+    _progress(run, 40)
+    today = timezone.localdate()
+    edges = []
+    breakdowns = {}
+    for row in rows:
+        project_id = row["project_id"]
+        score, breakdown = score_space(
+            project=projects[project_id], space=row, params=params, today=today
+        )
+        if score >= params.minimum_score:
+            edges.append((project_id, row["id"], score))
+            breakdowns[(project_id, row["id"])] = breakdown
+    _progress(run, 60)
+    pairs = assignment_optimal(edges)
+    greedy = assignment_greedy(edges)
+    _progress(run, 80)
+    with transaction.atomic():
+        Match.objects.filter(
+            municipality_id=run.municipality_id, status=MatchStatus.SUGGESTED
+        ).delete()
+        Match.objects.bulk_create(
+            [
+                Match(
+                    municipality_id=run.municipality_id,
+                    project_id=project_id,
+                    space_id=space_id,
+                    run=run,
+                    score=score,
+                    breakdown=breakdowns[(project_id, space_id)],
+                )
+                for project_id, space_id, score in pairs
+            ],
+            batch_size=1000,
+        )
+        AssignmentRun.objects.filter(pk=run.pk).update(
+            status=RunStatus.DONE,
+            progress=100,
+            projects_count=len(projects),
+            spaces_count=len({row["id"] for row in rows}),
+            candidate_pairs=len(edges),
+            matched_count=len(pairs),
+            total_score=round(total_score(pairs), 4),
+            greedy_total_score=round(total_score(greedy), 4),
+            finished_at=timezone.now(),
+        )

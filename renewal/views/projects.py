@@ -1,0 +1,504 @@
+"""Pages of renewal projects: a city's map and list, the proposal form, a project's
+page with its supports, comments, review timeline and progress, and "my page".
+
+Reads go through the selectors (with moderation applied), writes through the
+services, and every permission is asked of the rules, as the API does. Each action
+on a project page is a small POST view that redirects back to the page.
+"""
+
+import json
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.contrib.gis.db.models.functions import AsGeoJSON
+from django.core.exceptions import PermissionDenied
+from django.core.paginator import Paginator
+from django.db.models import Exists, OuterRef
+from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_POST
+
+from cities.models import Municipality
+from renewal.forms import (
+    ParticipationEventForm,
+    ProgressUpdateForm,
+    ProjectPageFilter,
+    RenewalProjectProposalForm,
+)
+from renewal.models import (
+    Capability,
+    Comment,
+    CommunityOrganization,
+    Notification,
+    ProjectCategory,
+    ProjectFollow,
+    ProjectStatus,
+    ProjectSupport,
+    RenewalProject,
+    SpaceKind,
+)
+from renewal.models.projects import REASON_REQUIRED
+from renewal.rules import organization_ids
+from renewal.selectors.comments import (
+    comment_is_masked,
+    comment_list,
+    sees_hidden_content,
+)
+from renewal.selectors.moderation import content_get, visible_projects
+from renewal.selectors.participation import progress_update_list
+from renewal.selectors.projects import renewal_project_list
+from renewal.services.comments import comment_post
+from renewal.services.errors import DomainError, NotPermitted
+from renewal.services.events import participation_event_record
+from renewal.services.follows import project_follow, project_unfollow
+from renewal.services.moderation import content_report
+from renewal.services.notifications import (
+    notification_mark_all_read,
+    notification_mark_read,
+)
+from renewal.services.progress import UPDATABLE, progress_update_post
+from renewal.services.projects import (
+    SUPPORTABLE,
+    allowed_project_transitions,
+    project_support_add,
+    project_support_withdraw,
+    renewal_project_propose,
+    renewal_project_transition,
+)
+
+LIST_PAGE_SIZE = 50
+# The map draws every matching project of the city from the page itself; a city has
+# hundreds of proposals, not the thousands of points the inventory map fetches by view.
+MAP_LIMIT = 1000
+NOTIFICATIONS_SHOWN = 50
+
+
+def _municipality(code: str) -> Municipality:
+    return get_object_or_404(Municipality, code=code)
+
+
+def _geojson(geometry) -> dict | None:
+    return json.loads(geometry.geojson) if geometry else None
+
+
+def _projects(request):
+    return visible_projects(renewal_project_list(), request.user)
+
+
+def _query_without_page(request) -> str:
+    query = request.GET.copy()
+    query.pop("page", None)
+    return query.urlencode()
+
+
+def project_map(request, code: str):
+    """The city's projects on a map, and the same projects as a table below it, so
+    that the page works without a map (and without JavaScript)."""
+    municipality = _municipality(code)
+    filters = ProjectPageFilter(request.GET or None)
+    projects = filters.filter(_projects(request).filter(municipality=municipality))
+    page = Paginator(projects, LIST_PAGE_SIZE).get_page(request.GET.get("page"))
+    # PostgreSQL writes the GeoJSON, in the same single query for all features.
+    features = [
+        {
+            "type": "Feature",
+            "geometry": json.loads(row["geojson"]),
+            "properties": {
+                "id": row["pk"],
+                "title": row["title"],
+                "category": row["category"],
+                "status": row["status"],
+                "supports": row["support_count"],
+            },
+        }
+        for row in projects.annotate(geojson=AsGeoJSON("place", precision=6)).values(
+            "pk", "title", "category", "status", "support_count", "geojson"
+        )[:MAP_LIMIT]
+    ]
+    config = {
+        "center": [municipality.location.y, municipality.location.x],
+        "downtown": _geojson(municipality.downtown),
+        "detailUrl": reverse("renewal:project-detail", args=[0]).replace(
+            "/0/", "/{id}/"
+        ),
+        "labels": {
+            "category": dict(ProjectCategory.choices),
+            "status": dict(ProjectStatus.choices),
+        },
+        "text": {"supports": _("Supports"), "details": _("Details")},
+        "features": {"type": "FeatureCollection", "features": features},
+    }
+    return render(
+        request,
+        "renewal/project_map.html",
+        {
+            "municipality": municipality,
+            "filters": filters,
+            "page": page,
+            "query": _query_without_page(request),
+            "map_config": config,
+        },
+    )
+
+
+@login_required
+def project_create(request, code: str):
+    municipality = _municipality(code)
+    if not request.user.has_perm("renewal.add_renewalproject"):
+        raise PermissionDenied
+    form = RenewalProjectProposalForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            project = renewal_project_propose(
+                proposer=request.user,
+                municipality=municipality,
+                data=form.project_data(),
+            )
+        except NotPermitted:
+            raise PermissionDenied
+        except DomainError as error:
+            form.add_domain_error(error)
+        else:
+            messages.success(request, _("Your proposal has been published."))
+            return redirect("renewal:project-detail", pk=project.pk)
+    return render(
+        request,
+        "renewal/project_form.html",
+        {
+            "form": form,
+            "municipality": municipality,
+            "picker_config": {
+                "center": [municipality.location.y, municipality.location.x],
+                "downtown": _geojson(municipality.downtown),
+                "text": {
+                    "point": _("Click on the map to place the project."),
+                    "area": _(
+                        "Click the corners of the area one by one, then press "
+                        "“Finish the area”."
+                    ),
+                    "tooFew": _("An area needs at least three corners."),
+                },
+            },
+        },
+    )
+
+
+def _project(request, pk: int) -> RenewalProject:
+    return get_object_or_404(_projects(request), pk=pk)
+
+
+def _comment_tree(project: RenewalProject, user) -> list[dict]:
+    """Threads as nested dicts. Oldest-first order puts every parent before its
+    replies, so one pass builds the tree."""
+    sees_hidden = sees_hidden_content(user)
+    nodes: dict[int, dict] = {}
+    roots: list[dict] = []
+    for comment in comment_list(project=project, user=user):
+        node = {
+            "comment": comment,
+            "masked": comment_is_masked(comment, user=user, sees_hidden=sees_hidden),
+            "replies": [],
+        }
+        nodes[comment.pk] = node
+        parent = nodes.get(comment.parent_id) if comment.parent_id else None
+        (parent["replies"] if parent else roots).append(node)
+    return roots
+
+
+def _user_organizations(user) -> list[CommunityOrganization]:
+    return list(
+        CommunityOrganization.objects.filter(pk__in=organization_ids(user)).order_by(
+            "name"
+        )
+    )
+
+
+def project_detail(request, pk: int):
+    project = _project(request, pk)
+    user = request.user
+    updates = list(progress_update_list(project=project))
+    organizations = _user_organizations(user) if user.is_authenticated else []
+    context = {
+        "project": project,
+        "municipality": project.municipality,
+        "place_geojson": _geojson(project.place),
+        "support_count": project.support_count,
+        "space_kinds": [SpaceKind(kind).label for kind in project.needs_space_kinds],
+        "capabilities": [
+            Capability(capability).label for capability in project.partner_capabilities
+        ],
+        "supported": user.is_authenticated
+        and ProjectSupport.objects.filter(project=project, user=user).exists(),
+        "following": user.is_authenticated
+        and ProjectFollow.objects.filter(project=project, user=user).exists(),
+        "can_support": project.status in SUPPORTABLE,
+        "comments": _comment_tree(project, user),
+        "timeline": project.transitions.select_related("actor"),
+        "updates": updates,
+        "latest_update": updates[0] if updates else None,
+        "transitions": [
+            ProjectStatus(status)
+            for status in allowed_project_transitions(user=user, project=project)
+        ],
+        "reason_required": [str(status) for status in REASON_REQUIRED],
+        "progress_form": None,
+        "event_form": None,
+    }
+    if project.status in UPDATABLE and user.has_perm(
+        "renewal.add_progressupdate", project
+    ):
+        context["progress_form"] = ProgressUpdateForm()
+    if organizations:
+        context["event_form"] = ParticipationEventForm(organizations=organizations)
+    return render(request, "renewal/project_detail.html", context)
+
+
+def _back(project: RenewalProject, anchor: str = ""):
+    url = reverse("renewal:project-detail", args=[project.pk])
+    return redirect(f"{url}#{anchor}" if anchor else url)
+
+
+def _refusal(request, error: DomainError) -> None:
+    messages.error(request, str(error.message))
+    for field_messages in error.fields.values():
+        for message in field_messages:
+            messages.error(request, str(message))
+
+
+@login_required
+@require_POST
+def project_support(request, pk: int):
+    """Support (or withdraw it). Repeating a support is harmless: it counts once."""
+    project = _project(request, pk)
+    try:
+        if request.POST.get("action") == "withdraw":
+            project_support_withdraw(user=request.user, project=project)
+            messages.success(request, _("Your support has been withdrawn."))
+        else:
+            project_support_add(user=request.user, project=project)
+            messages.success(request, _("Thank you for supporting this project."))
+    except NotPermitted:
+        raise PermissionDenied
+    except DomainError as error:
+        _refusal(request, error)
+    return _back(project, "support")
+
+
+@login_required
+@require_POST
+def project_follow_toggle(request, pk: int):
+    project = _project(request, pk)
+    if request.POST.get("action") == "unfollow":
+        project_unfollow(user=request.user, project=project)
+        messages.success(request, _("You no longer follow this project."))
+    else:
+        project_follow(user=request.user, project=project)
+        messages.success(
+            request,
+            _("You follow this project: you will be told when it changes."),
+        )
+    return _back(project, "support")
+
+
+@login_required
+@require_POST
+def project_comment(request, pk: int):
+    project = _project(request, pk)
+    parent = None
+    parent_id = request.POST.get("parent", "")
+    if parent_id:
+        parent = get_object_or_404(
+            Comment, pk=parent_id if parent_id.isdigit() else 0, project=project
+        )
+    try:
+        comment = comment_post(
+            author=request.user,
+            project=project,
+            body=request.POST.get("body", ""),
+            parent=parent,
+        )
+    except NotPermitted:
+        raise PermissionDenied
+    except DomainError as error:
+        _refusal(request, error)
+        return _back(project, "comments")
+    messages.success(request, _("Your comment has been posted."))
+    return _back(project, f"comment-{comment.pk}")
+
+
+@login_required
+@require_POST
+def project_transition(request, pk: int):
+    project = _project(request, pk)
+    try:
+        project = renewal_project_transition(
+            actor=request.user,
+            project=project,
+            to=request.POST.get("to", ""),
+            reason=request.POST.get("reason", ""),
+        )
+    except NotPermitted:
+        raise PermissionDenied
+    except DomainError as error:
+        _refusal(request, error)
+    else:
+        messages.success(
+            request,
+            _("The project is now “%(status)s”.")
+            % {"status": ProjectStatus(project.status).label},
+        )
+    return _back(project, "timeline")
+
+
+@login_required
+@require_POST
+def project_progress(request, pk: int):
+    project = _project(request, pk)
+    form = ProgressUpdateForm(request.POST)
+    if not form.is_valid():
+        for field_errors in form.errors.values():
+            for message in field_errors:
+                messages.error(request, message)
+        return _back(project, "progress")
+    try:
+        progress_update_post(author=request.user, project=project, **form.cleaned_data)
+    except NotPermitted:
+        raise PermissionDenied
+    except DomainError as error:
+        _refusal(request, error)
+    else:
+        messages.success(request, _("The progress update has been posted."))
+    return _back(project, "progress")
+
+
+@login_required
+@require_POST
+def project_event(request, pk: int):
+    project = _project(request, pk)
+    organizations = _user_organizations(request.user)
+    if not organizations:
+        raise PermissionDenied
+    form = ParticipationEventForm(request.POST, organizations=organizations)
+    if not form.is_valid():
+        for name, field_errors in form.errors.items():
+            label = form.fields[name].label if name in form.fields else ""
+            for message in field_errors:
+                messages.error(request, f"{label}: {message}" if label else message)
+        return _back(project, "participation")
+    organization = next(
+        item for item in organizations if item.pk == form.cleaned_data["organization"]
+    )
+    try:
+        participation_event_record(
+            actor=request.user,
+            project=project,
+            organization=organization,
+            data=form.event_data(),
+        )
+    except NotPermitted:
+        raise PermissionDenied
+    except DomainError as error:
+        _refusal(request, error)
+    else:
+        messages.success(request, _("The event has been recorded."))
+    return _back(project, "participation")
+
+
+@login_required
+@require_POST
+def project_report(request, pk: int):
+    """Report the project or one of its comments to the moderators."""
+    project = _project(request, pk)
+    kind = request.POST.get("kind", "project")
+    object_id = request.POST.get("object_id", "")
+    if kind == "project":
+        content = project
+    elif kind == "comment" and object_id.isdigit():
+        content = content_get(kind="comment", pk=int(object_id), user=request.user)
+        if content.project_id != project.pk:
+            raise PermissionDenied
+    else:
+        return _back(project)
+    try:
+        _report, created = content_report(
+            reporter=request.user,
+            content=content,
+            reason=request.POST.get("reason", ""),
+        )
+    except NotPermitted:
+        raise PermissionDenied
+    except DomainError as error:
+        _refusal(request, error)
+    else:
+        messages.success(
+            request,
+            _("Thank you: the moderators will look at it.")
+            if created
+            else _("You have already reported this."),
+        )
+    return _back(project)
+
+
+@login_required
+def my_page(request):
+    user = request.user
+    projects = renewal_project_list()
+    # Hidden projects leave the other lists; one's own proposals stay (with a note).
+    visible = visible_projects(projects, user)
+    notifications = Notification.objects.filter(user=user).select_related("project")
+    return render(
+        request,
+        "renewal/me.html",
+        {
+            "sections": [
+                (
+                    "proposals",
+                    _("My proposals"),
+                    projects.filter(proposer=user),
+                    _("You have not proposed a project yet."),
+                ),
+                (
+                    "supports",
+                    _("Projects I support"),
+                    visible.filter(
+                        Exists(
+                            ProjectSupport.objects.filter(
+                                project=OuterRef("pk"), user=user
+                            )
+                        )
+                    ),
+                    _("You do not support any project yet."),
+                ),
+                (
+                    "followed",
+                    _("Projects I follow"),
+                    visible.filter(
+                        Exists(
+                            ProjectFollow.objects.filter(
+                                project=OuterRef("pk"), user=user
+                            )
+                        )
+                    ),
+                    _("You do not follow any project yet."),
+                ),
+            ],
+            "notifications": notifications[:NOTIFICATIONS_SHOWN],
+            "unread_count": notifications.filter(read_at__isnull=True).count(),
+        },
+    )
+
+
+@login_required
+@require_POST
+def notification_read(request, pk: int):
+    notification = get_object_or_404(Notification, pk=pk, user=request.user)
+    notification_mark_read(user=request.user, notification=notification)
+    return redirect(f"{reverse('renewal:me')}#notifications")
+
+
+@login_required
+@require_POST
+def notification_read_all(request):
+    notification_mark_all_read(user=request.user)
+    return redirect(f"{reverse('renewal:me')}#notifications")
