@@ -20,6 +20,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from cities.models import Municipality
+from config.ratelimit import rate_limited
 from renewal.forms import (
     ParticipationEventForm,
     ProgressUpdateForm,
@@ -143,6 +144,7 @@ def project_map(request, code: str):
 
 
 @login_required
+@rate_limited("propose")
 def project_create(request, code: str):
     municipality = _municipality(code)
     if not request.user.has_perm("renewal.add_renewalproject"):
@@ -268,6 +270,7 @@ def _refusal(request, error: DomainError) -> None:
 
 @login_required
 @require_POST
+@rate_limited("support")
 def project_support(request, pk: int):
     """Support (or withdraw it). Repeating a support is harmless: it counts once."""
     project = _project(request, pk)
@@ -303,6 +306,7 @@ def project_follow_toggle(request, pk: int):
 
 @login_required
 @require_POST
+@rate_limited("comment")
 def project_comment(request, pk: int):
     project = _project(request, pk)
     parent = None
@@ -407,6 +411,7 @@ def project_event(request, pk: int):
 
 @login_required
 @require_POST
+@rate_limited("report")
 def project_report(request, pk: int):
     """Report the project or one of its comments to the moderators."""
     project = _project(request, pk)

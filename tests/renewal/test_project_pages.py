@@ -761,3 +761,37 @@ def test_unknown_organisation_is_not_found(personas):
         .status_code
         == 404
     )
+
+
+def test_commenting_page_shares_the_api_limit(personas, project, monkeypatch):
+    from rest_framework.throttling import SimpleRateThrottle
+
+    monkeypatch.setitem(SimpleRateThrottle.THROTTLE_RATES, "comment", "2/min")
+    client = client_for(personas["resident"])
+
+    statuses = [
+        client.post(action_url(project, "comments"), {"body": f"댓글 {n}"}).status_code
+        for n in range(3)
+    ]
+
+    assert statuses == [302, 302, 429]
+    assert Comment.objects.filter(project=project).count() == 2
+
+
+def test_many_accounts_from_one_address_share_the_page_support_limit(
+    personas, project, monkeypatch
+):
+    from rest_framework.throttling import SimpleRateThrottle
+
+    monkeypatch.setitem(SimpleRateThrottle.THROTTLE_RATES, "support_ip", "2/min")
+    residents = [personas["resident"], personas["org_member"], personas["city_viewer"]]
+
+    statuses = [
+        client_for(user)
+        .post(action_url(project, "support"), {"action": "add"})
+        .status_code
+        for user in residents
+    ]
+
+    assert statuses == [302, 302, 429]
+    assert ProjectSupport.objects.filter(project=project).count() == 2
