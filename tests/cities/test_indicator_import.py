@@ -1,5 +1,6 @@
 import pytest
 from django.core.management import CommandError, call_command
+from django.utils import translation
 
 from cities.models import Indicator, Observation
 from cities.services.indicators import (
@@ -7,6 +8,13 @@ from cities.services.indicators import (
     indicator_observations_import,
 )
 from tests.factories import MunicipalityFactory
+
+
+@pytest.fixture(autouse=True)
+def _messages_in_english():
+    # The assertions read the report's English wording; Korean is the default.
+    with translation.override("en"):
+        yield
 
 
 @pytest.fixture
