@@ -4,6 +4,7 @@ from django.contrib.gis.measure import D
 from django.db import connection
 from django.db.models import (
     BooleanField,
+    Count,
     ExpressionWrapper,
     F,
     FloatField,
@@ -95,3 +96,335 @@ def database_status() -> dict[str, str]:
         )
         postgis, postgresql = cursor.fetchone()
     return {"postgis": postgis, "postgresql": postgresql}
+
+
+# --- Comparison by city type (dashboard) -------------------------------------------
+#
+# Every figure per type is an aggregate PostgreSQL computes with the municipality →
+# type mapping inlined as a CASE expression, so each section is one grouped query
+# whatever the number of cities. Types are the effective ones (an override first).
+
+POPULATION = "population"
+
+
+def city_types(*, year: int | None = None) -> dict[int, str]:
+    """Effective type of every classified city, by municipality id."""
+    from cities.typology import municipality_typology_list
+
+    entries = municipality_typology_list(
+        Municipality.objects.filter(kind="city").defer("boundary", "downtown"),
+        year=year,
+    )
+    return {
+        entry.municipality.pk: entry.effective_type
+        for entry in entries
+        if entry.effective_type
+    }
+
+
+def city_type_key(types: dict[int, str], field: str):
+    """A CASE expression mapping `field` (a municipality id) onto its city type."""
+    from django.db.models import Case, CharField, Value, When
+
+    by_type: dict[str, list[int]] = {}
+    for pk, city_type in types.items():
+        by_type.setdefault(city_type, []).append(pk)
+    return Case(
+        *[
+            When(**{f"{field}__in": ids}, then=Value(city_type))
+            for city_type, ids in sorted(by_type.items())
+        ],
+        default=None,
+        output_field=CharField(),
+    )
+
+
+def population_trend_by_city_type(types: dict[int, str]) -> dict[str, dict[int, int]]:
+    """Sum of the `population` indicator per type and year (one query). A year
+    counts the cities that have a figure for it; the demo has all of them."""
+    from django.db.models import Sum
+
+    if not types:
+        return {}
+    rows = (
+        Observation.objects.filter(
+            indicator__code=POPULATION, municipality_id__in=list(types)
+        )
+        .annotate(city_type=city_type_key(types, "municipality_id"))
+        .order_by()
+        .values("city_type", "year")
+        .annotate(total=Sum("value"), cities=Count("municipality_id"))
+        .order_by("city_type", "year")
+    )
+    trend: dict[str, dict[int, int]] = {}
+    for row in rows:
+        trend.setdefault(row["city_type"], {})[row["year"]] = round(row["total"])
+    return trend
+
+
+def projects_by_stage_by_city_type(
+    types: dict[int, str], *, user
+) -> dict[str, dict[str, int]]:
+    """Counts of the projects this user may see, per type and status (one query)."""
+    from renewal.models import RenewalProject
+    from renewal.selectors.moderation import visible_projects
+
+    if not types:
+        return {}
+    rows = (
+        visible_projects(RenewalProject.objects.all(), user)
+        .filter(municipality_id__in=list(types))
+        .annotate(city_type=city_type_key(types, "municipality_id"))
+        .order_by()
+        .values("city_type", "status")
+        .annotate(n=Count("id"))
+    )
+    counts: dict[str, dict[str, int]] = {}
+    for row in rows:
+        counts.setdefault(row["city_type"], {})[row["status"]] = row["n"]
+    return counts
+
+
+def participation_by_city_type(types: dict[int, str]) -> dict[str, dict]:
+    """Events, attendees and volunteer hours per type, through the participation
+    totals selector (one grouped query; an event counts for its project's city)."""
+    from renewal.selectors.participation import participation_totals_by
+
+    if not types:
+        return {}
+    totals = participation_totals_by(
+        key=city_type_key(types, "project__municipality_id")
+    )
+    return {
+        city_type: {
+            "events": figures.events,
+            "attendees": figures.attendees,
+            "volunteer_hours": float(figures.volunteer_hours),
+        }
+        for city_type, figures in totals.items()
+    }
+
+
+def _bid_kpi_models():
+    """renewal.Kpi and renewal.KpiObservation when the BID module provides them,
+    else None: the dashboard must not fail on a code base without BIDs."""
+    from django.apps import apps
+
+    try:
+        return apps.get_model("renewal", "Kpi"), apps.get_model(
+            "renewal", "KpiObservation"
+        )
+    except LookupError:
+        return None
+
+
+def bid_kpi_attainment_by_city_type(types: dict[int, str]) -> dict[str, dict]:
+    """Per type: the BID KPIs (each has a target), how many have an observation,
+    and how many of those the latest observation meets (at or above the target
+    when higher is better, at or below otherwise); one grouped query. Empty when
+    there are no BID models or no KPIs."""
+    from django.db.models import DecimalField, OuterRef, Subquery
+
+    models = _bid_kpi_models()
+    if models is None or not types:
+        return {}
+    kpi_model, observation_model = models
+    latest = Subquery(
+        observation_model.objects.filter(kpi=OuterRef("pk"))
+        .order_by("-period", "-id")
+        .values("value")[:1],
+        output_field=DecimalField(),
+    )
+    met = Q(higher_is_better=True, latest__gte=F("target")) | Q(
+        higher_is_better=False, latest__lte=F("target")
+    )
+    rows = (
+        kpi_model.objects.filter(district__municipality_id__in=list(types))
+        .annotate(
+            latest=latest,
+            city_type=city_type_key(types, "district__municipality_id"),
+        )
+        .order_by()
+        .values("city_type")
+        .annotate(
+            kpis=Count("id"),
+            observed=Count("id", filter=Q(latest__isnull=False)),
+            met=Count("id", filter=met),
+        )
+    )
+    result = {}
+    for row in rows:
+        observed = row["observed"]
+        result[row["city_type"]] = {
+            "kpis": row["kpis"],
+            "observed": observed,
+            "met": row["met"],
+            "attainment_pct": round(row["met"] * 100 / observed, 1)
+            if observed
+            else None,
+        }
+    return result
+
+
+def city_type_dashboard(*, user, year: int) -> list[dict]:
+    """One entry per city type, in CityType order: its cities, population trend,
+    downtown vacancy (for `year`), projects by stage, participation and BID KPIs.
+    A constant number of queries whatever the number of cities or spaces."""
+    from cities.downtown import downtown_health_by_city_type
+    from cities.models import CityType
+
+    municipalities = list(
+        Municipality.objects.filter(kind="city").defer("boundary", "downtown")
+    )
+    types = city_types(year=year)
+    codes = {m.pk: m.code for m in municipalities}
+    downtown = downtown_health_by_city_type(year=year, municipalities=municipalities)
+    population = population_trend_by_city_type(types)
+    projects = projects_by_stage_by_city_type(types, user=user)
+    participation = participation_by_city_type(types)
+    bids = bid_kpi_attainment_by_city_type(types)
+    entries = []
+    for city_type, label in CityType.choices:
+        cities = sorted(codes[pk] for pk, t in types.items() if t == city_type)
+        stages = projects.get(city_type, {})
+        entries.append(
+            {
+                "type": city_type,
+                "label": str(label),
+                "cities": cities,
+                "population_trend": [
+                    {"year": y, "population": v}
+                    for y, v in sorted(population.get(city_type, {}).items())
+                ],
+                "downtown_vacancy": downtown.get(city_type),
+                "projects_by_stage": stages,
+                "projects_total": sum(stages.values()),
+                "participation": participation.get(
+                    city_type, {"events": 0, "attendees": 0, "volunteer_hours": 0.0}
+                ),
+                "bid_kpi_attainment": bids.get(city_type),
+            }
+        )
+    return entries
+
+
+# --- The city page -------------------------------------------------------------------
+
+DOWNTOWN_MAP_LIMIT = 500
+# Wraps a compiled queryset (columns id, kind, status, address, geometry) as "t".
+FEATURE_COLLECTION_SQL = (
+    "SELECT json_build_object('type', 'FeatureCollection', 'features', "
+    "COALESCE(json_agg(json_build_object('type', 'Feature', 'id', t.id, "
+    "'geometry', t.geometry::json, 'properties', json_build_object("
+    "'kind', t.kind, 'status', t.status, 'address', t.address))), '[]'))"
+)
+
+
+def downtown_vacant_spaces_geojson(
+    *, user, municipality: Municipality, limit: int = DOWNTOWN_MAP_LIMIT
+) -> dict:
+    """The vacant spaces inside the city's downtown as a GeoJSON FeatureCollection
+    that PostgreSQL builds (one query, public fields only), at most `limit` of
+    them; `total` says how many there are (one more query)."""
+    from django.contrib.gis.db.models.functions import AsGeoJSON
+
+    from cities.downtown import VACANT_STATUSES
+    from renewal.selectors.spaces import vacant_space_list
+
+    spaces = vacant_space_list(user=user).filter(
+        municipality=municipality, in_downtown=True, status__in=VACANT_STATUSES
+    )
+    rows = spaces.annotate(geometry=AsGeoJSON("location", precision=6)).values(
+        "id", "kind", "status", "address", "geometry"
+    )[:limit]
+    # Django compiles the inner query; its values stay parameters, never text.
+    sql, params = rows.query.sql_with_params()
+    with connection.cursor() as cursor:
+        cursor.execute(f"{FEATURE_COLLECTION_SQL} FROM ({sql}) t", params)
+        collection = cursor.fetchone()[0]
+    if isinstance(collection, str):  # a driver without JSON decoding
+        import json
+
+        collection = json.loads(collection)
+    collection["total"] = spaces.count()
+    collection["limit"] = limit
+    return collection
+
+
+def municipality_zone(municipality: Municipality) -> dict | None:
+    """The urban zone the municipality belongs to in the latest flow period, with
+    its members' seats and the flows between members (for lines on a map); None
+    when there are no flows at all. `zone` is None when it belongs to no zone."""
+    from cities.zones import flow_periods, urban_zones
+
+    periods = flow_periods()
+    if not periods:
+        return None
+    zones, population = urban_zones(year=periods[0])
+    zone = next((z for z in zones if municipality.pk in z.all_members), None)
+    if zone is None:
+        return {"period": periods[0], "zone": None}
+    places = {
+        m.pk: m
+        for m in Municipality.objects.filter(pk__in=zone.all_members).only(
+            "code", "name_ko", "name_en", "location"
+        )
+    }
+
+    def seat(pk: int) -> list[float]:
+        return [places[pk].location.y, places[pk].location.x]
+
+    strongest = max((flow.count for flow in zone.flows), default=1) or 1
+    return {
+        "period": periods[0],
+        "zone": {
+            "kind": zone.kind,
+            "centre": places[zone.centre].code,
+            "members": [
+                {
+                    "code": places[pk].code,
+                    "name": places[pk].name,
+                    "is_centre": pk == zone.centre,
+                    "share_to_centre": zone.members.get(pk),
+                    "population": population.get(pk),
+                    "seat": seat(pk),
+                }
+                for pk in zone.all_members
+            ],
+            "flows": [
+                {
+                    "origin": places[flow.origin].code,
+                    "origin_name": places[flow.origin].name,
+                    "destination": places[flow.destination].code,
+                    "destination_name": places[flow.destination].name,
+                    "count": flow.count,
+                    "share_pct": round(flow.share * 100, 1),
+                    "from": seat(flow.origin),
+                    "to": seat(flow.destination),
+                    # Line width in px on the map: 2 to 12 by persons.
+                    "weight": round(2 + 10 * flow.count / strongest, 1),
+                }
+                for flow in zone.flows
+            ],
+            "network_pairs": [
+                [places[a].code, places[b].code] for a, b in zone.network_pairs
+            ],
+        },
+    }
+
+
+def municipality_indicator_series(municipality: Municipality) -> list[dict]:
+    """Each indicator observed for the municipality with its yearly series, in one
+    query."""
+    series: dict[str, dict] = {}
+    for observation in (
+        Observation.objects.filter(municipality=municipality)
+        .select_related("indicator")
+        .order_by("indicator__code", "year")
+    ):
+        indicator = observation.indicator
+        entry = series.setdefault(
+            indicator.code, {"indicator": indicator, "points": []}
+        )
+        entry["points"].append(observation)
+    return list(series.values())

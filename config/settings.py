@@ -250,6 +250,11 @@ CELERY_BEAT_SCHEDULE = {
         "schedule": crontab(hour=7, minute=0),
         "options": {"queue": "notifications"},
     },
+    # Low-zoom spaces tiles read a grid of counts; rebuild it.
+    "tiles-refresh-aggregates": {
+        "task": "renewal.tasks.tiles_refresh_aggregates_task",
+        "schedule": crontab(minute="*/15"),
+    },
     # Renewal or exit reminders before use agreements end.
     "use-agreement-reminders": {
         "task": "renewal.tasks.use_agreement_reminders_task",
@@ -303,6 +308,9 @@ SPECTACULAR_SETTINGS = {
 
 # Content reported by this many distinct users is hidden until a moderator decides.
 RENEWAL_AUTO_HIDE_REPORTS = env_int("AUTO_HIDE_REPORTS", 3)
+
+# A BID budget spending more than this percent on management is flagged (good practice).
+BID_MANAGEMENT_SHARE_LIMIT = env_int("BID_MANAGEMENT_SHARE_LIMIT", 20)
 
 # Base map tiles for the Leaflet pages. Empty disables the background layer: every
 # map still shows its data, which is how the platform behaves offline.

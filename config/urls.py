@@ -30,6 +30,7 @@ api_v1 = [
     path("", include("renewal.api.participation_social")),
     path("", include("renewal.api.matching")),
     path("", include("cities.api.urls")),
+    path("", include("renewal.api.bids")),
     path("", include(router.urls)),
     path("auth/token/", ThrottledObtainAuthToken.as_view(), name="api-token"),
     path("schema/", SpectacularAPIView.as_view(), name="api-schema"),
@@ -40,6 +41,8 @@ api_v1 = [
 
 urlpatterns = [
     path("healthz", healthz, name="healthz"),
+    path("tiles/", include("renewal.api.tiles")),
+    path("ogc/", include("renewal.api.ogc")),
     path("api/v1/", include(api_v1)),
     path("i18n/", include("django.conf.urls.i18n")),
 ]
@@ -49,6 +52,7 @@ urlpatterns = [
 urlpatterns += i18n_patterns(
     path("", home, name="home"),
     path("", include("renewal.urls")),
+    path("", include("cities.urls")),
     path("accounts/signup/", signup, name="signup"),
     path("accounts/login/", ThrottledLoginView.as_view(), name="login"),
     path("accounts/", include("django.contrib.auth.urls")),

@@ -10,6 +10,7 @@ from rules.contrib.admin import ObjectPermissionsModelAdmin
 
 from cities.admin import MapAdmin
 from renewal.models import (
+    BusinessImprovementDistrict,
     CityMembership,
     CommunityOrganization,
     InventoryChange,
@@ -125,6 +126,13 @@ class InventoryChangeAdmin(admin.ModelAdmin):
 
     def has_delete_permission(self, request, obj=None):
         return False
+
+
+@admin.register(BusinessImprovementDistrict)
+class BusinessImprovementDistrictAdmin(CityScopedAdmin):
+    list_display = ["name", "municipality", "status", "term_start", "term_end"]
+    list_filter = ["status"]
+    search_fields = ["name"]
 
 
 admin.site.register(CityMembership)

@@ -371,3 +371,45 @@ class ParticipationEventForm(forms.Form):
         data = dict(self.cleaned_data)
         data.pop("organization")
         return data
+
+
+# Matching pages.
+
+
+class UseAgreementForm(forms.Form):
+    """The use agreement a project accepts an offered space with. The service
+    checks it (dates in order, no rent for free use); its refusals land here."""
+
+    kind = forms.ChoiceField(label=_("Kind of agreement"))
+    start_date = forms.DateField(
+        label=_("Start"), widget=forms.DateInput(attrs={"type": "date"})
+    )
+    end_date = forms.DateField(
+        label=_("End"),
+        required=False,
+        widget=forms.DateInput(attrs={"type": "date"}),
+        help_text=_("Leave empty for an agreement without an end date."),
+    )
+    monthly_rent_krw = forms.IntegerField(
+        label=_("Monthly rent (KRW)"),
+        min_value=0,
+        max_value=2_147_483_647,
+        required=False,
+        help_text=_("Leave empty for free use."),
+    )
+
+    def __init__(self, *args, **kwargs) -> None:
+        from renewal.models import AgreementKind
+
+        super().__init__(*args, **kwargs)
+        self.fields["kind"].choices = AgreementKind.choices
+
+    def agreement_data(self) -> dict:
+        return dict(self.cleaned_data)
+
+    def add_domain_error(self, error: DomainError) -> None:
+        self.add_error(None, str(error.message))
+        for name, messages in error.fields.items():
+            if name in self.fields:
+                for message in messages:
+                    self.add_error(name, str(message))

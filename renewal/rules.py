@@ -164,3 +164,15 @@ rules.add_perm("renewal.change_matchingsettings", is_city_editor)
 
 # City typology: the computed type is public; its staff may override it with a reason.
 rules.add_perm("cities.override_typology", is_city_editor)
+
+
+# Business Improvement Districts: the city's editors and the management body's members
+# manage a district (asked with the district; an unsaved one when creating).
+@rules.predicate
+def is_bid_management_member(user, district=None) -> bool:
+    if district is None:
+        return bool(organization_ids(user))
+    return district.management_organization_id in organization_ids(user)
+
+
+rules.add_perm("renewal.manage_bid", is_city_editor | is_bid_management_member)

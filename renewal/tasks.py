@@ -132,3 +132,11 @@ def use_agreement_reminders_task() -> int:
     from renewal.services.matching.matches import use_agreement_reminders_send
 
     return use_agreement_reminders_send()
+
+
+@shared_task
+def tiles_refresh_aggregates_task() -> None:
+    """Rebuild the grid of counts behind low-zoom spaces tiles (≈16 s for 2M)."""
+    from renewal.services.tiles import space_tile_grid_refresh
+
+    space_tile_grid_refresh()

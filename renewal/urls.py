@@ -68,3 +68,35 @@ urlpatterns += [
         name="organization-participation",
     ),
 ]
+
+# Matching: assignment runs of a city, their proposed pairs, and matches.
+from renewal.views import matching  # noqa: E402
+
+urlpatterns += [
+    path(
+        "cities/<str:code>/assignment/",
+        matching.assignment_runs,
+        name="assignment-runs",
+    ),
+    path(
+        "cities/<str:code>/assignment/start/",
+        matching.assignment_run_create,
+        name="assignment-run-start",
+    ),
+    path(
+        "assignment-runs/<int:pk>/",
+        matching.assignment_run_detail,
+        name="assignment-run-detail",
+    ),
+    path("matches/<int:pk>/", matching.match_detail, name="match-detail"),
+    path("matches/<int:pk>/accept/", matching.match_accept_view, name="match-accept"),
+    path("matches/<int:pk>/steps/", matching.match_step, name="match-step"),
+]
+
+# Business Improvement Districts.
+from renewal.views import bids  # noqa: E402
+
+urlpatterns += [
+    path("cities/<str:code>/bids/", bids.bid_city_list, name="bid-list"),
+    path("bids/<int:pk>/", bids.bid_detail, name="bid-detail"),
+]

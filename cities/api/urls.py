@@ -27,3 +27,14 @@ urlpatterns = [
     ),
     path("urban-zones/", UrbanZonesView.as_view(), name="urban-zones"),
 ]
+
+# The comparison dashboard by city type.
+from cities.api.dashboard import CityTypeDashboardView  # noqa: E402
+
+urlpatterns += [
+    path(
+        "dashboard/city-types/",
+        CityTypeDashboardView.as_view(),
+        name="dashboard-city-types",
+    ),
+]

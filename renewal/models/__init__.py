@@ -116,3 +116,37 @@ __all__ = [
     "RunTrigger",
     "UseAgreement",
 ]
+
+from renewal.models.bids import (  # noqa: E402
+    BID_TRANSITIONS,
+    Ballot,
+    BallotKind,
+    BallotRule,
+    BidMember,
+    BidStatus,
+    BudgetLine,
+    BusinessImprovementDistrict,
+    FundingModel,
+    Kpi,
+    KpiCode,
+    KpiObservation,
+    ServiceLine,
+    Vote,
+)
+
+__all__ += [
+    "BID_TRANSITIONS",
+    "Ballot",
+    "BallotKind",
+    "BallotRule",
+    "BidMember",
+    "BidStatus",
+    "BudgetLine",
+    "BusinessImprovementDistrict",
+    "FundingModel",
+    "Kpi",
+    "KpiCode",
+    "KpiObservation",
+    "ServiceLine",
+    "Vote",
+]

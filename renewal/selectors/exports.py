@@ -37,6 +37,7 @@ from django.db.models.functions import Cast
 
 from cities.models import Municipality
 from renewal.models import VacantSpace
+from renewal.rules import city_roles
 
 PERSONAL_DATA_PERMISSION = "renewal.view_space_personal_data"
 # Rows fetched per round trip and bytes handed to the server per write: large enough
@@ -98,18 +99,28 @@ COORDINATE_COLUMNS = [
 OWNER_FIELDS = ["name", "contact", "note"]
 
 
-def personal_data_municipality_ids(*, user) -> frozenset[int]:
-    """Municipalities whose spaces' owner details the user may see.
+def municipality_ids_with_permission(*, user, permission: str) -> frozenset[int]:
+    """Municipalities in which the user holds a city-scoped permission.
 
     The rules are asked once per municipality (they decide by the space's
-    municipality), so the export can filter rows in SQL instead of asking per row.
+    municipality), so callers can filter rows in SQL instead of asking per row.
+    City rights come from city roles, so only the user's own cities need asking;
+    a superuser holds every permission everywhere.
     """
-    if not user.has_perm(PERSONAL_DATA_PERMISSION):
-        return frozenset()
+    candidates = (
+        Municipality.objects.values_list("pk", flat=True)
+        if user.is_superuser
+        else city_roles(user)
+    )
     return frozenset(
-        pk
-        for pk in Municipality.objects.values_list("pk", flat=True)
-        if user.has_perm(PERSONAL_DATA_PERMISSION, Municipality(pk=pk))
+        pk for pk in candidates if user.has_perm(permission, Municipality(pk=pk))
+    )
+
+
+def personal_data_municipality_ids(*, user) -> frozenset[int]:
+    """Municipalities whose spaces' owner details the user may see."""
+    return municipality_ids_with_permission(
+        user=user, permission=PERSONAL_DATA_PERMISSION
     )
 
 
@@ -196,34 +207,50 @@ def vacant_space_export_csv(
     return chunks()
 
 
-def _json_object(pairs: dict[str, Expression]) -> Func:
+def json_object(pairs: dict[str, Expression]) -> Func:
+    """json_build_object over the pairs, keys in the order given."""
     arguments = []
     for key, expression in pairs.items():
         arguments += [Cast(Value(key), TextField()), expression]
     return Func(*arguments, function="json_build_object", output_field=TextField())
 
 
-def _feature_texts(
-    spaces: QuerySet[VacantSpace], columns: list[Column]
-) -> QuerySet[VacantSpace]:
-    geometry = Func(
-        F("location"),
+def geojson_geometry(name: str, *, decimal_digits: int | None = None) -> Func:
+    """The column as a GeoJSON geometry (json), with at most decimal_digits
+    decimals (PostGIS's default of 9 when None)."""
+    arguments = [F(name)]
+    if decimal_digits is not None:
+        arguments.append(Value(decimal_digits))
+    return Func(
+        *arguments,
         function="ST_AsGeoJSON",
         template="%(function)s(%(expressions)s)::json",
         output_field=TextField(),
     )
-    feature = _json_object(
+
+
+def json_text(expression: Expression) -> Func:
+    return Func(
+        expression, template="(%(expressions)s)::text", output_field=TextField()
+    )
+
+
+def _feature_texts(
+    spaces: QuerySet[VacantSpace], columns: list[Column]
+) -> QuerySet[VacantSpace]:
+    feature = json_object(
         {
             "type": Value("Feature", output_field=TextField()),
             "id": F("id"),
-            "geometry": geometry,
-            "properties": _json_object(
+            "geometry": geojson_geometry("location"),
+            "properties": json_object(
                 {column.name: column.expression for column in columns}
             ),
         }
     )
-    text = Func(feature, template="(%(expressions)s)::text", output_field=TextField())
-    return spaces.annotate(export_feature=text).values_list("export_feature", flat=True)
+    return spaces.annotate(export_feature=json_text(feature)).values_list(
+        "export_feature", flat=True
+    )
 
 
 def _feature_lines(features: QuerySet, separator: bytes) -> Iterator[bytes]:

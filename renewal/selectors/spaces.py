@@ -1,12 +1,35 @@
+import json
 import math
 
 from django.contrib.gis.geos import Point, Polygon
 from django.contrib.gis.measure import D
-from django.db.models import Exists, OuterRef, QuerySet
+from django.db.models import (
+    Case,
+    Exists,
+    Expression,
+    F,
+    Func,
+    OuterRef,
+    Q,
+    QuerySet,
+    Subquery,
+    TextField,
+    Value,
+    When,
+)
+from django.db.models.functions import Cast
 
 from cities.models import Municipality
-from renewal.models import VacantSpace
+from renewal.models import SPACE_TRANSITIONS, SpaceOwner, VacantSpace
 from renewal.rules import city_roles
+from renewal.selectors.exports import (
+    OWNER_FIELDS,
+    PERSONAL_DATA_PERMISSION,
+    geojson_geometry,
+    json_object,
+    json_text,
+    municipality_ids_with_permission,
+)
 
 METRES_PER_DEGREE_LATITUDE = 111_320
 
@@ -58,3 +81,109 @@ def near(spaces: QuerySet, *, point: Point, radius_m: float) -> QuerySet:
     return spaces.filter(location__intersects=box).filter(
         location__distance_lte=(point, D(m=radius_m))
     )
+
+
+TRANSITION_PERMISSION = "renewal.transition_vacantspace"
+# ST_AsGeoJSON's default of 9 decimals would round coordinates; 15 gives back the
+# stored double exactly for longitudes and latitudes of Korea's size, as the
+# serializer writes them.
+COORDINATE_DECIMALS = 15
+
+
+def _json(value) -> Func:
+    return Func(
+        Value(json.dumps(value)),
+        template="%(expressions)s::json",
+        output_field=TextField(),
+    )
+
+
+def _allowed_transitions(editor_ids: frozenset[int]) -> Expression:
+    # The transitions table compiled into one CASE, answered only on rows of the
+    # cities where the user may transition spaces, as allowed_space_transitions does.
+    if not editor_ids:
+        return _json([])
+    return Case(
+        *[
+            When(
+                Q(municipality_id__in=editor_ids, status=status),
+                then=_json(sorted(targets)),
+            )
+            for status, targets in SPACE_TRANSITIONS.items()
+        ],
+        default=_json([]),
+        output_field=TextField(),
+    )
+
+
+def _owner() -> Expression:
+    # A subquery inside the staff branch of the CASE: PostgreSQL reads the owner
+    # only for rows whose owner the user may see, and null when there is none.
+    owners = SpaceOwner.objects.filter(space=OuterRef("pk"))
+    return Subquery(
+        owners.values(details=json_object({name: F(name) for name in OWNER_FIELDS})),
+        output_field=TextField(),
+    )
+
+
+def _public_properties() -> dict[str, Expression]:
+    # Key order and types as VacantSpaceSerializer writes them: decimals as text
+    # with their two places (numeric's text output keeps the scale), dates as ISO.
+    return {
+        "municipality": F("municipality__code"),
+        "external_id": F("external_id"),
+        "kind": F("kind"),
+        "status": F("status"),
+        "address": F("address"),
+        "floor_area_m2": Cast("floor_area_m2", TextField()),
+        "land_area_m2": Cast("land_area_m2", TextField()),
+        "year_built": F("year_built"),
+        "grading_scheme": F("grading_scheme"),
+        "grade": F("grade"),
+        "vacant_since": F("vacant_since"),
+        "ownership": F("ownership"),
+        "availability": F("availability"),
+        "asking_rent_krw": F("asking_rent_krw"),
+        "source": F("source"),
+        "in_downtown": F("in_downtown"),
+    }
+
+
+def vacant_space_features(*, spaces: QuerySet[VacantSpace], user) -> QuerySet:
+    """Each space of `spaces` (from vacant_space_list) as the text of a GeoJSON
+    Feature built by PostgreSQL, with what VacantSpaceSerializer shows this user.
+
+    The rules are asked once per municipality, not per row: transitions fill on
+    rows of the cities where the user may transition spaces, and the owner key
+    appears only on rows of the cities whose staff the user is. For callers who
+    are staff nowhere, the owner table is not even named in the query.
+    """
+    properties = _public_properties()
+    properties["allowed_transitions"] = _allowed_transitions(
+        municipality_ids_with_permission(user=user, permission=TRANSITION_PERMISSION)
+    )
+    staff_ids = municipality_ids_with_permission(
+        user=user, permission=PERSONAL_DATA_PERMISSION
+    )
+    if staff_ids:
+        property_object = Case(
+            When(
+                municipality_id__in=staff_ids,
+                then=json_object({**properties, "owner": _owner()}),
+            ),
+            default=json_object(properties),
+            output_field=TextField(),
+        )
+    else:
+        property_object = json_object(properties)
+    feature = json_object(
+        {
+            "id": F("id"),
+            "type": Value("Feature", output_field=TextField()),
+            "geometry": geojson_geometry(
+                "location", decimal_digits=COORDINATE_DECIMALS
+            ),
+            "properties": property_object,
+        }
+    )
+    return spaces.annotate(feature=json_text(feature)).values_list("feature", flat=True)

@@ -22,9 +22,11 @@ from renewal.models.participation import (
     ModerationAction,
     ModerationLog,
 )
+from renewal.models.projects import RenewalProject
 from renewal.selectors.moderation import MODERATED_MODELS
 from renewal.services.errors import DomainError, NotPermitted
 from renewal.services.notifications import enqueue_moderation_notifications
+from renewal.services.tiles import tiles_invalidate
 
 REASON_MAX_LENGTH = 2000
 
@@ -61,6 +63,8 @@ def _set_hidden(locked: Model, hidden: bool, *, handed_in: Model) -> None:
     locked.save(update_fields=["is_hidden"])
     # The caller's copy tells the truth too (the API answers from it).
     handed_in.is_hidden = hidden
+    if isinstance(locked, RenewalProject):
+        tiles_invalidate("projects")
 
 
 def _open_reports(model: type[Model], content: Model):

@@ -5,6 +5,7 @@ from cities.models import Municipality
 from renewal.models import ChangeAction, CommunityOrganization
 from renewal.services.errors import DomainError, NotPermitted
 from renewal.services.history import apply_changes, inventory_change_record, snapshot
+from renewal.services.tiles import tiles_invalidate
 
 TRACKED_FIELDS = [
     "name",
@@ -38,6 +39,7 @@ def community_organization_register(
             k: [None, v] for k, v in snapshot(organization, TRACKED_FIELDS).items()
         },
     )
+    tiles_invalidate("organizations")
     return organization
 
 
@@ -66,4 +68,5 @@ def community_organization_update(
             action=ChangeAction.UPDATE,
             changes=changes,
         )
+    tiles_invalidate("organizations")
     return organization

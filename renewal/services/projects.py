@@ -17,6 +17,7 @@ from renewal.services.notifications import (
     enqueue_new_project_notifications,
     enqueue_transition_notifications,
 )
+from renewal.services.tiles import tiles_invalidate
 
 PLACE_TYPES = (Point, Polygon, MultiPolygon)
 # Projects the city-wide assignment places: entering or leaving these re-runs it.
@@ -69,6 +70,7 @@ def renewal_project_propose(
     )
     project.resources.set(resources)
     enqueue_new_project_notifications(project.pk)
+    tiles_invalidate("projects")
     return project
 
 
@@ -122,6 +124,7 @@ def renewal_project_transition(
         reason=reason,
     )
     enqueue_transition_notifications(transition.pk)
+    tiles_invalidate("projects")
     if ASSIGNABLE & {transition.from_status, to}:
         enqueue_assignment_rerun(project.municipality_id)
     project.status = to

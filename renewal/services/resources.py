@@ -5,6 +5,7 @@ from cities.models import Municipality
 from renewal.models import ChangeAction, NeighborhoodResource
 from renewal.services.errors import DomainError, NotPermitted
 from renewal.services.history import apply_changes, inventory_change_record, snapshot
+from renewal.services.tiles import tiles_invalidate
 
 TRACKED_FIELDS = ["category", "name", "description", "location", "source"]
 
@@ -22,6 +23,7 @@ def neighborhood_resource_create(
         action=ChangeAction.CREATE,
         changes={k: [None, v] for k, v in snapshot(resource, TRACKED_FIELDS).items()},
     )
+    tiles_invalidate("resources")
     return resource
 
 
@@ -39,4 +41,5 @@ def neighborhood_resource_update(
         inventory_change_record(
             record=resource, actor=actor, action=ChangeAction.UPDATE, changes=changes
         )
+    tiles_invalidate("resources")
     return resource

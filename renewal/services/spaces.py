@@ -13,6 +13,7 @@ from renewal.models import (
 from renewal.services.errors import DomainError, IllegalTransition, NotPermitted
 from renewal.services.history import apply_changes, inventory_change_record, snapshot
 from renewal.services.matching.runs import enqueue_assignment_rerun
+from renewal.services.tiles import tiles_invalidate
 
 # Fields a space's history records; owner details are personal data and are recorded
 # only as "changed", never by value.
@@ -106,6 +107,7 @@ def vacant_space_register(
         record=space, actor=actor, action=ChangeAction.CREATE, changes=changes
     )
     enqueue_assignment_rerun(space.municipality_id)
+    tiles_invalidate("spaces")
     return space
 
 
@@ -130,6 +132,7 @@ def vacant_space_update(
             record=space, actor=actor, action=ChangeAction.UPDATE, changes=changes
         )
         enqueue_assignment_rerun(space.municipality_id)
+    tiles_invalidate("spaces")
     return space
 
 
@@ -182,4 +185,5 @@ def vacant_space_transition(
     )
     if SpaceStatus.AVAILABLE in (previous, to):
         enqueue_assignment_rerun(space.municipality_id)
+    tiles_invalidate("spaces")
     return space

@@ -67,6 +67,7 @@ from renewal.services.projects import (
     renewal_project_propose,
     renewal_project_transition,
 )
+from renewal.views.matching import candidate_panel_context
 
 LIST_PAGE_SIZE = 50
 # The map draws every matching project of the city from the page itself; a city has
@@ -253,6 +254,7 @@ def project_detail(request, pk: int):
         context["progress_form"] = ProgressUpdateForm()
     if organizations:
         context["event_form"] = ParticipationEventForm(organizations=organizations)
+    context.update(candidate_panel_context(project, user))
     return render(request, "renewal/project_detail.html", context)
 
 

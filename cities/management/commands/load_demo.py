@@ -3,6 +3,7 @@ from django.utils.translation import gettext as _
 
 from cities.services import demo_indicators_load, demo_municipalities_load
 from renewal.services.demo import demo_spaces_generate
+from renewal.services.demo_bids import demo_bid_load
 
 
 class Command(BaseCommand):
@@ -33,4 +34,8 @@ class Command(BaseCommand):
         spaces = demo_spaces_generate()
         self.stdout.write(
             _("Illustrative vacant spaces: %(created)d created.") % {"created": spaces}
+        )
+        self.stdout.write(
+            _("Illustrative Business Improvement Districts: %(created)d created.")
+            % {"created": demo_bid_load()}
         )

@@ -17,6 +17,7 @@ from renewal.services.spaces import (
     _save_owner,
     _validate,
 )
+from renewal.services.tiles import tiles_invalidate
 
 
 def existing_spaces(
@@ -67,6 +68,7 @@ def write_rows(space_import: SpaceImport, rows: list[Row]) -> tuple[int, int]:
                 updated += 1
         if created or updated:
             enqueue_assignment_rerun(municipality.pk)
+            tiles_invalidate("spaces")
     return created, updated
 
 

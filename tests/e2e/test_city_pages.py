@@ -1,0 +1,42 @@
+import pytest
+from django.contrib.gis.geos import MultiPolygon, Polygon
+
+from cities.models import Indicator, Observation
+from tests.factories import MunicipalityFactory, VacantSpaceFactory
+
+
+@pytest.fixture
+def small_city(db):
+    town = MunicipalityFactory(name_en="Hillside")
+    x, y = town.location.x, town.location.y
+    town.downtown = MultiPolygon(
+        Polygon.from_bbox((x - 0.002, y - 0.002, x + 0.002, y + 0.002)), srid=4326
+    )
+    town.save()
+    population = Indicator.objects.create(
+        code="population", name_ko="인구", name_en="Population", unit="persons"
+    )
+    for year, value in [(2015, 98_000), (2020, 95_000)]:
+        Observation.objects.create(
+            municipality=town,
+            indicator=population,
+            year=year,
+            value=value,
+            source="test",
+        )
+    for _ in range(3):
+        VacantSpaceFactory(municipality=town, status="available")
+    return town
+
+
+@pytest.mark.browser
+def test_city_page_shows_type_chart_and_downtown_map(page, live_server, small_city):
+    page.goto(f"{live_server.url}/en/cities/{small_city.code}/")
+
+    assert page.locator("#city-type").inner_text().startswith("Small city")
+    chart = page.locator("#chart-population svg")
+    assert chart.is_visible()
+    assert "95,000" in chart.text_content()
+    page.wait_for_selector("#downtown-map[data-ready='true']")
+    assert page.locator("#downtown-map .leaflet-pane").count() > 0
+    assert page.locator("#downtown-map path.downtown-space").count() == 3
