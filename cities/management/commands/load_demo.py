@@ -4,6 +4,7 @@ from django.utils.translation import gettext as _
 from cities.services import demo_indicators_load, demo_municipalities_load
 from renewal.services.demo import demo_spaces_generate
 from renewal.services.demo_bids import demo_bid_load
+from renewal.services.demo_projects import demo_projects_load
 
 
 class Command(BaseCommand):
@@ -38,4 +39,8 @@ class Command(BaseCommand):
         self.stdout.write(
             _("Illustrative Business Improvement Districts: %(created)d created.")
             % {"created": demo_bid_load()}
+        )
+        self.stdout.write(
+            _("Illustrative renewal projects: %(created)d created.")
+            % {"created": demo_projects_load()}
         )
