@@ -26,6 +26,8 @@ help:
 	@echo "make test   - install, lint and run the whole test suite"
 	@echo "make worker - run a Celery worker in the foreground"
 	@echo "make messages - extract translatable strings into the .po files"
+	@echo "make bench  - run every benchmark on the synthetic national data set"
+	@echo "make loadtest - load-test the production setup (after make bench)"
 
 setup: system-packages $(VENV)/.installed $(MO_FILES)
 
@@ -91,3 +93,17 @@ messages: $(VENV)/.installed
 
 clean-local:
 	$(PY) -m config.local_services down
+
+# Every benchmark on the synthetic national data set, kept in its own database
+# (renewal_bench, on the server the platform uses) and built once; options through
+# BENCH_ARGS, e.g. BENCH_ARGS="--repeat 50 --skip-national". docs/performance.md.
+bench: setup
+	@$(SERVICES); $(MANAGE) bench_all $(BENCH_ARGS)
+
+# The load-test scenario (docs/loadtest/) against gunicorn, a Celery worker, PostGIS
+# and Redis on the bench database; run `make bench` once first to build the data.
+USERS ?= 50
+DURATION ?= 60
+.PHONY: loadtest
+loadtest: setup
+	@$(SERVICES); USERS=$(USERS) DURATION=$(DURATION) docs/loadtest/run.sh

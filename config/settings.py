@@ -204,7 +204,7 @@ USE_I18N = True
 USE_TZ = True
 
 STATIC_URL = "static/"
-STATIC_ROOT = BASE_DIR / "var" / "staticfiles"
+STATIC_ROOT = Path(env_str("STATIC_ROOT", str(BASE_DIR / "var" / "staticfiles")))
 STATICFILES_DIRS = [BASE_DIR / "static"]
 STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
@@ -337,3 +337,26 @@ if not DEBUG:
     CSRF_COOKIE_SECURE = True
     if env_bool("TRUST_X_FORWARDED_PROTO", False):
         SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+
+# A read replica, when one is configured: reads go there, writes and the reads of a
+# transaction to the primary (config/db_router.py, docs/scaling.md).
+DATABASE_REPLICA_URL = env_str("DATABASE_REPLICA_URL")
+if DATABASE_REPLICA_URL:
+    try:
+        DATABASES["replica"] = dj_database_url.parse(
+            DATABASE_REPLICA_URL,
+            engine="django.contrib.gis.db.backends.postgis",
+            conn_max_age=env_int("DATABASE_CONN_MAX_AGE", 60),
+            conn_health_checks=True,
+        )
+    except ValueError:
+        # Without the parser's text: it lists every scheme, "postgis" included,
+        # which config/startup.py would take for a missing extension.
+        raise ImproperlyConfigured(
+            "DATABASE_REPLICA_URL is not a valid database URL; write it like "
+            "DATABASE_URL, e.g. postgres://reader@replica.example.kr:5432/renewal."
+        )
+    DATABASES["replica"]["OPTIONS"] = DATABASES["default"]["OPTIONS"]
+    # Tests read the rows they have just written: the replica is the primary there.
+    DATABASES["replica"]["TEST"] = {"MIRROR": "default"}
+    DATABASE_ROUTERS = ["config.db_router.ReplicaRouter"]

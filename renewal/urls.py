@@ -100,3 +100,10 @@ urlpatterns += [
     path("cities/<str:code>/bids/", bids.bid_city_list, name="bid-list"),
     path("bids/<int:pk>/", bids.bid_detail, name="bid-detail"),
 ]
+
+# The national map, drawn from the vector tiles.
+from renewal.views import national_map  # noqa: E402
+
+urlpatterns += [
+    path("map/", national_map.national_map, name="national-map"),
+]

@@ -67,3 +67,21 @@ def test_production_settings_pass_deploy_checks():
 
     assert result.returncode == 0, result.stdout + result.stderr
     assert "no issues" in result.stdout
+
+
+def test_production_static_files_collect_with_hashed_names(tmp_path):
+    # The manifest storage refuses a file that points at a missing one (e.g. a
+    # vendored library's source-map comment), which would stop a deployment.
+    result = manage(
+        "collectstatic",
+        "--noinput",
+        "--verbosity",
+        "0",
+        DEBUG="false",
+        SECRET_KEY="x7Hq0-production-like-secret-key-that-is-long-enough-4kP2zLm9vWq3",
+        ALLOWED_HOSTS="renewal.example.kr",
+        STATIC_ROOT=str(tmp_path),
+    )
+
+    assert result.returncode == 0, result.stderr
+    assert (tmp_path / "staticfiles.json").exists()

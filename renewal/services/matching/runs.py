@@ -138,9 +138,15 @@ def assignment_run_execute(*, run_id: int) -> AssignmentRun | None:
 
 def _execute(run: AssignmentRun) -> None:
     params = scoring_params(municipality_id=run.municipality_id)
-    projects, rows = assignment_candidate_graph(
-        municipality_id=run.municipality_id, k=params.candidates_per_project
-    )
+    with transaction.atomic(), connection.cursor() as cursor:
+        # The graph query's cost estimate (thousands of LATERAL KNN scans) crosses
+        # the JIT thresholds, yet each scan is a few index pages: compiling took
+        # ~0.2 s per run and ~20 % of the graph time of a small city (measured on
+        # the national benchmark, docs/matching.md).
+        cursor.execute("SET LOCAL jit = off")
+        projects, rows = assignment_candidate_graph(
+            municipality_id=run.municipality_id, k=params.candidates_per_project
+        )
     _progress(run, 40)
     today = timezone.localdate()
     edges = []
