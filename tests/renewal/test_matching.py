@@ -193,6 +193,25 @@ def test_downtown_bonus_only_under_the_compact_centre_strategy():
     assert inside_total > outside_total
 
 
+@pytest.mark.parametrize(
+    "space",
+    [SPACE, dict(SPACE, in_downtown=False, grade=3), dict(SPACE, kind="house")],
+)
+def test_unexplained_score_equals_the_explained_one(space):
+    params = params_from(MatchingSettings(compact_centre=True))
+
+    explained, breakdown = score_space(
+        project=PROJECT, space=space, params=params, today=TODAY
+    )
+    quick, nothing = score_space(
+        project=PROJECT, space=space, params=params, today=TODAY, explain=False
+    )
+
+    assert quick == explained
+    assert breakdown is not None
+    assert nothing is None
+
+
 # Candidates: hard constraints exclude, the rest is ranked.
 
 

@@ -1,19 +1,37 @@
 """Matching benchmarks (not a test): candidate latency against bare KNN, a city-wide
-run end to end, and the optimal total score against greedy. Figures: docs/matching.md.
+run end to end, the optimal total score against greedy, and a national run split into
+Celery tasks. Figures: docs/matching.md.
 
     DATABASE_URL=…/renewal_bench manage.py bench_matching --part candidates
     manage.py bench_matching --part city     # writes inside a rolled-back transaction
+    DATABASE_URL=…/renewal_bench CELERY_BROKER_URL=redis://… \
+        manage.py bench_matching --part national --workers 1 2
+
+The national part writes: it generates illustrative projects and leaves the runs'
+suggested matches behind, so it runs only on a `*_bench` database whose spaces all
+come from `bench_spaces`.
 """
 
+import os
 import random
 import statistics
+import subprocess
+import sys
+import tempfile
 import time
+from urllib.parse import quote
 
+from django.conf import settings
 from django.contrib.gis.geos import Point
-from django.core.management.base import BaseCommand
-from django.db import connection, transaction
+from django.core.management.base import BaseCommand, CommandError
+from django.db import connection, models, transaction
 from django.utils import timezone
 
+from renewal.management.commands.bench_spaces import (
+    BENCH_PREFIX,
+    machine_description,
+    percentile,
+)
 from renewal.models import RenewalProject, VacantSpace
 from renewal.selectors.matching import space_candidate_pool
 from renewal.services.matching.scoring import params_from, score_space
@@ -32,12 +50,28 @@ class Command(BaseCommand):
 
     def add_arguments(self, parser):
         parser.add_argument(
-            "--part", choices=["candidates", "city", "all"], default="all"
+            "--part",
+            choices=["candidates", "city", "national", "all"],
+            default="all",
+            help="all = candidates and city; national needs a broker and writes",
         )
         parser.add_argument("--queries", type=int, default=200)
         parser.add_argument("--spaces", type=int, default=5000)
         parser.add_argument("--projects", type=int, default=1000)
         parser.add_argument("--seed", type=int, default=7)
+        parser.add_argument(
+            "--national-projects",
+            type=int,
+            default=100_000,
+            help="illustrative approved projects for --part national",
+        )
+        parser.add_argument(
+            "--workers",
+            type=int,
+            nargs="+",
+            default=[1, 2],
+            help="worker process counts to measure the national run with, in turn",
+        )
 
     def handle(self, *args, part, queries, spaces, projects, seed, **options):
         generator = random.Random(seed)
@@ -45,6 +79,12 @@ class Command(BaseCommand):
             self._candidates(generator, queries)
         if part in ("city", "all"):
             self._city(generator, spaces, projects)
+        if part == "national":
+            NationalBench(self.stdout).run(
+                projects=options["national_projects"],
+                worker_counts=options["workers"],
+                seed=seed,
+            )
 
     def _candidates(self, generator, queries):
         total = VacantSpace.objects.count()
@@ -208,3 +248,421 @@ class Command(BaseCommand):
                 raise _Rollback
         except _Rollback:
             pass
+
+
+# National run -------------------------------------------------------------------
+
+PROJECT_PREFIX = "bench-project-"
+PROJECT_DESCRIPTION = (
+    "illustrative: synthetic benchmark project (manage.py bench_matching --part "
+    "national), not a real proposal"
+)
+BENCH_USER = "bench-matching"
+NATIONAL_TARGET_S = 120.0
+RUN_TIMEOUT_S = 1800.0
+
+# Every n-th bench space (by id: the load numbers each city's spaces in one random
+# layout, so this is a uniform sample per city) becomes a project near it. Cities
+# thus get projects in proportion to their spaces, and projects sit where spaces
+# are, as they do in a real inventory. Only module constants are formatted in.
+PROJECTS_SQL = f"""
+WITH sample AS (
+    SELECT s.municipality_id, s.location, row_number() OVER (ORDER BY s.id) AS n
+    FROM renewal_vacantspace s
+    WHERE s.external_id LIKE '{BENCH_PREFIX}%%'
+), picked AS (
+    SELECT municipality_id, location, n / %(step)s AS k,
+           random() AS u_cat, random() AS u_kind, random() AS u_kind2,
+           random() AS u_area, random() AS u_budget, random() AS u_start,
+           random() AS u_dx, random() AS u_dy
+    FROM sample
+    WHERE n %% %(step)s = 0
+    ORDER BY n
+    LIMIT %(projects)s
+)
+INSERT INTO renewal_renewalproject (
+    title, description, place, category, status, needs_space_kinds,
+    needs_min_area_m2, needs_max_area_m2, budget_krw, earliest_start,
+    partner_capabilities, created_at, updated_at, municipality_id, proposer_id,
+    is_hidden
+)
+SELECT
+    '{PROJECT_PREFIX}' || p.k,
+    %(description)s,
+    -- Within about 300 m of the sampled space.
+    ST_SetSRID(ST_MakePoint(ST_X(p.location) + (p.u_dx - 0.5) * 0.006,
+                            ST_Y(p.location) + (p.u_dy - 0.5) * 0.006), 4326),
+    (%(categories)s::varchar[])[1 + floor(p.u_cat * %(n_categories)s)::int],
+    'approved',
+    ARRAY[(%(kinds)s::varchar[])[1 + floor(p.u_kind * %(n_kinds)s)::int],
+          (%(kinds)s::varchar[])[1 + floor(p.u_kind2 * %(n_kinds)s)::int]],
+    (20 + floor(p.u_area * 80))::int,
+    (120 + floor(p.u_area * 180))::int,
+    CASE WHEN p.u_budget < 0.2 THEN NULL
+         ELSE (20 + floor(p.u_budget * 480))::bigint * 1000000 END,
+    CASE WHEN p.u_start < 0.5 THEN NULL
+         ELSE CURRENT_DATE + floor((p.u_start - 0.5) * 730)::int END,
+    '{{}}',
+    now(),
+    now(),
+    p.municipality_id,
+    %(proposer)s,
+    FALSE
+FROM picked p
+"""  # noqa: S608
+
+
+class NationalBench:
+    """100,000 projects over the bench inventory, one assignment run per city as a
+    Celery task on real worker processes over the broker, timed per worker count."""
+
+    def __init__(self, stdout):
+        self.stdout = stdout
+
+    def out(self, line: str = "") -> None:
+        self.stdout.write(line)
+        self.stdout.flush()
+
+    @staticmethod
+    def load_average() -> str:
+        one, five, fifteen = os.getloadavg()
+        return f"Load average: {one:.2f} {five:.2f} {fifteen:.2f}"
+
+    def run(self, *, projects: int, worker_counts: list[int], seed: int) -> None:
+        if projects < 1 or not worker_counts or min(worker_counts) < 1:
+            raise CommandError("--national-projects and --workers must be positive.")
+        self.guard()
+        self.out(f"Machine: {machine_description()}")
+        self.out(f"Database: {connection.settings_dict['NAME']}")
+        self.out(self.load_average())
+        user = self.bench_user()
+        self.load_projects(projects=projects, seed=seed, user=user)
+        results = {}
+        for workers in worker_counts:
+            results[workers] = self.measure(workers=workers, user=user)
+        if len(results) > 1:
+            base = min(results)
+            for workers, wall in sorted(results.items()):
+                self.out(
+                    f"scaling: {workers} worker(s) {wall:.1f} s "
+                    f"(speed-up {results[base] / wall:.2f}× over {base})"
+                )
+        self.profile_largest_city()
+        self.forget_suggestions()
+        self.out(self.load_average())
+
+    def forget_suggestions(self) -> None:
+        from renewal.models import Match
+
+        # Suggestions hold the bench spaces (PROTECT): bench_spaces could not
+        # reload its inventory while they exist. The projects stay for reuse.
+        deleted = Match.objects.filter(
+            project__title__startswith=PROJECT_PREFIX
+        )._raw_delete(Match.objects.db)
+        self.out(f"\nDeleted the {deleted:,} suggestions of the bench projects.")
+
+    # Safety ---------------------------------------------------------------------
+
+    def guard(self) -> None:
+        name = connection.settings_dict["NAME"] or ""
+        if not name.endswith("_bench"):
+            raise CommandError(
+                f"Refusing to run against database {name!r}: the national benchmark "
+                "writes projects and replaces suggested matches. Point DATABASE_URL "
+                "at the database of manage.py bench_spaces (name ending in _bench)."
+            )
+        if not VacantSpace.objects.filter(
+            external_id__startswith=BENCH_PREFIX
+        ).exists():
+            raise CommandError("No bench spaces: run manage.py bench_spaces first.")
+        foreign = VacantSpace.objects.exclude(external_id__startswith=BENCH_PREFIX)
+        if foreign.exists():
+            raise CommandError(
+                f"Refusing to run: the database holds {foreign.count()} spaces that "
+                "bench_spaces did not generate."
+            )
+        others = RenewalProject.objects.exclude(title__startswith=PROJECT_PREFIX)
+        if others.exists():
+            raise CommandError(
+                f"Refusing to run: the database holds {others.count()} projects that "
+                "this benchmark did not generate; their suggestions would be replaced."
+            )
+        if not settings.CELERY_BROKER_URL or settings.CELERY_TASK_ALWAYS_EAGER:
+            raise CommandError(
+                "The national run needs a broker: set CELERY_BROKER_URL (a Redis "
+                "database of its own) so that runs go to real workers."
+            )
+
+    # Data -----------------------------------------------------------------------
+
+    def bench_user(self):
+        from django.contrib.auth.models import User
+
+        # The actor the runs are started by; it cannot log in.
+        user, created = User.objects.get_or_create(
+            username=BENCH_USER, defaults={"is_superuser": True}
+        )
+        if created:
+            user.set_unusable_password()
+            user.save(update_fields=["password"])
+        return user
+
+    def load_projects(self, *, projects: int, seed: int, user) -> None:
+        from renewal.models import Match, ProjectCategory, SpaceKind
+
+        existing = RenewalProject.objects.filter(title__startswith=PROJECT_PREFIX)
+        if existing.count() == projects:
+            self.out(f"Projects: reusing {projects:,} bench projects.")
+            return
+        started = time.perf_counter()
+        spaces = VacantSpace.objects.filter(
+            external_id__startswith=BENCH_PREFIX
+        ).count()
+        step = spaces // projects
+        if step < 1:
+            raise CommandError(f"{projects:,} projects need at least as many spaces.")
+        with transaction.atomic(), connection.cursor() as cursor:
+            # Matches reference the projects; both are the benchmark's own rows.
+            Match.objects.filter(project__title__startswith=PROJECT_PREFIX)._raw_delete(
+                Match.objects.db
+            )
+            existing._raw_delete(RenewalProject.objects.db)
+            cursor.execute("SELECT setseed(%s)", [(seed % 1000) / 1000])
+            kinds = list(SpaceKind.values)
+            categories = list(ProjectCategory.values)
+            cursor.execute(
+                PROJECTS_SQL,
+                {
+                    "step": step,
+                    "projects": projects,
+                    "description": PROJECT_DESCRIPTION,
+                    "categories": categories,
+                    "n_categories": len(categories),
+                    "kinds": kinds,
+                    "n_kinds": len(kinds),
+                    "proposer": user.pk,
+                },
+            )
+            loaded = cursor.rowcount
+        with connection.cursor() as cursor:
+            cursor.execute("ANALYZE renewal_renewalproject")
+        self.out(
+            f"Projects: generated {loaded:,} approved bench projects (every "
+            f"{step}th space) in {time.perf_counter() - started:.1f} s."
+        )
+
+    # Runs -----------------------------------------------------------------------
+
+    def measure(self, *, workers: int, user) -> float:
+        from cities.models import Municipality
+        from renewal.models import AssignmentRun, Match, RunStatus
+        from renewal.services.matching.runs import MATCHING_QUEUE, assignment_run_start
+
+        # Each measurement starts from the same state: no suggestions to replace.
+        Match.objects.filter(
+            project__title__startswith=PROJECT_PREFIX, status="suggested"
+        )._raw_delete(Match.objects.db)
+        with connection.cursor() as cursor:
+            cursor.execute("VACUUM (ANALYZE) renewal_match")
+        self.purge(MATCHING_QUEUE)
+        # Largest cities first: the longest tasks start at once, the small ones
+        # fill the gaps (longest-processing-time scheduling).
+        cities = list(
+            Municipality.objects.filter(projects__title__startswith=PROJECT_PREFIX)
+            .annotate(n=models.Count("projects"))
+            .order_by("-n", "id")
+        )
+        processes, log = self.start_workers(workers, MATCHING_QUEUE)
+        try:
+            started = timezone.now()
+            run_ids = [
+                assignment_run_start(actor=user, municipality=city).pk
+                for city in cities
+            ]
+            deadline = time.monotonic() + RUN_TIMEOUT_S
+            pending = AssignmentRun.objects.filter(
+                pk__in=run_ids, status__in=[RunStatus.QUEUED, RunStatus.RUNNING]
+            )
+            while pending.exists():
+                if time.monotonic() > deadline:
+                    raise CommandError(f"Runs not finished after {RUN_TIMEOUT_S} s.")
+                if any(process.poll() is not None for process in processes):
+                    raise CommandError(f"A worker exited; see {log.name}.")
+                time.sleep(0.2)
+        finally:
+            self.stop_workers(processes)
+        runs = list(
+            AssignmentRun.objects.filter(pk__in=run_ids).select_related("municipality")
+        )
+        failed = [run for run in runs if run.status != RunStatus.DONE]
+        if failed:
+            raise CommandError(
+                f"{len(failed)} runs failed, e.g. {failed[0].error[:500]}; "
+                f"worker log {log.name}"
+            )
+        log.close()
+        os.unlink(log.name)  # kept only when something failed
+        wall = (max(run.finished_at for run in runs) - started).total_seconds()
+        durations = [(run.finished_at - run.started_at).total_seconds() for run in runs]
+        slowest = max(runs, key=lambda run: run.finished_at - run.started_at)
+        optimal = sum(run.total_score for run in runs)
+        greedy = sum(run.greedy_total_score for run in runs)
+        verdict = "met" if wall < NATIONAL_TARGET_S else "MISSED"
+        self.out(
+            f"\nnational run, {workers} worker process(es), {len(runs)} cities "
+            f"(one Celery task each, queue {MATCHING_QUEUE!r})\n"
+            f"  wall {wall:.1f} s (target {NATIONAL_TARGET_S:.0f} s: {verdict})\n"
+            f"  per run p50 {percentile(durations, 0.5):.2f} s  "
+            f"p95 {percentile(durations, 0.95):.2f} s  max {max(durations):.2f} s "
+            f"({slowest.municipality.name_en}, {slowest.projects_count:,} projects)\n"
+            f"  projects {sum(r.projects_count for r in runs):,}  spaces in graphs "
+            f"{sum(r.spaces_count for r in runs):,}  candidate pairs "
+            f"{sum(r.candidate_pairs for r in runs):,}\n"
+            f"  matched {sum(r.matched_count for r in runs):,}  total score "
+            f"{optimal:,.2f}  greedy {greedy:,.2f} "
+            f"(+{(optimal / max(greedy, 1e-9) - 1) * 100:.2f}%)\n"
+            f"  {self.load_average()}"
+        )
+        return wall
+
+    @staticmethod
+    def purge(queue: str) -> None:
+        from config.celery import app
+
+        # Leftovers of an interrupted benchmark would be run by the new workers.
+        with app.connection_for_write() as conn:
+            conn.default_channel.queue_purge(queue)
+
+    def start_workers(self, count: int, queue: str):
+        from config.celery import app
+
+        database = connection.settings_dict
+        password = f":{quote(database['PASSWORD'])}" if database["PASSWORD"] else ""
+        database_url = (
+            f"postgis://{quote(database['USER'] or '')}{password}"
+            f"@{database['HOST'] or '127.0.0.1'}:{database['PORT'] or 5432}"
+            f"/{database['NAME']}"
+        )
+        env = {
+            **os.environ,
+            "DATABASE_URL": database_url,
+            "CELERY_BROKER_URL": settings.CELERY_BROKER_URL,
+        }
+        env.pop("DJANGO_ALLOW_ASYNC_UNSAFE", None)
+        log = tempfile.NamedTemporaryFile(  # noqa: SIM115 - kept for the report
+            prefix="bench-matching-workers-", suffix=".log", delete=False
+        )
+        names = [f"bench-matching-{i}-{time.monotonic_ns()}" for i in range(count)]
+        processes = [
+            subprocess.Popen(
+                [
+                    sys.executable,
+                    "-m",
+                    "celery",
+                    "-A",
+                    "config",
+                    "worker",
+                    "--queues",
+                    queue,
+                    "--hostname",
+                    f"{name}@%h",
+                    # One process each, one task at a time: N processes are N
+                    # tasks in parallel, and an idle worker takes the next city.
+                    "--pool",
+                    "solo",
+                    "--prefetch-multiplier",
+                    "1",
+                    "--without-gossip",
+                    "--without-mingle",
+                    "--loglevel",
+                    "WARNING",
+                ],
+                cwd=settings.BASE_DIR,
+                env=env,
+                stdout=log,
+                stderr=subprocess.STDOUT,
+            )
+            for name in names
+        ]
+        deadline = time.monotonic() + 60
+        ready: set[str] = set()
+        while len(ready) < count:
+            if time.monotonic() > deadline or any(
+                p.poll() is not None for p in processes
+            ):
+                self.stop_workers(processes)
+                raise CommandError(f"Workers did not start; see {log.name}.")
+            for reply in app.control.ping(timeout=0.5):
+                ready.update(
+                    host.split("@")[0] for host in reply if host.split("@")[0] in names
+                )
+        return processes, log
+
+    @staticmethod
+    def stop_workers(processes) -> None:
+        for process in processes:
+            if process.poll() is None:
+                process.terminate()  # warm shutdown: a task in hand finishes
+        for process in processes:
+            try:
+                process.wait(timeout=60)
+            except subprocess.TimeoutExpired:
+                process.kill()
+                process.wait()
+
+    # Profile --------------------------------------------------------------------
+
+    def profile_largest_city(self) -> None:
+        """Where the time of the largest city's run goes: the graph query, the
+        scoring in Python, the solver, and greedy; in-process, nothing written."""
+        from cities.models import Municipality
+        from renewal.selectors.matching import assignment_candidate_graph
+        from renewal.services.matching.assignment import (
+            assignment_greedy,
+            assignment_optimal,
+        )
+        from renewal.services.matching.scoring import score_space, scoring_params
+
+        # The projects of the last run are matched only as suggestions, so they
+        # are still open: the graph is the one the run built.
+        city = (
+            Municipality.objects.filter(projects__title__startswith=PROJECT_PREFIX)
+            .annotate(n=models.Count("projects"))
+            .order_by("-n")
+            .first()
+        )
+        params = scoring_params(municipality_id=city.pk)
+        today = timezone.localdate()
+        timings = {}
+        started = time.perf_counter()
+        with transaction.atomic(), connection.cursor() as cursor:
+            cursor.execute("SET LOCAL jit = off")  # as the run does
+            projects, rows = assignment_candidate_graph(
+                municipality_id=city.pk, k=params.candidates_per_project
+            )
+        timings["graph SQL + rows"] = time.perf_counter() - started
+        started = time.perf_counter()
+        edges = []
+        for row in rows:
+            score, _breakdown = score_space(
+                project=projects[row["project_id"]],
+                space=row,
+                params=params,
+                today=today,
+                explain=False,
+            )
+            if score >= params.minimum_score:
+                edges.append((row["project_id"], row["id"], score))
+        timings["scoring (Python)"] = time.perf_counter() - started
+        started = time.perf_counter()
+        assignment_optimal(edges)
+        timings["solver (optimal)"] = time.perf_counter() - started
+        started = time.perf_counter()
+        assignment_greedy(edges)
+        timings["greedy baseline"] = time.perf_counter() - started
+        self.out(
+            f"\nprofile of the largest city ({city.name_en}): {len(projects):,} "
+            f"projects, {len(rows):,} graph rows, {len(edges):,} edges"
+        )
+        for name, seconds in timings.items():
+            self.out(f"  {name:<20} {seconds:6.2f} s")

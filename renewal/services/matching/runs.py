@@ -150,19 +150,33 @@ def _execute(run: AssignmentRun) -> None:
     _progress(run, 40)
     today = timezone.localdate()
     edges = []
-    breakdowns = {}
+    edge_rows = {}
     for row in rows:
         project_id = row["project_id"]
-        score, breakdown = score_space(
-            project=projects[project_id], space=row, params=params, today=today
+        score, _breakdown = score_space(
+            project=projects[project_id],
+            space=row,
+            params=params,
+            today=today,
+            explain=False,
         )
         if score >= params.minimum_score:
             edges.append((project_id, row["id"], score))
-            breakdowns[(project_id, row["id"])] = breakdown
+            edge_rows[(project_id, row["id"])] = row
     _progress(run, 60)
     pairs = assignment_optimal(edges)
     greedy = assignment_greedy(edges)
     _progress(run, 80)
+    # Explained only for the pairs proposed, a few percent of the graph.
+    breakdowns = {
+        (project_id, space_id): score_space(
+            project=projects[project_id],
+            space=edge_rows[(project_id, space_id)],
+            params=params,
+            today=today,
+        )[1]
+        for project_id, space_id, _score in pairs
+    }
     with transaction.atomic():
         Match.objects.filter(
             municipality_id=run.municipality_id, status=MatchStatus.SUGGESTED

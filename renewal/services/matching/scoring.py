@@ -214,27 +214,39 @@ def cost_fit(
     return max(0.0, 1.0 - (ratio - share) / (1.0 - share)) if share < 1 else 0.0
 
 
-def _total(components: dict[str, float], weights: dict[str, float]) -> tuple:
+def _total(
+    components: dict[str, float], weights: dict[str, float], explain: bool = True
+) -> tuple:
     weight_sum = sum(weights[name] for name in components)
     total = (
         sum(components[name] * weights[name] for name in components) / weight_sum
         if weight_sum
         else 0.0
     )
+    total = round(min(max(total, 0.0), 1.0), 4)
+    if not explain:
+        return total, None
     breakdown = {
         name: {"score": round(value, 4), "weight": weights[name]}
         for name, value in components.items()
     }
-    return round(min(max(total, 0.0), 1.0), 4), breakdown
+    return total, breakdown
 
 
 def score_space(
-    *, project: dict, space: dict, params: ScoringParams, today: date
-) -> tuple[float, dict]:
+    *,
+    project: dict,
+    space: dict,
+    params: ScoringParams,
+    today: date,
+    explain: bool = True,
+) -> tuple[float, dict | None]:
     """`project`: needs_space_kinds, needs_min_area_m2, needs_max_area_m2,
     budget_krw, earliest_start, category. `space`: kind, floor_area_m2,
     grading_scheme, grade, availability, asking_rent_krw, distance_m, in_downtown.
-    Returns (total, breakdown)."""
+    Returns (total, breakdown); the breakdown is None with `explain=False`, which
+    a city-wide run uses for the millions of pairs it does not propose (building
+    the breakdown is more than half the cost of a score)."""
     rebuild = is_rebuild(
         category=project["category"], needs_space_kinds=project["needs_space_kinds"]
     )
@@ -272,7 +284,7 @@ def score_space(
     # elsewhere it is left out rather than scored 0, so totals stay comparable.
     if params.compact_centre:
         components["downtown"] = 1.0 if space["in_downtown"] else 0.0
-    return _total(components, params.weights)
+    return _total(components, params.weights, explain)
 
 
 def is_usable(*, project: dict, space: dict) -> bool:
