@@ -1,0 +1,225 @@
+"""A district's creation, its register of members, and its status transitions.
+
+Decisions (see also the module docstring of renewal.models.bids):
+- Who manages: `renewal.manage_bid`, asked with the district (an unsaved one when
+  creating): the city's editors and members of the management organisation.
+- Where: the polygon must lie within the municipality's boundary; where no boundary
+  is loaded (the demo's cities have none) it must lie within the downtown polygon,
+  and with neither it must at least contain nothing more than 5 km from the city's
+  point. Members must lie inside the district's polygon (PostGIS `ST_Covers`).
+- The register is frozen while a ballot runs: no member can be added, so the
+  electorate at closing is the electorate that was balloted.
+"""
+
+from decimal import ROUND_HALF_UP, Decimal
+
+from django.contrib.gis.geos import MultiPolygon, Point, Polygon
+from django.db import transaction
+from django.db.models import Q
+from django.utils.translation import gettext as _
+
+from cities.models import Municipality
+from renewal.models import (
+    BID_TRANSITIONS,
+    BallotRule,
+    BidMember,
+    BidStatus,
+    BusinessImprovementDistrict,
+    CommunityOrganization,
+    FundingModel,
+    OrganizationKind,
+)
+from renewal.services.errors import DomainError, IllegalTransition, NotPermitted
+
+MANAGE = "renewal.manage_bid"
+# Without a boundary or a downtown, a district more than this far from the city's
+# point is surely misplaced.
+FALLBACK_RADIUS_M = 5000
+
+# What follows is shared by the ballots, finance and kpis modules, which all act on
+# a district; it lives here so that those modules depend on this one only.
+HUNDRED = Decimal(100)
+
+
+def _require(user, obj) -> None:
+    if not user.has_perm(MANAGE, obj):
+        raise NotPermitted()
+
+
+def _percent_of(part: int, whole: int) -> Decimal:
+    if not whole:
+        return Decimal(0)
+    return (Decimal(part) * HUNDRED / Decimal(whole)).quantize(
+        Decimal("0.01"), rounding=ROUND_HALF_UP
+    )
+
+
+def _as_multipolygon(geometry) -> MultiPolygon:
+    if isinstance(geometry, Polygon):
+        geometry = MultiPolygon(geometry, srid=geometry.srid)
+    if not isinstance(geometry, MultiPolygon):
+        raise DomainError(
+            _("A district is a polygon."),
+            fields={"polygon": [_("Give a Polygon or MultiPolygon.")]},
+        )
+    if geometry.srid is None:
+        geometry.srid = 4326
+    if geometry.srid != 4326:
+        geometry = geometry.transform(4326, clone=True)
+    if not geometry.valid:
+        raise DomainError(
+            _("The district's polygon is not valid: %(reason)s")
+            % {"reason": geometry.valid_reason},
+            fields={"polygon": [_("Not a valid polygon.")]},
+        )
+    return geometry
+
+
+def _check_within_municipality(
+    municipality: Municipality, polygon: MultiPolygon
+) -> None:
+    # Asked of PostGIS rather than GEOS so that the rule is the one the database
+    # would apply to any other caller.
+    if municipality.boundary:
+        area, inside = municipality.boundary, Q(boundary__covers=polygon)
+        message = _("The district must lie within %(city)s.")
+    elif municipality.downtown:
+        area, inside = municipality.downtown, Q(downtown__covers=polygon)
+        message = _("The district must lie within the downtown of %(city)s.")
+    else:
+        area = None
+        message = _("The district lies too far from %(city)s.")
+    if area is not None:
+        ok = Municipality.objects.filter(inside, pk=municipality.pk).exists()
+    else:
+        ok = not polygon.difference(
+            municipality.location.transform(5179, clone=True)
+            .buffer(FALLBACK_RADIUS_M)
+            .transform(4326, clone=True)
+        ).area
+    if not ok:
+        raise DomainError(
+            message % {"city": municipality.name},
+            fields={"polygon": [_("Outside the allowed area.")]},
+        )
+
+
+def _transition(district: BusinessImprovementDistrict, to: str) -> None:
+    if to not in BID_TRANSITIONS[district.status]:
+        raise IllegalTransition(
+            _("A district that is “%(current)s” cannot become “%(target)s”.")
+            % {
+                "current": BidStatus(district.status).label,
+                "target": BidStatus(to).label,
+            }
+        )
+    district.status = to
+
+
+@transaction.atomic
+def bid_create(
+    *,
+    actor,
+    municipality: Municipality,
+    name: str,
+    polygon,
+    management_organization: CommunityOrganization,
+    funding_model: str = FundingModel.LEVY,
+    levy_rate_percent: Decimal = Decimal(1),
+    levy_threshold_krw: int = 0,
+    levy_cap_krw: int | None = None,
+    term_years: int = 5,
+    ballot_rule: str = BallotRule.DUAL_MAJORITY,
+    min_turnout_count_percent: Decimal | None = None,
+    min_turnout_value_percent: Decimal | None = None,
+    source: str = "",
+) -> BusinessImprovementDistrict:
+    district = BusinessImprovementDistrict(
+        municipality=municipality,
+        name=name,
+        management_organization=management_organization,
+        funding_model=funding_model,
+        levy_rate_percent=levy_rate_percent,
+        levy_threshold_krw=levy_threshold_krw,
+        levy_cap_krw=levy_cap_krw,
+        term_years=term_years,
+        ballot_rule=ballot_rule,
+        min_turnout_count_percent=min_turnout_count_percent,
+        min_turnout_value_percent=min_turnout_value_percent,
+        source=source,
+    )
+    _require(actor, district)
+    if management_organization.kind != OrganizationKind.BID_BODY:
+        raise DomainError(
+            _("The management organisation must be a BID management body."),
+            fields={"management_organization": [_("Not a BID management body.")]},
+        )
+    if management_organization.municipality_id != municipality.pk:
+        raise DomainError(
+            _("The management organisation belongs to another municipality."),
+            fields={"management_organization": [_("From another municipality.")]},
+        )
+    if not 1 <= term_years <= 10:
+        raise DomainError(
+            _("A term lasts between 1 and 10 years."),
+            fields={"term_years": [_("Between 1 and 10.")]},
+        )
+    if BusinessImprovementDistrict.objects.filter(
+        municipality=municipality, name=name
+    ).exists():
+        raise DomainError(
+            _("%(city)s already has a district with this name.")
+            % {"city": municipality.name},
+            fields={"name": [_("Already used in this municipality.")]},
+        )
+    district.polygon = _as_multipolygon(polygon)
+    _check_within_municipality(municipality, district.polygon)
+    district.save()
+    return district
+
+
+@transaction.atomic
+def bid_member_add(
+    *,
+    actor,
+    district: BusinessImprovementDistrict,
+    name: str,
+    location: Point,
+    rateable_value_krw: int,
+    is_business: bool = True,
+    address: str = "",
+) -> BidMember:
+    # Locked so that a ballot cannot open between the check and the insert.
+    district = BusinessImprovementDistrict.objects.select_for_update().get(
+        pk=district.pk
+    )
+    _require(actor, district)
+    if district.status in (BidStatus.BALLOT, BidStatus.RENEWAL_BALLOT, BidStatus.ENDED):
+        raise DomainError(
+            _(
+                "Members cannot be added while a ballot runs or after the district ended."
+            )
+        )
+    if rateable_value_krw < 0:
+        raise DomainError(
+            _("A rateable value cannot be negative."),
+            fields={"rateable_value_krw": [_("Zero or more.")]},
+        )
+    if location.srid is None:
+        location.srid = 4326
+    if not BusinessImprovementDistrict.objects.filter(
+        pk=district.pk, polygon__covers=location
+    ).exists():
+        raise DomainError(
+            _("The member lies outside the district “%(name)s”.")
+            % {"name": district.name},
+            fields={"location": [_("Outside the district's polygon.")]},
+        )
+    return BidMember.objects.create(
+        district=district,
+        name=name,
+        address=address,
+        location=location,
+        rateable_value_krw=rateable_value_krw,
+        is_business=is_business,
+    )
