@@ -5,6 +5,7 @@ from cities.services import demo_indicators_load, demo_municipalities_load
 from renewal.services.demo import demo_spaces_generate
 from renewal.services.demo_bids import demo_bid_load
 from renewal.services.demo_projects import demo_projects_load
+from renewal.services.tiles import space_tile_grid_refresh
 
 
 class Command(BaseCommand):
@@ -44,3 +45,6 @@ class Command(BaseCommand):
             _("Illustrative renewal projects: %(created)d created.")
             % {"created": demo_projects_load()}
         )
+        # Zoomed-out map tiles read a grid of counts; build it now rather than at the
+        # next scheduled refresh.
+        space_tile_grid_refresh()
