@@ -158,8 +158,18 @@ try:
     }
 except ValueError as error:
     raise ImproperlyConfigured(f"DATABASE_URL is not a valid database URL: {error}.")
+# Web requests run short queries: parallel workers and JIT compilation each cost more
+# than they save there and made the spaces list's p95 (docs/performance.md). Batch
+# work that wants them turns them back on with SET LOCAL.
 DATABASES["default"]["OPTIONS"] = {
-    "connect_timeout": env_int("DATABASE_CONNECT_TIMEOUT", 5)
+    "connect_timeout": env_int("DATABASE_CONNECT_TIMEOUT", 5),
+    "options": " ".join(
+        [
+            "-c max_parallel_workers_per_gather="
+            f"{env_int('DATABASE_PARALLEL_WORKERS_PER_GATHER', 0)}",
+            f"-c jit={'on' if env_bool('DATABASE_JIT', False) else 'off'}",
+        ]
+    ),
 }
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
@@ -308,6 +318,10 @@ SPECTACULAR_SETTINGS = {
 
 # Content reported by this many distinct users is hidden until a moderator decides.
 RENEWAL_AUTO_HIDE_REPORTS = env_int("AUTO_HIDE_REPORTS", 3)
+
+# The spaces list counts its matches exactly up to this many; above it the count is
+# given as a lower bound, so that a province-sized window is not counted on every page.
+SPACES_LIST_COUNT_LIMIT = env_int("SPACES_LIST_COUNT_LIMIT", 50_000)
 
 # A BID budget spending more than this percent on management is flagged (good practice).
 BID_MANAGEMENT_SHARE_LIMIT = env_int("BID_MANAGEMENT_SHARE_LIMIT", 20)

@@ -1,11 +1,14 @@
+import math
+
 import django_filters
+from django.conf import settings
 from django.contrib.gis.geos import Point
 from django.shortcuts import get_object_or_404
 from django.utils.translation import gettext as _
 from drf_spectacular.utils import extend_schema, extend_schema_field
 from rest_framework import mixins, serializers, status, viewsets
 from rest_framework.decorators import action
-from rest_framework.exceptions import ValidationError
+from rest_framework.exceptions import NotFound, ValidationError
 from rest_framework.renderers import BrowsableAPIRenderer, JSONRenderer
 from rest_framework.response import Response
 from rest_framework_gis.serializers import GeoFeatureModelSerializer
@@ -20,9 +23,10 @@ from renewal.api.geometry import (  # noqa: F401  KOREA_BOUNDS is imported from 
 from renewal.api.history import HistoryMixin
 from renewal.models import Availability, SpaceKind, SpaceOwner, SpaceStatus, VacantSpace
 from renewal.selectors.spaces import (
+    SpacePage,
     near,
-    vacant_space_features,
     vacant_space_list,
+    vacant_space_page,
     within_bbox,
 )
 from renewal.services.spaces import (
@@ -166,6 +170,105 @@ class FeatureCollectionRenderer(JSONRenderer):
         )
 
 
+class _SpacePageNumbers:
+    """What DRF's links and page controls ask of a Django Page, for a page whose
+    count may be a lower bound."""
+
+    def __init__(self, page: SpacePage, number: int, size: int):
+        self.number = number
+        self.count_exact = page.count_exact
+        self.paginator = self
+        self.count = page.count
+        shown = (number - 1) * size + len(page.features)
+        if page.count_exact:
+            self.num_pages = max(1, math.ceil(page.count / size))
+        else:
+            # Beyond the count limit only the next page is known to exist.
+            self.num_pages = number + 1 if len(page.features) == size else number
+        self._has_next = (
+            shown < page.count if page.count_exact else (len(page.features) == size)
+        )
+
+    def has_next(self) -> bool:
+        return self._has_next
+
+    def has_previous(self) -> bool:
+        return self.number > 1
+
+    def next_page_number(self) -> int:
+        return self.number + 1
+
+    def previous_page_number(self) -> int:
+        return self.number - 1
+
+
+class SpacePagination(GeoPagination):
+    """Pages of the spaces list from one statement (vacant_space_page). `count` is
+    exact up to SPACES_LIST_COUNT_LIMIT matches; beyond it `count` is that limit
+    and `count_exact` is false, so that a window over a whole province or the
+    country is not counted row by row on every page."""
+
+    def paginate_spaces(self, spaces, request, *, user) -> list[str]:
+        self.request = request
+        size = self.get_page_size(request)
+        limit = settings.SPACES_LIST_COUNT_LIMIT
+        raw_number = request.query_params.get(self.page_query_param) or "1"
+        if raw_number in self.last_page_strings:
+            first = vacant_space_page(
+                spaces=spaces, user=user, offset=0, limit=size, count_limit=limit
+            )
+            number = _SpacePageNumbers(first, 1, size).num_pages
+        else:
+            try:
+                number = int(raw_number)
+            except ValueError:
+                number = 0
+            if number < 1:
+                raise NotFound(self.invalid_page_message)
+        page = vacant_space_page(
+            spaces=spaces,
+            user=user,
+            offset=(number - 1) * size,
+            limit=size,
+            count_limit=limit,
+        )
+        if number > 1 and not page.features:
+            raise NotFound(self.invalid_page_message)
+        self.page = _SpacePageNumbers(page, number, size)
+        self.display_page_controls = self.page.num_pages > 1
+        return page.features
+
+    def get_paginated_response(self, data):
+        return Response(
+            {
+                "type": "FeatureCollection",
+                "count": self.page.count,
+                "count_exact": self.page.count_exact,
+                "next": self.get_next_link(),
+                "previous": self.get_previous_link(),
+                "features": data["features"],
+            }
+        )
+
+    def get_paginated_response_schema(self, view):
+        schema = super().get_paginated_response_schema(view)
+        properties = schema["properties"]
+        count_exact = {
+            "type": "boolean",
+            "description": "False when `count` is a lower bound.",
+        }
+        properties["count"]["description"] = (
+            "Spaces matching the filter, or SPACES_LIST_COUNT_LIMIT when more match."
+        )
+        schema["properties"] = {
+            "type": properties["type"],
+            "count": properties["count"],
+            "count_exact": count_exact,
+            **properties,
+        }
+        return schema
+
+
 class TransitionSerializer(serializers.Serializer):
     to = serializers.CharField()
     reason = serializers.CharField(required=False, allow_blank=True, default="")
@@ -183,7 +286,7 @@ class VacantSpaceViewSet(
     of the space's city write, and only they see owner details."""
 
     serializer_class = VacantSpaceSerializer
-    pagination_class = GeoPagination
+    pagination_class = SpacePagination
     filterset_class = VacantSpaceFilter
     renderer_classes = [FeatureCollectionRenderer, BrowsableAPIRenderer]
 
@@ -192,16 +295,11 @@ class VacantSpaceViewSet(
 
     def list(self, request, *args, **kwargs):
         # PostgreSQL writes each feature of the page, as VacantSpaceSerializer would
-        # (tests/renewal/test_spaces_list_sql.py holds them to the same output): the
-        # serializer cost ~200 µs of CPU a feature (docs/performance.md).
+        # (tests/renewal/test_spaces_list_sql.py holds them to the same output), and
+        # counts the matches in the same statement (docs/performance.md).
         spaces = self.filter_queryset(self.get_queryset())
-        features = vacant_space_features(spaces=spaces, user=request.user)
-        page = self.paginate_queryset(features)
-        if page is None:
-            return Response(
-                {"type": "FeatureCollection", "features": PrerenderedFeatures(features)}
-            )
-        return self.get_paginated_response({"features": PrerenderedFeatures(page)})
+        features = self.paginator.paginate_spaces(spaces, request, user=request.user)
+        return self.get_paginated_response({"features": PrerenderedFeatures(features)})
 
     def perform_create(self, serializer):
         data = dict(serializer.validated_data)

@@ -1,11 +1,13 @@
+import functools
 import json
 import math
+from dataclasses import dataclass
 
 from django.contrib.gis.geos import Point, Polygon
 from django.contrib.gis.measure import D
+from django.db import connection
 from django.db.models import (
     Case,
-    Exists,
     Expression,
     F,
     Func,
@@ -17,9 +19,9 @@ from django.db.models import (
     Value,
     When,
 )
+from django.db.models.expressions import RawSQL
 from django.db.models.functions import Cast
 
-from cities.models import Municipality
 from renewal.models import SPACE_TRANSITIONS, SpaceOwner, VacantSpace
 from renewal.rules import city_roles
 from renewal.selectors.exports import (
@@ -35,9 +37,10 @@ METRES_PER_DEGREE_LATITUDE = 111_320
 
 
 def vacant_space_list(*, user) -> QuerySet[VacantSpace]:
-    """Spaces with `in_downtown` answered by PostGIS (not a stored flag), in a stable
-    order. Owner details are joined only for staff of some city; whether they may see
-    a given space's owner is still asked of the rules per space."""
+    """Spaces in a stable order. Owner details are joined only for staff of some
+    city; whether they may see a given space's owner is still asked of the rules
+    per space. `in_downtown` is the database's own answer to ST_Contains (kept by
+    triggers, see migration 0008)."""
     spaces = (
         VacantSpace.objects.select_related("municipality")
         # A list needs the city's code and name, not its polygons on every row.
@@ -46,14 +49,6 @@ def vacant_space_list(*, user) -> QuerySet[VacantSpace]:
             "municipality__location",
             "municipality__boundary",
             "municipality__downtown",
-        )
-        .annotate(
-            in_downtown=Exists(
-                Municipality.objects.filter(
-                    pk=OuterRef("municipality_id"),
-                    downtown__contains=OuterRef("location"),
-                )
-            )
         )
         .order_by("id")
     )
@@ -158,13 +153,24 @@ def vacant_space_features(*, spaces: QuerySet[VacantSpace], user) -> QuerySet:
     appears only on rows of the cities whose staff the user is. For callers who
     are staff nowhere, the owner table is not even named in the query.
     """
+    return _with_features(spaces, *_feature_scopes(user))
+
+
+def _feature_scopes(user) -> tuple[frozenset[int], frozenset[int]]:
+    """The cities where the user may transition spaces, and where they are staff."""
+    return (
+        municipality_ids_with_permission(user=user, permission=TRANSITION_PERMISSION),
+        municipality_ids_with_permission(
+            user=user, permission=PERSONAL_DATA_PERMISSION
+        ),
+    )
+
+
+def _with_features(
+    spaces: QuerySet, editor_ids: frozenset[int], staff_ids: frozenset[int]
+) -> QuerySet:
     properties = _public_properties()
-    properties["allowed_transitions"] = _allowed_transitions(
-        municipality_ids_with_permission(user=user, permission=TRANSITION_PERMISSION)
-    )
-    staff_ids = municipality_ids_with_permission(
-        user=user, permission=PERSONAL_DATA_PERMISSION
-    )
+    properties["allowed_transitions"] = _allowed_transitions(editor_ids)
     if staff_ids:
         property_object = Case(
             When(
@@ -187,3 +193,63 @@ def vacant_space_features(*, spaces: QuerySet[VacantSpace], user) -> QuerySet:
         }
     )
     return spaces.annotate(feature=json_text(feature)).values_list("feature", flat=True)
+
+
+@functools.lru_cache(maxsize=512)
+def _page_features_sql(
+    editor_ids: frozenset[int], staff_ids: frozenset[int]
+) -> tuple[str, tuple]:
+    """The features of the rows named by the statement's `page`, compiled once per
+    pair of scopes: compiling the feature expression took ~2 ms of every request,
+    and it depends on nothing else (most callers share the empty scopes)."""
+    page_ids = RawSQL("SELECT id FROM page", ())  # noqa: S611  no outside value
+    # The page's rows by id alone: repeating the filter here could tempt the
+    # planner into scanning the window again.
+    spaces = VacantSpace.objects.select_related("municipality").filter(id__in=page_ids)
+    features = _with_features(spaces.order_by("id"), editor_ids, staff_ids)
+    sql, params = features.query.sql_with_params()
+    return sql, tuple(params)
+
+
+@dataclass(frozen=True)
+class SpacePage:
+    count: int
+    # False when more spaces match than the count limit: `count` is then that limit.
+    count_exact: bool
+    features: list[str]
+
+
+# The statement's CTE names; the feature query selects the rows of the page by name.
+_PAGE_SQL = """
+WITH hits AS MATERIALIZED ({hits}),
+page AS MATERIALIZED (SELECT id FROM hits ORDER BY id LIMIT %s OFFSET %s)
+SELECT (SELECT count(*) FROM hits), ARRAY({features})
+"""
+
+
+def vacant_space_page(
+    *, spaces: QuerySet[VacantSpace], user, offset: int, limit: int, count_limit: int
+) -> SpacePage:
+    """One page of `spaces` (from vacant_space_list, filtered) as GeoJSON Feature
+    texts, with how many spaces match, in one statement.
+
+    The filter runs once: the matching ids (at most count_limit + 1 of them) are
+    counted and the page is cut from them, so a dense window is scanned once
+    rather than by a COUNT and again by the page. PostgreSQL builds the features
+    of the page's rows only. When more than count_limit spaces match, the ids
+    collected are not all of them, so the page is read again in id order over the
+    whole filter and the count is reported as a lower bound.
+    """
+    hits = spaces.order_by().values("id")[: count_limit + 1]
+    hits_sql, hits_params = hits.query.sql_with_params()
+    features_sql, features_params = _page_features_sql(*_feature_scopes(user))
+    with connection.cursor() as cursor:
+        cursor.execute(
+            _PAGE_SQL.format(hits=hits_sql, features=features_sql),
+            [*hits_params, limit, offset, *features_params],
+        )
+        count, page = cursor.fetchone()
+    if count <= count_limit:
+        return SpacePage(count=count, count_exact=True, features=page)
+    rest = vacant_space_features(spaces=spaces, user=user)[offset : offset + limit]
+    return SpacePage(count=count_limit, count_exact=False, features=list(rest))

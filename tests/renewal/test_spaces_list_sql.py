@@ -159,9 +159,17 @@ def test_pagination_keeps_count_and_links(varied_spaces):
     first = client.get(URL, {"page_size": 5}).json()
     last = client.get(URL, {"page_size": 5, "page": 3}).json()
 
-    assert list(first) == ["type", "count", "next", "previous", "features"]
+    assert list(first) == [
+        "type",
+        "count",
+        "count_exact",
+        "next",
+        "previous",
+        "features",
+    ]
     assert first["type"] == "FeatureCollection"
     assert first["count"] == len(ids) == 12
+    assert first["count_exact"] is True
     assert first["next"] == "http://testserver/api/v1/spaces/?page=2&page_size=5"
     assert first["previous"] is None
     assert [f["id"] for f in first["features"]] == ids[:5]
@@ -177,6 +185,7 @@ def test_empty_and_out_of_range_pages(db):
     assert empty.json() == {
         "type": "FeatureCollection",
         "count": 0,
+        "count_exact": True,
         "next": None,
         "previous": None,
         "features": [],
@@ -231,8 +240,9 @@ def test_list_query_count_is_the_same_for_1_and_20_rows(personas, city, username
     one, twenty = queries_for(1), queries_for(20)
 
     assert one == twenty
-    # COUNT and the page, plus the user's city roles once when signed in.
-    assert one == (2 if username is None else 3)
+    # One statement counts and builds the page, plus the user's city roles once
+    # when signed in.
+    assert one == (1 if username is None else 2)
 
 
 def test_schema_documents_the_list_as_a_paginated_feature_collection(tmp_path):
@@ -258,10 +268,69 @@ def test_schema_documents_the_list_as_a_paginated_feature_collection(tmp_path):
     listed = schema["paths"][URL]["get"]["responses"]["200"]["content"]
     page = resolve(listed["application/json"]["schema"])
     assert resolve(page["properties"]["type"])["enum"] == ["FeatureCollection"]
-    assert {"count", "next", "previous", "features"} <= set(page["properties"])
+    assert {"count", "count_exact", "next", "previous", "features"} <= set(
+        page["properties"]
+    )
     features = resolve(page["properties"]["features"])["properties"]["features"]
     assert features["items"]["$ref"].endswith("/VacantSpace")
     feature = resolve(features["items"])["properties"]["properties"]["properties"]
     assert {"municipality", "in_downtown", "allowed_transitions", "owner"} <= set(
         feature
     )
+
+
+def test_page_last_and_malformed_page_numbers(varied_spaces):
+    client = client_for()
+    ids = list(VacantSpace.objects.order_by("id").values_list("id", flat=True))
+
+    last = client.get(URL, {"page_size": 5, "page": "last"}).json()
+    malformed = client.get(URL, {"page": "abc"})
+    zero = client.get(URL, {"page": "0"})
+
+    assert [f["id"] for f in last["features"]] == ids[10:]
+    assert last["next"] is None
+    assert malformed.status_code == zero.status_code == 404
+    assert malformed.json()["error"]["code"] == "not_found"
+
+
+def test_count_beyond_the_limit_is_a_lower_bound_and_pages_stay_in_id_order(
+    varied_spaces, settings
+):
+    settings.SPACES_LIST_COUNT_LIMIT = 4
+    client = client_for()
+    ids = list(VacantSpace.objects.order_by("id").values_list("id", flat=True))
+
+    pages = [client.get(URL, {"page_size": 5, "page": n}).json() for n in (1, 2, 3)]
+    beyond = client.get(URL, {"page_size": 5, "page": 4})
+
+    assert [page["count"] for page in pages] == [4, 4, 4]
+    assert [page["count_exact"] for page in pages] == [False, False, False]
+    # The first ids of the whole filter, not of the ids collected up to the limit.
+    assert [f["id"] for page in pages for f in page["features"]] == ids
+    assert pages[0]["next"].endswith("page=2&page_size=5")
+    assert pages[2]["next"] is None
+    assert beyond.status_code == 404
+
+
+def test_count_limit_applies_the_filter_to_every_page(varied_spaces, city, settings):
+    settings.SPACES_LIST_COUNT_LIMIT = 2
+    in_city = list(
+        VacantSpace.objects.filter(municipality=city)
+        .order_by("id")
+        .values_list("id", flat=True)
+    )
+
+    page = client_for().get(URL, {"city": city.code, "page_size": 3}).json()
+
+    assert (page["count"], page["count_exact"]) == (2, False)
+    assert [f["id"] for f in page["features"]] == in_city[:3]
+    assert {f["properties"]["municipality"] for f in page["features"]} == {city.code}
+
+
+@pytest.mark.parametrize("limit", [6, 12])
+def test_count_at_or_under_the_limit_is_exact(varied_spaces, settings, limit):
+    settings.SPACES_LIST_COUNT_LIMIT = limit
+    page = client_for().get(URL, {"page_size": 5}).json()
+
+    expected = (12, True) if limit == 12 else (6, False)
+    assert (page["count"], page["count_exact"]) == expected

@@ -29,13 +29,11 @@ from django.db.models import Sum
 from django.test import Client, RequestFactory, override_settings
 from django.test.utils import CaptureQueriesContext
 from django.urls import Resolver404, resolve
-from rest_framework.renderers import JSONRenderer
 
 from cities.models import Municipality, Observation
 from cities.services import demo_municipalities_load
 from renewal.api.spaces import (
     KOREA_BOUNDS,
-    VacantSpaceSerializer,
     VacantSpaceViewSet,
 )
 from renewal.models import VacantSpace
@@ -126,49 +124,66 @@ CROSS JOIN LATERAL (
 ) r
 """  # noqa: S608
 
-# One statement that builds the same FeatureCollection page the API returns
-# (anonymous caller: no owner, no transitions), count included.
+# What the API writes for each feature of the page (anonymous caller: no owner,
+# no transitions).
+FEATURE_SQL = """json_build_object(
+    'id', s.id,
+    'type', 'Feature',
+    'geometry', ST_AsGeoJSON(s.location, 15)::json,
+    'properties', json_build_object(
+        'municipality', m.code,
+        'external_id', s.external_id,
+        'kind', s.kind,
+        'status', s.status,
+        'address', s.address,
+        'floor_area_m2', s.floor_area_m2::text,
+        'land_area_m2', s.land_area_m2::text,
+        'year_built', s.year_built,
+        'grading_scheme', s.grading_scheme,
+        'grade', s.grade,
+        'vacant_since', s.vacant_since,
+        'ownership', s.ownership,
+        'availability', s.availability,
+        'asking_rent_krw', s.asking_rent_krw,
+        'source', s.source,
+        'in_downtown', s.in_downtown,
+        'allowed_transitions', '[]'::json
+    )
+)"""
+
+# One statement that builds the same FeatureCollection page the API returns, as
+# SQL written by hand would: the filter runs once, its ids (up to the count limit)
+# give the count and the page; past the limit the page is read in id order over
+# the whole filter and the count is the limit.
 RAW_PAGE_SQL = f"""
+WITH hits AS MATERIALIZED (
+    SELECT s.id FROM {TABLE} s {{join}} WHERE {{where}} LIMIT %(count_limit)s + 1
+), matched AS (SELECT count(*) AS n FROM hits)
 SELECT json_build_object(
     'type', 'FeatureCollection',
-    'count', (SELECT count(*) FROM {TABLE} s {{count_join}} WHERE {{where}}),
-    'features', COALESCE((
-        SELECT json_agg(page.feature ORDER BY page.id) FROM (
-            SELECT s.id, json_build_object(
-                'id', s.id,
-                'type', 'Feature',
-                'geometry', ST_AsGeoJSON(s.location)::json,
-                'properties', json_build_object(
-                    'municipality', m.code,
-                    'external_id', s.external_id,
-                    'kind', s.kind,
-                    'status', s.status,
-                    'address', s.address,
-                    'floor_area_m2', s.floor_area_m2::text,
-                    'land_area_m2', s.land_area_m2::text,
-                    'year_built', s.year_built,
-                    'grading_scheme', s.grading_scheme,
-                    'grade', s.grade,
-                    'vacant_since', s.vacant_since,
-                    'ownership', s.ownership,
-                    'availability', s.availability,
-                    'asking_rent_krw', s.asking_rent_krw,
-                    'source', s.source,
-                    'in_downtown', COALESCE(ST_Contains(m.downtown, s.location), false),
-                    'allowed_transitions', '[]'::json
-                )
-            ) AS feature
+    'count', LEAST(matched.n, %(count_limit)s),
+    'count_exact', matched.n <= %(count_limit)s,
+    'features', COALESCE(CASE WHEN matched.n <= %(count_limit)s THEN (
+        SELECT json_agg(f.feature ORDER BY f.id) FROM (
+            SELECT s.id, {FEATURE_SQL} AS feature
+            FROM {TABLE} s JOIN {MUNICIPALITY_TABLE} m ON m.id = s.municipality_id
+            WHERE s.id IN (SELECT id FROM hits ORDER BY id LIMIT {PAGE_SIZE})
+        ) f
+    ) ELSE (
+        SELECT json_agg(f.feature ORDER BY f.id) FROM (
+            SELECT s.id, {FEATURE_SQL} AS feature
             FROM {TABLE} s JOIN {MUNICIPALITY_TABLE} m ON m.id = s.municipality_id
             WHERE {{where}}
             ORDER BY s.id
             LIMIT {PAGE_SIZE}
-        ) page
-    ), '[]'::json)
+        ) f
+    ) END, '[]'::json)
 )::text
+FROM matched
 """  # noqa: S608
 
 RAW_FILTERS = {
-    # (WHERE clause, join needed by the count)
+    # (WHERE clause, join the WHERE clause needs)
     "bbox": (
         "ST_Intersects(s.location, "
         "ST_MakeEnvelope(%(x0)s, %(y0)s, %(x1)s, %(y1)s, 4326))",
@@ -183,8 +198,8 @@ RAW_FILTERS = {
         "",
     ),
     "in_downtown": (
-        # ST_Contains carries the && that lets the join probe the GiST index.
-        "m.code = %(code)s AND ST_Contains(m.downtown, s.location)",
+        # The stored answer of ST_Contains (migration 0008), as the API reads it.
+        "m.code = %(code)s AND s.in_downtown",
         f"JOIN {MUNICIPALITY_TABLE} m ON m.id = s.municipality_id",
     ),
 }
@@ -374,11 +389,13 @@ class Command(BaseCommand):
             # on the spatial index puts neighbours on the same pages.
             cursor.execute(f'CLUSTER {TABLE} USING "{spatial_index}"')
         with connection.cursor() as cursor:
-            cursor.execute(f"ANALYZE {TABLE}")
+            # VACUUM sets the visibility map, without which the downtown's
+            # partial index could not answer counts from the index alone.
+            cursor.execute(f"VACUUM ANALYZE {TABLE}")
         self.out(
             f"Inventory: loaded {loaded:,} bench spaces around {len(allocation)} "
             f"municipalities in {time.perf_counter() - started:.1f} s "
-            f"(indexes rebuilt, CLUSTER on {spatial_index}, ANALYZE)."
+            f"(indexes rebuilt, CLUSTER on {spatial_index}, VACUUM ANALYZE)."
         )
 
     def allocate(self, spaces: int) -> list[tuple[int, int]]:
@@ -521,12 +538,17 @@ class Command(BaseCommand):
             raise CommandError(f"{URL} answered {response.status_code}: {body[:300]!r}")
         return elapsed, response.json()["count"]
 
+    @staticmethod
+    def raw_sql(case: Case) -> tuple[str, dict]:
+        where, join = RAW_FILTERS[case.kind]
+        params = {**case.sql_params, "count_limit": settings.SPACES_LIST_COUNT_LIMIT}
+        return RAW_PAGE_SQL.format(where=where, join=join), params
+
     def raw_page(self, case: Case) -> tuple[float, int]:
-        where, count_join = RAW_FILTERS[case.kind]
-        sql = RAW_PAGE_SQL.format(where=where, count_join=count_join)
+        sql, params = self.raw_sql(case)
         started = time.perf_counter()
         with connection.cursor() as cursor:
-            cursor.execute(sql, case.sql_params)
+            cursor.execute(sql, params)
             text = cursor.fetchone()[0]
         elapsed = (time.perf_counter() - started) * 1000
         # The count sits before the features; read it without timing a parse.
@@ -599,19 +621,12 @@ class Command(BaseCommand):
     def explain(self, cases) -> None:
         spatial_index = self.spatial_index_name()
         self.out(f"\nQuery plans (spatial index {spatial_index}):")
-        factory = RequestFactory()
+        client = Client()
         for case in cases:
-            where, count_join = RAW_FILTERS[case.kind]
-            raw_sql = RAW_PAGE_SQL.format(where=where, count_join=count_join)
-            raw_plan = self.plan(raw_sql, case.sql_params)
+            raw_plan = self.plan(*self.raw_sql(case))
             self.out(f"  {case.kind} raw: {self.index_lines(raw_plan, spatial_index)}")
-            count_sql, page_sql = self.api_sql(factory, case)
-            for label, (sql, params) in (("count", count_sql), ("page", page_sql)):
-                plan = self.plan(sql, params)
-                self.out(
-                    f"  {case.kind} api {label}: "
-                    f"{self.index_lines(plan, spatial_index)}"
-                )
+            api_plan = self.plan(self.api_statement(client, case), None)
+            self.out(f"  {case.kind} api: {self.index_lines(api_plan, spatial_index)}")
 
     def plan(self, sql: str, params) -> list[str]:
         with connection.cursor() as cursor:
@@ -620,14 +635,19 @@ class Command(BaseCommand):
 
     @staticmethod
     def index_lines(plan: list[str], spatial_index: str) -> str:
-        used = [line.strip() for line in plan if spatial_index in line]
+        # The downtown filter reads its partial B-tree index, the others GiST.
+        used = [
+            line.strip()
+            for line in plan
+            if spatial_index in line or "space_downtown_by_city" in line
+        ]
         if used:
             return " | ".join(dict.fromkeys(used))
         scans = [line.strip() for line in plan if "Scan" in line]
         return "NO SPATIAL INDEX: " + " | ".join(dict.fromkeys(scans))
 
     def filtered_queryset(self, factory: RequestFactory, case: Case):
-        """The queryset the list view paginates, built by the view's own code."""
+        """The queryset the list view pages through, built by the view's own code."""
         request = factory.get(URL, {**case.api_params, "page_size": PAGE_SIZE})
         request.user = AnonymousUser()
         view = VacantSpaceViewSet(
@@ -635,85 +655,59 @@ class Command(BaseCommand):
         )
         view.request = view.initialize_request(request)
         view.request.user = AnonymousUser()
-        return view, view.filter_queryset(view.get_queryset())
+        return view.filter_queryset(view.get_queryset())
 
-    def api_sql(self, factory: RequestFactory, case: Case):
-        _view, queryset = self.filtered_queryset(factory, case)
+    def api_statement(self, client: Client, case: Case) -> str:
+        """The SQL of the list's one statement for this case, parameters inlined."""
         with CaptureQueriesContext(connection) as queries:
-            queryset.count()
-            list(queryset[:PAGE_SIZE])
-        count_sql, page_sql = queries.captured_queries[-2:]
-        # The captured SQL has its parameters inlined already.
-        return (count_sql["sql"], None), (page_sql["sql"], None)
+            self.api_page(client, case)
+        return queries.captured_queries[-1]["sql"]
 
     # Profile ------------------------------------------------------------------
 
     def profile(self, *, rng: random.Random, downtowns: list, repeat: int) -> None:
-        """Where the API's time goes: its queries, serialising, rendering."""
-        factory = RequestFactory()
+        """Where a request's time goes: its statement in PostgreSQL, the rest in
+        Python (middleware, DRF, the filter form, compiling, rendering)."""
         client = Client()
         self.out(
-            f"\nAPI profile, median of {repeat} (ms): queries per request, COUNT and "
-            f"page SELECT (wall), serialise {PAGE_SIZE} features and render JSON "
-            "(CPU)"
+            f"\nAPI profile, median of {repeat} (ms): queries per request, the "
+            "request, its statement run again on its own, and the difference"
         )
         header = (
-            f"{'kind':<12} {'queries':>7} {'count':>8} {'select':>8} "
-            f"{'serialise':>9} {'render':>8} {'us/feature':>10}"
+            f"{'kind':<12} {'queries':>7} {'request':>8} {'statement':>9} {'python':>8}"
         )
         self.out(header)
         self.out("-" * len(header))
         for kind in KINDS:
-            parts: dict[str, list[float]] = {
-                "count": [],
-                "select": [],
-                "serialise": [],
-                "render": [],
-            }
-            queries_per_request = []
-            features = []
+            queries_per_request, request_ms, statement_ms = [], [], []
             for _ in range(repeat):
                 case = self.case(kind, rng, downtowns)
                 with CaptureQueriesContext(connection) as queries:
-                    self.api_page(client, case)
+                    request_ms.append(self.api_page(client, case)[0])
                 queries_per_request.append(len(queries.captured_queries))
-                view, queryset = self.filtered_queryset(factory, case)
+                sql = queries.captured_queries[-1]["sql"]
                 started = time.perf_counter()
-                queryset.count()
-                parts["count"].append(time.perf_counter() - started)
-                started = time.perf_counter()
-                page = list(queryset[:PAGE_SIZE])
-                parts["select"].append(time.perf_counter() - started)
-                features.append(len(page))
-                serializer = VacantSpaceSerializer(
-                    page, many=True, context={"request": view.request}
-                )
-                # CPU time of this thread: pure Python work, so the figure does
-                # not grow when other processes share the cores.
-                started = time.thread_time()
-                data = serializer.data
-                parts["serialise"].append(time.thread_time() - started)
-                started = time.thread_time()
-                JSONRenderer().render(data)
-                parts["render"].append(time.thread_time() - started)
-            medians = {name: statistics.median(v) * 1000 for name, v in parts.items()}
-            per_feature = (
-                sum(parts["serialise"]) * 1e6 / sum(features) if any(features) else 0
+                with connection.cursor() as cursor:
+                    cursor.execute(sql)
+                    cursor.fetchall()
+                statement_ms.append((time.perf_counter() - started) * 1000)
+            request, statement = (
+                statistics.median(request_ms),
+                statistics.median(statement_ms),
             )
             self.out(
                 f"{kind:<12} {statistics.median(queries_per_request):7.0f} "
-                f"{medians['count']:8.2f} {medians['select']:8.2f} "
-                f"{medians['serialise']:9.2f} {medians['render']:8.2f} "
-                f"{per_feature:10.1f}"
+                f"{request:8.2f} {statement:9.2f} {request - statement:8.2f}"
             )
 
     def windows(self, *, rng: random.Random, downtowns: list, repeat: int) -> None:
-        """The page stays 100 features; the COUNT grows with the window."""
+        """The page stays 100 features; the matches grow with the window."""
         factory = RequestFactory()
         client = Client()
         self.out(
             f"\nWindow size, median of {repeat} (ms): the page is always "
-            f"{PAGE_SIZE} features, the pagination COUNT is not"
+            f"{PAGE_SIZE} features; `count` is exact up to "
+            f"{settings.SPACES_LIST_COUNT_LIMIT:,}; COUNT(*) is the full count"
         )
         header = f"{'bbox':<22} {'count':>10} {'api':>8} {'COUNT(*)':>9} {'raw':>8}"
         self.out(header)
@@ -731,7 +725,7 @@ class Command(BaseCommand):
                 api_ms.append(elapsed)
                 counts.append(count)
                 raw_ms.append(self.raw_page(case)[0])
-                _view, queryset = self.filtered_queryset(factory, case)
+                queryset = self.filtered_queryset(factory, case)
                 started = time.perf_counter()
                 queryset.count()
                 count_ms.append((time.perf_counter() - started) * 1000)
