@@ -62,10 +62,17 @@ class VacantSpaceAdmin(CityScopedAdmin):
         "grade",
         "availability",
     ]
-    list_filter = ["status", "kind", "availability", "grading_scheme"]
+    list_filter = ["status", "kind", "availability", "grading_scheme", "in_downtown"]
     search_fields = ["address", "external_id"]
     # The lifecycle changes through transitions, which check and record it.
-    readonly_fields = ["status", "created_by", "created_at", "updated_at"]
+    # in_downtown is the database's answer from the downtown polygon (migration 0008).
+    readonly_fields = [
+        "status",
+        "in_downtown",
+        "created_by",
+        "created_at",
+        "updated_at",
+    ]
     inlines = [SpaceOwnerInline, VacancyEvidenceInline]
 
 

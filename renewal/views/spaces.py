@@ -83,6 +83,9 @@ def space_map(request, code: str):
             "loading": _("Loading…"),
             "failed": _("The spaces could not be loaded."),
             "shown": _("%(shown)s of %(count)s matching spaces in this view."),
+            "shownMore": _(
+                "%(shown)s of more than %(count)s matching spaces in this view."
+            ),
             "zoomIn": _("Zoom in to see all of them."),
         },
     }

@@ -131,7 +131,10 @@
         .then(function (collection) {
           clusters.clearLayers();
           clusters.addLayers(collection.features.map(marker));
-          var text = config.text.shown
+          // Past the API's count limit `count` is a lower bound.
+          var template =
+            collection.count_exact === false ? config.text.shownMore : config.text.shown;
+          var text = template
             .replace("%(shown)s", collection.features.length)
             .replace("%(count)s", collection.count);
           if (collection.count > collection.features.length) {

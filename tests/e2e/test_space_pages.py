@@ -162,3 +162,23 @@ def test_filters_reload_the_map_and_carry_over_to_the_list(
 
     page.locator("#space-list-link").click()
     assert page.locator("#space-list tbody tr").count() == 2
+
+
+@pytest.mark.browser
+@pytest.mark.parametrize(
+    ("language", "expected"),
+    [
+        ("en", "25 of more than 10 matching spaces in this view."),
+        ("ko", "공간 10곳 이상 중 25곳을 표시합니다."),
+    ],
+)
+def test_map_says_when_the_count_is_a_lower_bound(
+    page, live_server, inventory, settings, language, expected
+):
+    settings.SPACES_LIST_COUNT_LIMIT = 10
+
+    page.goto(f"{live_server.url}/{language}/cities/{inventory.code}/spaces/")
+    page.wait_for_selector("#space-map[data-ready='true']")
+
+    assert expected in page.locator("#space-count").inner_text()
+    assert shown_on_map(page) == SEEDED
