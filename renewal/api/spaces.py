@@ -170,6 +170,9 @@ class FeatureCollectionRenderer(JSONRenderer):
         )
 
 
+MAX_PAGE_NUMBER = 10_000_000
+
+
 class _SpacePageNumbers:
     """What DRF's links and page controls ask of a Django Page, for a page whose
     count may be a lower bound."""
@@ -217,13 +220,22 @@ class SpacePagination(GeoPagination):
             first = vacant_space_page(
                 spaces=spaces, user=user, offset=0, limit=size, count_limit=limit
             )
+            if not first.count_exact:
+                raise NotFound(
+                    _(
+                        "The last page is not known: more than %(limit)s spaces "
+                        "match. Narrow the filter or use the export."
+                    )
+                    % {"limit": f"{limit:,}"}
+                )
             number = _SpacePageNumbers(first, 1, size).num_pages
         else:
             try:
                 number = int(raw_number)
             except ValueError:
                 number = 0
-            if number < 1:
+            # Past any real inventory; a larger offset would overflow PostgreSQL's.
+            if not 1 <= number <= MAX_PAGE_NUMBER:
                 raise NotFound(self.invalid_page_message)
         page = vacant_space_page(
             spaces=spaces,

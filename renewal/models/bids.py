@@ -92,6 +92,7 @@ class BusinessImprovementDistrict(models.Model):
         default=FundingModel.LEVY,
     )
     levy_rate_percent = models.DecimalField(
+        # xgettext:no-python-format
         _("levy rate (% of rateable value)"),
         max_digits=5,
         decimal_places=3,

@@ -482,6 +482,7 @@ URBAN_ZONES = ComputedCollection(
     id="urban-zones",
     title=gettext_lazy("Urban zones"),
     description=gettext_lazy(
+        # xgettext:no-python-format
         "Daily-life zones (생활권) delineated from commuting flows: a centre and the "
         "municipalities sending it at least 10 % of their commuters. The latest "
         "year with flows unless `period` asks for another."

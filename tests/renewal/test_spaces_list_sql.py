@@ -286,10 +286,11 @@ def test_page_last_and_malformed_page_numbers(varied_spaces):
     last = client.get(URL, {"page_size": 5, "page": "last"}).json()
     malformed = client.get(URL, {"page": "abc"})
     zero = client.get(URL, {"page": "0"})
+    huge = client.get(URL, {"page": "9" * 30})
 
     assert [f["id"] for f in last["features"]] == ids[10:]
     assert last["next"] is None
-    assert malformed.status_code == zero.status_code == 404
+    assert malformed.status_code == zero.status_code == huge.status_code == 404
     assert malformed.json()["error"]["code"] == "not_found"
 
 
@@ -310,6 +311,9 @@ def test_count_beyond_the_limit_is_a_lower_bound_and_pages_stay_in_id_order(
     assert pages[0]["next"].endswith("page=2&page_size=5")
     assert pages[2]["next"] is None
     assert beyond.status_code == 404
+    last = client.get(URL, {"page": "last"})
+    assert last.status_code == 404
+    assert "more than 4 spaces match" in last.json()["error"]["message"]
 
 
 def test_count_limit_applies_the_filter_to_every_page(varied_spaces, city, settings):
