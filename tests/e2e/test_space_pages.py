@@ -1,7 +1,15 @@
+import csv
+import io
+import json
+import subprocess
+from pathlib import Path
+
 import pytest
 from django.conf import settings
+from django.contrib.gis.gdal import DataSource
 from django.contrib.gis.geos import Point
 from django.test import Client
+from rest_framework.test import APIClient
 
 from cities.demo import illustrative_downtown
 from renewal.models import CityRole, SpaceOwner, VacantSpace
@@ -182,3 +190,97 @@ def test_map_says_when_the_count_is_a_lower_bound(
 
     assert expected in page.locator("#space-count").inner_text()
     assert shown_on_map(page) == SEEDED
+
+
+def survey_in_epsg_5186(directory: Path, city) -> Path:
+    """A surveyor's GeoPackage in EPSG:5186 (Korea 2000 / Central Belt 2010) with
+    three shops near the city hall and their owner, written by GDAL."""
+    features = [
+        {
+            "type": "Feature",
+            "properties": {
+                "external_id": f"SURVEY-{n}",
+                "kind": "shop",
+                "address": f"시장길 {n}",
+                "owner_name": "김영희",
+                "owner_contact": "010-5555-0101",
+            },
+            "geometry": {
+                "type": "Point",
+                "coordinates": [city.location.x + 0.0004 * n, city.location.y],
+            },
+        }
+        for n in range(3)
+    ]
+    source = directory / "survey.geojson"
+    source.write_text(json.dumps({"type": "FeatureCollection", "features": features}))
+    survey = directory / "survey-5186.gpkg"
+    subprocess.run(
+        ["ogr2ogr", "-f", "GPKG", survey, source, "-t_srs", "EPSG:5186"],
+        check=True,
+        capture_output=True,
+    )
+    assert DataSource(str(survey))[0].srs.srid == 5186
+    return survey
+
+
+@pytest.mark.browser
+def test_staff_import_a_survey_map_it_change_a_status_and_export_residents_see_no_owner(
+    page,
+    browser,
+    live_server,
+    personas,
+    city,
+    tmp_path,
+    settings,
+    django_capture_on_commit_callbacks,
+):
+    settings.MEDIA_ROOT = tmp_path / "media"
+    survey = survey_in_epsg_5186(tmp_path, city)
+    editor = APIClient()
+    editor.force_authenticate(personas["city_editor"])
+    export_url = f"{live_server.url}/api/v1/spaces/export/?format=csv&city={city.code}"
+
+    with django_capture_on_commit_callbacks(execute=True), survey.open("rb") as handle:
+        upload = editor.post(
+            "/api/v1/spaces/imports/",
+            {"file": handle, "municipality": city.code},
+            format="multipart",
+        )
+    assert upload.status_code == 202, upload.content
+    assert editor.get(upload.json()["url"]).json()["status"] == "succeeded"
+    first = VacantSpace.objects.get(municipality=city, external_id="SURVEY-0")
+    assert first.location.x == pytest.approx(city.location.x, abs=1e-6)
+
+    sign_in(browser, live_server, personas["city_editor"])
+    page.goto(f"{live_server.url}/ko/cities/{city.code}/spaces/")
+    page.wait_for_selector("#space-map[data-ready='true']")
+    assert shown_on_map(page) == 3
+    page.goto(f"{live_server.url}/ko/spaces/{first.pk}/")
+    with page.expect_navigation():
+        page.locator("button[name='to'][value='surveyed']").click()
+    first.refresh_from_db()
+    assert first.status == "surveyed"
+    staff_export = page.request.get(export_url)
+    assert staff_export.ok
+    staff_rows = list(csv.DictReader(io.StringIO(staff_export.text().lstrip("\ufeff"))))
+    assert sorted(row["external_id"] for row in staff_rows) == [
+        "SURVEY-0",
+        "SURVEY-1",
+        "SURVEY-2",
+    ]
+    assert {row["owner_name"] for row in staff_rows} == {"김영희"}
+
+    sign_in(browser, live_server, personas["resident"])
+    page.goto(f"{live_server.url}/ko/cities/{city.code}/spaces/")
+    page.wait_for_selector("#space-map[data-ready='true']")
+    assert shown_on_map(page) == 3
+    assert "김영희" not in page.content()
+    page.goto(f"{live_server.url}/ko/spaces/{first.pk}/")
+    assert page.locator("#space-owner").count() == 0
+    assert "김영희" not in page.content()
+    public_export = page.request.get(export_url)
+    assert public_export.ok
+    assert "SURVEY-0" in public_export.text()
+    assert "김영희" not in public_export.text()
+    assert "010-5555-0101" not in public_export.text()
