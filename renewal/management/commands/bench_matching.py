@@ -27,11 +27,8 @@ from django.core.management.base import BaseCommand, CommandError
 from django.db import connection, models, transaction
 from django.utils import timezone
 
-from renewal.management.commands.bench_spaces import (
-    BENCH_PREFIX,
-    machine_description,
-    percentile,
-)
+from renewal.benchmarks.common import machine_description, percentile
+from renewal.benchmarks.inventory import BENCH_PREFIX
 from renewal.models import RenewalProject, VacantSpace
 from renewal.selectors.matching import space_candidate_pool
 from renewal.services.matching.scoring import params_from, score_space

@@ -5,14 +5,12 @@ municipalities, dense downtowns, sparser outskirts), then times a 100-feature pa
 of `/api/v1/spaces/` through the real view and through one SQL statement that builds
 the same GeoJSON inside PostgreSQL, for three query kinds. See docs/performance.md.
 
-Safety: the load drops and rebuilds the table's secondary indexes, CLUSTERs the
-table and deletes earlier bench rows, so the command runs only against a database
-whose name ends in `_bench` (or, with --allow-test-database, a `test_` database of
-the test runner), and never when the table holds spaces it did not generate.
+The inventory and its safety rules live in renewal.benchmarks.inventory: the command
+runs only against a database whose name ends in `_bench` (or, with
+--allow-test-database, a `test_` database of the test runner).
 """
 
 import math
-import os
 import random
 import re
 import resource
@@ -24,29 +22,22 @@ from dataclasses import dataclass, field
 from django.conf import settings
 from django.contrib.auth.models import AnonymousUser
 from django.core.management.base import BaseCommand, CommandError
-from django.db import connection, transaction
-from django.db.models import Sum
+from django.db import connection
 from django.test import Client, RequestFactory, override_settings
 from django.test.utils import CaptureQueriesContext
 from django.urls import Resolver404, resolve
 
-from cities.models import Municipality, Observation
-from cities.services import demo_municipalities_load
-from renewal.api.spaces import (
-    KOREA_BOUNDS,
-    VacantSpaceViewSet,
+from cities.models import Municipality
+from renewal.api.spaces import KOREA_BOUNDS, VacantSpaceViewSet
+from renewal.benchmarks.common import (
+    load_average,
+    machine_description,
+    percentile,
+    rss_kib,
 )
-from renewal.models import VacantSpace
+from renewal.benchmarks.inventory import guard_database, load, spatial_index_name
+from renewal.benchmarks.spaces_sql import PAGE_SIZE, RAW_FILTERS, RAW_PAGE_SQL
 
-BENCH_PREFIX = "bench-"
-BENCH_SOURCE = (
-    "illustrative: synthetic benchmark inventory (manage.py bench_spaces), "
-    "not survey data"
-)
-TABLE = VacantSpace._meta.db_table
-MUNICIPALITY_TABLE = Municipality._meta.db_table
-METRIC_SRID = 5179
-PAGE_SIZE = 100
 URL = "/api/v1/spaces/"
 EXPORT_URL = "/api/v1/spaces/export/?format=geojson"
 WARMUP = 3
@@ -54,155 +45,6 @@ KINDS = ("bbox", "near", "in_downtown")
 TARGET_P95_MS = 25.0
 TARGET_RATIO = 3.0
 FEATURE = re.compile(rb'"type"\s{0,2}:\s{0,2}"Feature"')
-
-# Where the points go, per municipality: a dense downtown, the built-up town
-# around it and a wide rural area; radii in metres in EPSG:5179.
-ZONES = (  # (share, radius)
-    (0.25, 1_000),
-    (0.35, 5_000),
-    (0.40, 20_000),
-)
-
-# The f-strings below interpolate module constants only (table names, SRIDs, the
-# page size); every value from outside goes through query parameters.
-LOAD_SQL = f"""
-WITH alloc AS (
-    SELECT * FROM unnest(%(ids)s::bigint[], %(counts)s::int[], %(firsts)s::bigint[])
-        AS a(municipality_id, n, first)
-), centre AS (
-    SELECT a.municipality_id, a.n, a.first,
-           ST_Transform(m.location, {METRIC_SRID}) AS origin
-    FROM alloc a JOIN {MUNICIPALITY_TABLE} m ON m.id = a.municipality_id
-), pts AS (
-    -- A CTE with random() is evaluated once per row (never inlined), so the
-    -- columns below stay consistent with each other.
-    SELECT c.municipality_id, c.first + g AS n, c.origin,
-           random() AS u_zone, random() AS u_r, random() * 2 * pi() AS theta,
-           random() AS u_kind, random() AS u_status, random() AS u_grade,
-           random() AS u_avail, random() AS u_misc
-    FROM centre c CROSS JOIN LATERAL generate_series(0, c.n - 1) AS g
-)
-INSERT INTO {TABLE} (
-    municipality_id, external_id, kind, address, location, floor_area_m2,
-    year_built, grading_scheme, grade, vacant_since, ownership, availability,
-    asking_rent_krw, status, source, created_at, updated_at
-)
-SELECT
-    p.municipality_id,
-    '{BENCH_PREFIX}' || p.n,
-    (ARRAY['house','house','house','house','house','shop','shop','office',
-           'factory','land','public_building','school'])[1 + floor(p.u_kind * 12)::int],
-    '',
-    ST_Transform(ST_SetSRID(ST_MakePoint(
-        ST_X(p.origin) + r.radius * cos(p.theta),
-        ST_Y(p.origin) + r.radius * sin(p.theta)), {METRIC_SRID}), 4326),
-    round((30 + p.u_misc * 270)::numeric, 2),
-    1950 + floor(p.u_misc * 60)::int,
-    CASE WHEN p.u_grade < 0.4 THEN ''
-         WHEN p.u_grade < 0.7 THEN 'urban-2021' ELSE 'national-2023' END,
-    CASE WHEN p.u_grade < 0.4 THEN NULL
-         WHEN p.u_grade < 0.7 THEN 1 + floor((p.u_grade - 0.4) / 0.3 * 4)::int
-         ELSE 1 + floor((p.u_grade - 0.7) / 0.3 * 3)::int END,
-    DATE '2015-01-01' + floor(p.u_status * 3650)::int,
-    (ARRAY['private','private','private','corporate','public','unknown'])
-        [1 + floor(p.u_avail * 6)::int],
-    (ARRAY['not_offered','not_offered','lease','sale','free_use'])
-        [1 + floor(p.u_misc * 5)::int],
-    CASE WHEN p.u_avail < 0.2 THEN 100000 + floor(p.u_avail * 5000000)::int END,
-    (ARRAY['reported','surveyed','surveyed','available','available','matched',
-           'in_use','retired'])[1 + floor(p.u_status * 8)::int],
-    %(source)s,
-    now(),
-    now()
-FROM pts p
-CROSS JOIN LATERAL (
-    SELECT CASE
-        WHEN p.u_zone < {ZONES[0][0]} THEN {ZONES[0][1]} * sqrt(p.u_r)
-        WHEN p.u_zone < {ZONES[0][0] + ZONES[1][0]} THEN {ZONES[1][1]} * sqrt(p.u_r)
-        ELSE {ZONES[2][1]} * sqrt(p.u_r)
-    END AS radius
-) r
-"""  # noqa: S608
-
-# What the API writes for each feature of the page (anonymous caller: no owner,
-# no transitions).
-FEATURE_SQL = """json_build_object(
-    'id', s.id,
-    'type', 'Feature',
-    'geometry', ST_AsGeoJSON(s.location, 15)::json,
-    'properties', json_build_object(
-        'municipality', m.code,
-        'external_id', s.external_id,
-        'kind', s.kind,
-        'status', s.status,
-        'address', s.address,
-        'floor_area_m2', s.floor_area_m2::text,
-        'land_area_m2', s.land_area_m2::text,
-        'year_built', s.year_built,
-        'grading_scheme', s.grading_scheme,
-        'grade', s.grade,
-        'vacant_since', s.vacant_since,
-        'ownership', s.ownership,
-        'availability', s.availability,
-        'asking_rent_krw', s.asking_rent_krw,
-        'source', s.source,
-        'in_downtown', s.in_downtown,
-        'allowed_transitions', '[]'::json
-    )
-)"""
-
-# One statement that builds the same FeatureCollection page the API returns, as
-# SQL written by hand would: the filter runs once, its ids (up to the count limit)
-# give the count and the page; past the limit the page is read in id order over
-# the whole filter and the count is the limit.
-RAW_PAGE_SQL = f"""
-WITH hits AS MATERIALIZED (
-    SELECT s.id FROM {TABLE} s {{join}} WHERE {{where}} LIMIT %(count_limit)s + 1
-), matched AS (SELECT count(*) AS n FROM hits)
-SELECT json_build_object(
-    'type', 'FeatureCollection',
-    'count', LEAST(matched.n, %(count_limit)s),
-    'count_exact', matched.n <= %(count_limit)s,
-    'features', COALESCE(CASE WHEN matched.n <= %(count_limit)s THEN (
-        SELECT json_agg(f.feature ORDER BY f.id) FROM (
-            SELECT s.id, {FEATURE_SQL} AS feature
-            FROM {TABLE} s JOIN {MUNICIPALITY_TABLE} m ON m.id = s.municipality_id
-            WHERE s.id IN (SELECT id FROM hits ORDER BY id LIMIT {PAGE_SIZE})
-        ) f
-    ) ELSE (
-        SELECT json_agg(f.feature ORDER BY f.id) FROM (
-            SELECT s.id, {FEATURE_SQL} AS feature
-            FROM {TABLE} s JOIN {MUNICIPALITY_TABLE} m ON m.id = s.municipality_id
-            WHERE {{where}}
-            ORDER BY s.id
-            LIMIT {PAGE_SIZE}
-        ) f
-    ) END, '[]'::json)
-)::text
-FROM matched
-"""  # noqa: S608
-
-RAW_FILTERS = {
-    # (WHERE clause, join the WHERE clause needs)
-    "bbox": (
-        "ST_Intersects(s.location, "
-        "ST_MakeEnvelope(%(x0)s, %(y0)s, %(x1)s, %(y1)s, 4326))",
-        "",
-    ),
-    "near": (
-        # The same test as the API: index-backed box, then the exact distance.
-        "ST_Intersects(s.location, "
-        "ST_MakeEnvelope(%(x0)s, %(y0)s, %(x1)s, %(y1)s, 4326)) "
-        "AND ST_DistanceSphere(s.location, "
-        "ST_SetSRID(ST_MakePoint(%(lon)s, %(lat)s), 4326)) <= %(radius)s",
-        "",
-    ),
-    "in_downtown": (
-        # The stored answer of ST_Contains (migration 0008), as the API reads it.
-        "m.code = %(code)s AND s.in_downtown",
-        f"JOIN {MUNICIPALITY_TABLE} m ON m.id = s.municipality_id",
-    ),
-}
 
 
 @dataclass
@@ -218,41 +60,6 @@ class Timings:
     raw_ms: list[float] = field(default_factory=list)
     counts: list[int] = field(default_factory=list)
     mismatches: int = 0
-
-
-def percentile(values: list[float], share: float) -> float:
-    ordered = sorted(values)
-    if not ordered:
-        return math.nan
-    rank = share * (len(ordered) - 1)
-    low = math.floor(rank)
-    high = math.ceil(rank)
-    return ordered[low] + (ordered[high] - ordered[low]) * (rank - low)
-
-
-def rss_kib() -> int:
-    with open("/proc/self/status", encoding="ascii") as status:
-        for line in status:
-            if line.startswith("VmRSS:"):
-                return int(line.split()[1])
-    return 0
-
-
-def machine_description() -> str:
-    total_kib = 0
-    with open("/proc/meminfo", encoding="ascii") as meminfo:
-        for line in meminfo:
-            if line.startswith("MemTotal:"):
-                total_kib = int(line.split()[1])
-    with connection.cursor() as cursor:
-        cursor.execute("SHOW server_version")
-        postgres = cursor.fetchone()[0]
-        cursor.execute("SELECT postgis_lib_version()")
-        postgis = cursor.fetchone()[0]
-    return (
-        f"{os.cpu_count()} CPUs, {total_kib / 1024 / 1024:.1f} GiB RAM, "
-        f"PostgreSQL {postgres}, PostGIS {postgis}"
-    )
 
 
 class Command(BaseCommand):
@@ -282,12 +89,12 @@ class Command(BaseCommand):
     def handle(self, *args, spaces, repeat, rebuild, seed, **options):
         if spaces < 1 or repeat < 1:
             raise CommandError("--spaces and --repeat must be positive.")
-        self.guard_database(options["allow_test_database"])
+        guard_database(options["allow_test_database"])
         self.out(f"Machine: {machine_description()}")
         self.out(f"Database: {connection.settings_dict['NAME']}")
-        self.out(self.load_average())
+        self.out(load_average())
 
-        self.load(spaces=spaces, rebuild=rebuild, seed=seed)
+        load(spaces=spaces, rebuild=rebuild, seed=seed, out=self.out)
         rng = random.Random(seed)
         downtowns = list(
             Municipality.objects.filter(downtown__isnull=False).values_list(
@@ -307,7 +114,7 @@ class Command(BaseCommand):
                 self.out("\nExport: skipped (--skip-export).")
             else:
                 self.export()
-        self.out(self.load_average())
+        self.out(load_average())
 
     # Output -------------------------------------------------------------------
 
@@ -315,144 +122,9 @@ class Command(BaseCommand):
         self.stdout.write(line)
         self.stdout.flush()
 
-    @staticmethod
-    def load_average() -> str:
-        # Other work on the machine shows up in the p95 figures; say how busy it was.
-        one, five, fifteen = os.getloadavg()
-        return f"Load average: {one:.2f} {five:.2f} {fifteen:.2f}"
-
     # Safety -------------------------------------------------------------------
 
-    def guard_database(self, allow_test_database: bool) -> None:
-        name = connection.settings_dict["NAME"] or ""
-        is_bench = name.endswith("_bench")
-        is_test = allow_test_database and name.startswith("test_")
-        if not (is_bench or is_test):
-            raise CommandError(
-                f"Refusing to run against database {name!r}: the benchmark rebuilds "
-                "indexes, CLUSTERs and deletes rows. Point DATABASE_URL at a "
-                "database whose name ends in _bench (createdb renewal_bench; "
-                "manage.py migrate)."
-            )
-        foreign = VacantSpace.objects.exclude(external_id__startswith=BENCH_PREFIX)
-        if foreign.exists():
-            raise CommandError(
-                f"Refusing to run: {TABLE} holds {foreign.count()} spaces that the "
-                "benchmark did not generate. Use an empty database."
-            )
-
     # Load ---------------------------------------------------------------------
-
-    def load(self, *, spaces: int, rebuild: bool, seed: int) -> None:
-        started = time.perf_counter()
-        demo_municipalities_load()
-        existing = VacantSpace.objects.count()
-        if existing == spaces and not rebuild:
-            self.out(
-                f"Inventory: reusing {existing:,} bench spaces (--rebuild reloads)."
-            )
-            return
-        allocation = self.allocate(spaces)
-        index_sql = self.secondary_indexes()
-        spatial_index = self.spatial_index_name()
-        if existing:
-            # Committed before the load: CLUSTER in the same transaction would have
-            # to keep the deleted rows, which other sessions still see.
-            with transaction.atomic(), connection.cursor() as cursor:
-                cursor.execute(
-                    f"DELETE FROM {TABLE} WHERE external_id LIKE %s",  # noqa: S608
-                    [BENCH_PREFIX + "%"],
-                )
-        with transaction.atomic(), connection.cursor() as cursor:
-            # Django's foreign keys are DEFERRABLE INITIALLY DEFERRED; checked at
-            # commit they would leave trigger events that forbid CREATE INDEX.
-            cursor.execute("SET CONSTRAINTS ALL IMMEDIATE")
-            # Loading without secondary indexes and building them once afterwards
-            # is several times faster than maintaining them row by row. DDL is
-            # transactional: a failed load leaves the indexes as they were.
-            for name, _definition in index_sql:
-                cursor.execute(f'DROP INDEX "{name}"')
-            cursor.execute("SELECT setseed(%s)", [(seed % 1000) / 1000])
-            cursor.execute(
-                LOAD_SQL,
-                {
-                    "ids": [municipality_id for municipality_id, _ in allocation],
-                    "counts": [count for _, count in allocation],
-                    "firsts": self.firsts(allocation),
-                    "source": BENCH_SOURCE,
-                },
-            )
-            loaded = cursor.rowcount
-            for _name, definition in index_sql:
-                cursor.execute(definition)
-            # GiST gives no index-only scans: every hit reads the heap. Clustering
-            # on the spatial index puts neighbours on the same pages.
-            cursor.execute(f'CLUSTER {TABLE} USING "{spatial_index}"')
-        with connection.cursor() as cursor:
-            # VACUUM sets the visibility map, without which the downtown's
-            # partial index could not answer counts from the index alone.
-            cursor.execute(f"VACUUM ANALYZE {TABLE}")
-        self.out(
-            f"Inventory: loaded {loaded:,} bench spaces around {len(allocation)} "
-            f"municipalities in {time.perf_counter() - started:.1f} s "
-            f"(indexes rebuilt, CLUSTER on {spatial_index}, VACUUM ANALYZE)."
-        )
-
-    def allocate(self, spaces: int) -> list[tuple[int, int]]:
-        """Spaces per municipality in proportion to its 2020 census population."""
-        population = dict(
-            Observation.objects.filter(
-                indicator__code="population_census_total", year=2020
-            )
-            .values_list("municipality_id")
-            .annotate(total=Sum("value"))
-        )
-        ids = list(Municipality.objects.order_by("id").values_list("id", flat=True))
-        weights = [float(population.get(pk) or 100_000) for pk in ids]
-        total = sum(weights)
-        counts = [int(spaces * weight / total) for weight in weights]
-        counts[weights.index(max(weights))] += spaces - sum(counts)
-        return [(pk, count) for pk, count in zip(ids, counts, strict=True) if count]
-
-    @staticmethod
-    def firsts(allocation: list[tuple[int, int]]) -> list[int]:
-        firsts, running = [], 1
-        for _, count in allocation:
-            firsts.append(running)
-            running += count
-        return firsts
-
-    def secondary_indexes(self) -> list[tuple[str, str]]:
-        """Indexes of the table that back no constraint (the primary key stays)."""
-        with connection.cursor() as cursor:
-            cursor.execute(
-                """
-                SELECT i.relname, pg_get_indexdef(x.indexrelid)
-                FROM pg_index x
-                JOIN pg_class i ON i.oid = x.indexrelid
-                WHERE x.indrelid = %s::regclass
-                  AND NOT EXISTS (
-                      SELECT 1 FROM pg_constraint c WHERE c.conindid = x.indexrelid
-                  )
-                ORDER BY i.relname
-                """,
-                [TABLE],
-            )
-            return cursor.fetchall()
-
-    def spatial_index_name(self) -> str:
-        with connection.cursor() as cursor:
-            cursor.execute(
-                """
-                SELECT indexname FROM pg_indexes
-                WHERE tablename = %s AND indexdef LIKE '%%USING gist (location)%%'
-                """,
-                [TABLE],
-            )
-            row = cursor.fetchone()
-        if row is None:
-            raise CommandError(f"{TABLE}.location has no GiST index.")
-        return row[0]
 
     # Cases --------------------------------------------------------------------
 
@@ -619,7 +291,7 @@ class Command(BaseCommand):
     # Plans --------------------------------------------------------------------
 
     def explain(self, cases) -> None:
-        spatial_index = self.spatial_index_name()
+        spatial_index = spatial_index_name()
         self.out(f"\nQuery plans (spatial index {spatial_index}):")
         client = Client()
         for case in cases:

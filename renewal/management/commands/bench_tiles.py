@@ -26,7 +26,7 @@ from django.test import Client, override_settings
 from django.urls import Resolver404, include, path, resolve
 
 from cities.models import Municipality
-from renewal.management.commands.bench_spaces import machine_description, percentile
+from renewal.benchmarks.common import machine_description, percentile
 from renewal.models import VacantSpace
 from renewal.selectors.tiles import (
     CELL_TABLE,

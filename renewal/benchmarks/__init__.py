@@ -1,0 +1,1 @@
+"""Benchmark support: the synthetic inventory, raw SQL and shared helpers."""
