@@ -311,9 +311,11 @@ def test_count_beyond_the_limit_is_a_lower_bound_and_pages_stay_in_id_order(
     assert pages[0]["next"].endswith("page=2&page_size=5")
     assert pages[2]["next"] is None
     assert beyond.status_code == 404
-    last = client.get(URL, {"page": "last"})
-    assert last.status_code == 404
-    assert "more than 4 spaces match" in last.json()["error"]["message"]
+    last_en = client.get(URL, {"page": "last"}, HTTP_ACCEPT_LANGUAGE="en")
+    last_ko = client.get(URL, {"page": "last"}, HTTP_ACCEPT_LANGUAGE="ko")
+    assert last_en.status_code == last_ko.status_code == 404
+    assert "more than 4 spaces match" in last_en.json()["error"]["message"]
+    assert "4곳보다 많습니다" in last_ko.json()["error"]["message"]
 
 
 def test_count_limit_applies_the_filter_to_every_page(varied_spaces, city, settings):
