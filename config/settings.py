@@ -160,7 +160,7 @@ except ValueError as error:
     raise ImproperlyConfigured(f"DATABASE_URL is not a valid database URL: {error}.")
 # Web requests run short queries: parallel workers and JIT compilation each cost more
 # than they save there and made the spaces list's p95 (docs/performance.md). Batch
-# work that wants them turns them back on with SET LOCAL.
+# work that wants them can turn them back on with SET LOCAL.
 DATABASES["default"]["OPTIONS"] = {
     "connect_timeout": env_int("DATABASE_CONNECT_TIMEOUT", 5),
     "options": " ".join(

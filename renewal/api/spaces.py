@@ -182,18 +182,14 @@ class _SpacePageNumbers:
         self.count_exact = page.count_exact
         self.paginator = self
         self.count = page.count
-        shown = (number - 1) * size + len(page.features)
         if page.count_exact:
             self.num_pages = max(1, math.ceil(page.count / size))
         else:
             # Beyond the count limit only the next page is known to exist.
             self.num_pages = number + 1 if len(page.features) == size else number
-        self._has_next = (
-            shown < page.count if page.count_exact else (len(page.features) == size)
-        )
 
     def has_next(self) -> bool:
-        return self._has_next
+        return self.number < self.num_pages
 
     def has_previous(self) -> bool:
         return self.number > 1

@@ -144,18 +144,6 @@ def _public_properties() -> dict[str, Expression]:
     }
 
 
-def vacant_space_features(*, spaces: QuerySet[VacantSpace], user) -> QuerySet:
-    """Each space of `spaces` (from vacant_space_list) as the text of a GeoJSON
-    Feature built by PostgreSQL, with what VacantSpaceSerializer shows this user.
-
-    The rules are asked once per municipality, not per row: transitions fill on
-    rows of the cities where the user may transition spaces, and the owner key
-    appears only on rows of the cities whose staff the user is. For callers who
-    are staff nowhere, the owner table is not even named in the query.
-    """
-    return _with_features(spaces, *_feature_scopes(user))
-
-
 def _feature_scopes(user) -> tuple[frozenset[int], frozenset[int]]:
     """The cities where the user may transition spaces, and where they are staff."""
     return (
@@ -169,6 +157,15 @@ def _feature_scopes(user) -> tuple[frozenset[int], frozenset[int]]:
 def _with_features(
     spaces: QuerySet, editor_ids: frozenset[int], staff_ids: frozenset[int]
 ) -> QuerySet:
+    """Each space of `spaces` (from vacant_space_list) as the text of a GeoJSON
+    Feature built by PostgreSQL, with what VacantSpaceSerializer shows a user
+    who may transition spaces in editor_ids and is staff in staff_ids.
+
+    The rules are asked once per municipality, not per row: transitions fill on
+    rows of the cities where the user may transition spaces, and the owner key
+    appears only on rows of the cities whose staff the user is. For callers who
+    are staff nowhere, the owner table is not even named in the query.
+    """
     properties = _public_properties()
     properties["allowed_transitions"] = _allowed_transitions(editor_ids)
     if staff_ids:
@@ -240,9 +237,10 @@ def vacant_space_page(
     collected are not all of them, so the page is read again in id order over the
     whole filter and the count is reported as a lower bound.
     """
+    scopes = _feature_scopes(user)
     hits = spaces.order_by().values("id")[: count_limit + 1]
     hits_sql, hits_params = hits.query.sql_with_params()
-    features_sql, features_params = _page_features_sql(*_feature_scopes(user))
+    features_sql, features_params = _page_features_sql(*scopes)
     with connection.cursor() as cursor:
         cursor.execute(
             _PAGE_SQL.format(hits=hits_sql, features=features_sql),
@@ -251,5 +249,5 @@ def vacant_space_page(
         count, page = cursor.fetchone()
     if count <= count_limit:
         return SpacePage(count=count, count_exact=True, features=page)
-    rest = vacant_space_features(spaces=spaces, user=user)[offset : offset + limit]
+    rest = _with_features(spaces, *scopes)[offset : offset + limit]
     return SpacePage(count=count_limit, count_exact=False, features=list(rest))
