@@ -38,10 +38,16 @@ worker=$!
   --log-level warning --error-logfile var/loadtest/gunicorn.log &
 web=$!
 trap 'kill $web $worker 2>/dev/null; wait $web $worker 2>/dev/null' EXIT INT TERM
+up=0
 for _ in $(seq 60); do
-  curl -fs "http://127.0.0.1:$port/healthz" >/dev/null && break
+  curl -fs "http://127.0.0.1:$port/healthz" >/dev/null && { up=1; break; }
   sleep 0.5
 done
+if [ "$up" -ne 1 ]; then
+  echo "gunicorn did not answer /healthz on :$port within 30 s; var/loadtest/gunicorn.log:" >&2
+  tail -n 40 var/loadtest/gunicorn.log >&2 || true
+  exit 1
+fi
 
 echo "Load test: $users users for ${duration}s against gunicorn (${WEB_WORKERS:-4} workers) on :$port"
 echo "Machine: $(nproc) CPUs, $(free -g | awk '/^Mem:/ {print $2}') GiB RAM; $(uptime)"

@@ -1,7 +1,9 @@
-"""Helpers shared by the benchmark commands: percentiles and what the machine is."""
+"""Helpers shared by the benchmark commands: percentiles, what the machine is and
+the URL of a database on the platform's server."""
 
 import math
 import os
+from urllib.parse import quote
 
 from django.db import connection
 
@@ -45,3 +47,13 @@ def load_average() -> str:
     # Other work on the machine shows up in the p95 figures; say how busy it was.
     one, five, fifteen = os.getloadavg()
     return f"Load average: {one:.2f} {five:.2f} {fifteen:.2f}"
+
+
+def bench_database_url(name: str) -> str:
+    """The URL of database `name` on the server of the default database."""
+    database = connection.settings_dict
+    password = f":{quote(database['PASSWORD'])}" if database["PASSWORD"] else ""
+    return (
+        f"postgis://{quote(database['USER'] or '')}{password}"
+        f"@{database['HOST'] or '127.0.0.1'}:{database['PORT'] or 5432}/{name}"
+    )

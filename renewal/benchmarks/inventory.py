@@ -98,18 +98,26 @@ CROSS JOIN LATERAL (
 """  # noqa: S608
 
 
-def guard_database(allow_test_database: bool) -> None:
-    """Refuse any database but a bench (or, when allowed, a test) one."""
+def guard_database(
+    allow_test_database: bool = False,
+    *,
+    why: str = (
+        "the benchmark rebuilds indexes, CLUSTERs and deletes rows. Point "
+        "DATABASE_URL at a database whose name ends in _bench (createdb "
+        "renewal_bench; manage.py migrate)."
+    ),
+    check_spaces: bool = True,
+) -> None:
+    """Refuse any database but a bench (or, when allowed, a test) one, saying `why`;
+    and, with check_spaces, one whose table holds spaces this module did not
+    generate."""
     name = connection.settings_dict["NAME"] or ""
     is_bench = name.endswith("_bench")
     is_test = allow_test_database and name.startswith("test_")
     if not (is_bench or is_test):
-        raise CommandError(
-            f"Refusing to run against database {name!r}: the benchmark rebuilds "
-            "indexes, CLUSTERs and deletes rows. Point DATABASE_URL at a "
-            "database whose name ends in _bench (createdb renewal_bench; "
-            "manage.py migrate)."
-        )
+        raise CommandError(f"Refusing to run against database {name!r}: {why}")
+    if not check_spaces:
+        return
     foreign = VacantSpace.objects.exclude(external_id__startswith=BENCH_PREFIX)
     if foreign.exists():
         raise CommandError(

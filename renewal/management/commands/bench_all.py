@@ -21,23 +21,14 @@ import re
 import subprocess
 import sys
 import time
-from urllib.parse import quote
 
 from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
 from django.db import connection
 
+from renewal.benchmarks.common import bench_database_url
+
 BENCH_DATABASE = "renewal_bench"
-
-
-def bench_database_url(name: str) -> str:
-    """The URL of database `name` on the server of the default database."""
-    database = connection.settings_dict
-    password = f":{quote(database['PASSWORD'])}" if database["PASSWORD"] else ""
-    return (
-        f"postgis://{quote(database['USER'] or '')}{password}"
-        f"@{database['HOST'] or '127.0.0.1'}:{database['PORT'] or 5432}/{name}"
-    )
 
 
 class Command(BaseCommand):

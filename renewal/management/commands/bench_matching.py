@@ -19,7 +19,6 @@ import subprocess
 import sys
 import tempfile
 import time
-from urllib.parse import quote
 
 from django.conf import settings
 from django.contrib.gis.geos import Point
@@ -27,19 +26,21 @@ from django.core.management.base import BaseCommand, CommandError
 from django.db import connection, models, transaction
 from django.utils import timezone
 
-from renewal.benchmarks.common import machine_description, percentile
-from renewal.benchmarks.inventory import BENCH_PREFIX
+from renewal.benchmarks.common import (
+    bench_database_url,
+    load_average,
+    machine_description,
+    percentile,
+)
+from renewal.benchmarks.inventory import BENCH_PREFIX, guard_database
+from renewal.benchmarks.projects import PROJECT_PREFIX, bench_user, load_projects
 from renewal.models import RenewalProject, VacantSpace
-from renewal.selectors.matching import space_candidate_pool
+from renewal.selectors.matching import project_facts, space_candidate_pool
 from renewal.services.matching.scoring import params_from, score_space
 
 
 class _Rollback(Exception):
     pass
-
-
-def _p95(samples: list[float]) -> float:
-    return statistics.quantiles(samples, n=20)[-1]
 
 
 class Command(BaseCommand):
@@ -104,14 +105,6 @@ class Command(BaseCommand):
                 else None
             )
             starts.append((city, anchor or starts[generator.randrange(len(starts))][1]))
-        facts = {
-            "category": "village_renewal",
-            "needs_space_kinds": ["shop", "house"],
-            "needs_min_area_m2": 40,
-            "needs_max_area_m2": 150,
-            "budget_krw": 200_000_000,
-            "earliest_start": None,
-        }
         ours, bare = [], []
         with connection.cursor() as cursor:
             for city, point in starts:
@@ -124,9 +117,11 @@ class Command(BaseCommand):
                     needs_max_area_m2=150,
                     budget_krw=200_000_000,
                 )
+                facts = project_facts(project)
                 started = time.perf_counter()
                 pool = space_candidate_pool(project=project, exclude_declined=False)
-                ranked = sorted(
+                # Scored and ranked as the candidates API does; only the time counts.
+                sorted(
                     (
                         score_space(
                             project=facts, space=row, params=params, today=today
@@ -143,12 +138,13 @@ class Command(BaseCommand):
                 )
                 cursor.fetchall()
                 bare.append(time.perf_counter() - started)
-                assert len(ranked) <= 10
         self.stdout.write(
             f"candidates: {total:,} spaces, {queries} queries, pool 200, top 10\n"
-            f"  ours p50 {statistics.median(ours) * 1000:.1f} ms  p95 {_p95(ours) * 1000:.1f} ms\n"
-            f"  bare KNN p50 {statistics.median(bare) * 1000:.2f} ms  p95 {_p95(bare) * 1000:.2f} ms\n"
-            f"  ratio p95 {_p95(ours) / _p95(bare):.1f}×"
+            f"  ours p50 {statistics.median(ours) * 1000:.1f} ms  "
+            f"p95 {percentile(ours, 0.95) * 1000:.1f} ms\n"
+            f"  bare KNN p50 {statistics.median(bare) * 1000:.2f} ms  "
+            f"p95 {percentile(bare, 0.95) * 1000:.2f} ms\n"
+            f"  ratio p95 {percentile(ours, 0.95) / percentile(bare, 0.95):.1f}×"
         )
 
     def _city(self, generator, n_spaces, n_projects):
@@ -249,64 +245,8 @@ class Command(BaseCommand):
 
 # National run -------------------------------------------------------------------
 
-PROJECT_PREFIX = "bench-project-"
-PROJECT_DESCRIPTION = (
-    "illustrative: synthetic benchmark project (manage.py bench_matching --part "
-    "national), not a real proposal"
-)
-BENCH_USER = "bench-matching"
 NATIONAL_TARGET_S = 120.0
 RUN_TIMEOUT_S = 1800.0
-
-# Every n-th bench space (by id: the load numbers each city's spaces in one random
-# layout, so this is a uniform sample per city) becomes a project near it. Cities
-# thus get projects in proportion to their spaces, and projects sit where spaces
-# are, as they do in a real inventory. Only module constants are formatted in.
-PROJECTS_SQL = f"""
-WITH sample AS (
-    SELECT s.municipality_id, s.location, row_number() OVER (ORDER BY s.id) AS n
-    FROM renewal_vacantspace s
-    WHERE s.external_id LIKE '{BENCH_PREFIX}%%'
-), picked AS (
-    SELECT municipality_id, location, n / %(step)s AS k,
-           random() AS u_cat, random() AS u_kind, random() AS u_kind2,
-           random() AS u_area, random() AS u_budget, random() AS u_start,
-           random() AS u_dx, random() AS u_dy
-    FROM sample
-    WHERE n %% %(step)s = 0
-    ORDER BY n
-    LIMIT %(projects)s
-)
-INSERT INTO renewal_renewalproject (
-    title, description, place, category, status, needs_space_kinds,
-    needs_min_area_m2, needs_max_area_m2, budget_krw, earliest_start,
-    partner_capabilities, created_at, updated_at, municipality_id, proposer_id,
-    is_hidden
-)
-SELECT
-    '{PROJECT_PREFIX}' || p.k,
-    %(description)s,
-    -- Within about 300 m of the sampled space.
-    ST_SetSRID(ST_MakePoint(ST_X(p.location) + (p.u_dx - 0.5) * 0.006,
-                            ST_Y(p.location) + (p.u_dy - 0.5) * 0.006), 4326),
-    (%(categories)s::varchar[])[1 + floor(p.u_cat * %(n_categories)s)::int],
-    'approved',
-    ARRAY[(%(kinds)s::varchar[])[1 + floor(p.u_kind * %(n_kinds)s)::int],
-          (%(kinds)s::varchar[])[1 + floor(p.u_kind2 * %(n_kinds)s)::int]],
-    (20 + floor(p.u_area * 80))::int,
-    (120 + floor(p.u_area * 180))::int,
-    CASE WHEN p.u_budget < 0.2 THEN NULL
-         ELSE (20 + floor(p.u_budget * 480))::bigint * 1000000 END,
-    CASE WHEN p.u_start < 0.5 THEN NULL
-         ELSE CURRENT_DATE + floor((p.u_start - 0.5) * 730)::int END,
-    '{{}}',
-    now(),
-    now(),
-    p.municipality_id,
-    %(proposer)s,
-    FALSE
-FROM picked p
-"""  # noqa: S608
 
 
 class NationalBench:
@@ -320,20 +260,15 @@ class NationalBench:
         self.stdout.write(line)
         self.stdout.flush()
 
-    @staticmethod
-    def load_average() -> str:
-        one, five, fifteen = os.getloadavg()
-        return f"Load average: {one:.2f} {five:.2f} {fifteen:.2f}"
-
     def run(self, *, projects: int, worker_counts: list[int], seed: int) -> None:
         if projects < 1 or not worker_counts or min(worker_counts) < 1:
             raise CommandError("--national-projects and --workers must be positive.")
         self.guard()
         self.out(f"Machine: {machine_description()}")
         self.out(f"Database: {connection.settings_dict['NAME']}")
-        self.out(self.load_average())
-        user = self.bench_user()
-        self.load_projects(projects=projects, seed=seed, user=user)
+        self.out(load_average())
+        user = bench_user()
+        load_projects(projects=projects, seed=seed, user=user, out=self.out)
         results = {}
         for workers in worker_counts:
             results[workers] = self.measure(workers=workers, user=user)
@@ -346,7 +281,7 @@ class NationalBench:
                 )
         self.profile_largest_city()
         self.forget_suggestions()
-        self.out(self.load_average())
+        self.out(load_average())
 
     def forget_suggestions(self) -> None:
         from renewal.models import Match
@@ -361,23 +296,16 @@ class NationalBench:
     # Safety ---------------------------------------------------------------------
 
     def guard(self) -> None:
-        name = connection.settings_dict["NAME"] or ""
-        if not name.endswith("_bench"):
-            raise CommandError(
-                f"Refusing to run against database {name!r}: the national benchmark "
-                "writes projects and replaces suggested matches. Point DATABASE_URL "
-                "at the database of manage.py bench_spaces (name ending in _bench)."
-            )
+        # Also refuses spaces that bench_spaces did not generate.
+        guard_database(
+            why="the national benchmark writes projects and replaces suggested "
+            "matches. Point DATABASE_URL at the database of manage.py bench_spaces "
+            "(name ending in _bench)."
+        )
         if not VacantSpace.objects.filter(
             external_id__startswith=BENCH_PREFIX
         ).exists():
             raise CommandError("No bench spaces: run manage.py bench_spaces first.")
-        foreign = VacantSpace.objects.exclude(external_id__startswith=BENCH_PREFIX)
-        if foreign.exists():
-            raise CommandError(
-                f"Refusing to run: the database holds {foreign.count()} spaces that "
-                "bench_spaces did not generate."
-            )
         others = RenewalProject.objects.exclude(title__startswith=PROJECT_PREFIX)
         if others.exists():
             raise CommandError(
@@ -389,64 +317,6 @@ class NationalBench:
                 "The national run needs a broker: set CELERY_BROKER_URL (a Redis "
                 "database of its own) so that runs go to real workers."
             )
-
-    # Data -----------------------------------------------------------------------
-
-    def bench_user(self):
-        from django.contrib.auth.models import User
-
-        # The actor the runs are started by; it cannot log in.
-        user, created = User.objects.get_or_create(
-            username=BENCH_USER, defaults={"is_superuser": True}
-        )
-        if created:
-            user.set_unusable_password()
-            user.save(update_fields=["password"])
-        return user
-
-    def load_projects(self, *, projects: int, seed: int, user) -> None:
-        from renewal.models import Match, ProjectCategory, SpaceKind
-
-        existing = RenewalProject.objects.filter(title__startswith=PROJECT_PREFIX)
-        if existing.count() == projects:
-            self.out(f"Projects: reusing {projects:,} bench projects.")
-            return
-        started = time.perf_counter()
-        spaces = VacantSpace.objects.filter(
-            external_id__startswith=BENCH_PREFIX
-        ).count()
-        step = spaces // projects
-        if step < 1:
-            raise CommandError(f"{projects:,} projects need at least as many spaces.")
-        with transaction.atomic(), connection.cursor() as cursor:
-            # Matches reference the projects; both are the benchmark's own rows.
-            Match.objects.filter(project__title__startswith=PROJECT_PREFIX)._raw_delete(
-                Match.objects.db
-            )
-            existing._raw_delete(RenewalProject.objects.db)
-            cursor.execute("SELECT setseed(%s)", [(seed % 1000) / 1000])
-            kinds = list(SpaceKind.values)
-            categories = list(ProjectCategory.values)
-            cursor.execute(
-                PROJECTS_SQL,
-                {
-                    "step": step,
-                    "projects": projects,
-                    "description": PROJECT_DESCRIPTION,
-                    "categories": categories,
-                    "n_categories": len(categories),
-                    "kinds": kinds,
-                    "n_kinds": len(kinds),
-                    "proposer": user.pk,
-                },
-            )
-            loaded = cursor.rowcount
-        with connection.cursor() as cursor:
-            cursor.execute("ANALYZE renewal_renewalproject")
-        self.out(
-            f"Projects: generated {loaded:,} approved bench projects (every "
-            f"{step}th space) in {time.perf_counter() - started:.1f} s."
-        )
 
     # Runs -----------------------------------------------------------------------
 
@@ -518,7 +388,7 @@ class NationalBench:
             f"  matched {sum(r.matched_count for r in runs):,}  total score "
             f"{optimal:,.2f}  greedy {greedy:,.2f} "
             f"(+{(optimal / max(greedy, 1e-9) - 1) * 100:.2f}%)\n"
-            f"  {self.load_average()}"
+            f"  {load_average()}"
         )
         return wall
 
@@ -533,16 +403,9 @@ class NationalBench:
     def start_workers(self, count: int, queue: str):
         from config.celery import app
 
-        database = connection.settings_dict
-        password = f":{quote(database['PASSWORD'])}" if database["PASSWORD"] else ""
-        database_url = (
-            f"postgis://{quote(database['USER'] or '')}{password}"
-            f"@{database['HOST'] or '127.0.0.1'}:{database['PORT'] or 5432}"
-            f"/{database['NAME']}"
-        )
         env = {
             **os.environ,
-            "DATABASE_URL": database_url,
+            "DATABASE_URL": bench_database_url(connection.settings_dict["NAME"]),
             "CELERY_BROKER_URL": settings.CELERY_BROKER_URL,
         }
         env.pop("DJANGO_ALLOW_ASYNC_UNSAFE", None)

@@ -25,7 +25,6 @@ from django.core.management.base import BaseCommand, CommandError
 from django.db import connection
 from django.test import Client, RequestFactory, override_settings
 from django.test.utils import CaptureQueriesContext
-from django.urls import Resolver404, resolve
 
 from cities.models import Municipality
 from renewal.api.spaces import KOREA_BOUNDS, VacantSpaceViewSet
@@ -121,10 +120,6 @@ class Command(BaseCommand):
     def out(self, line: str = "") -> None:
         self.stdout.write(line)
         self.stdout.flush()
-
-    # Safety -------------------------------------------------------------------
-
-    # Load ---------------------------------------------------------------------
 
     # Cases --------------------------------------------------------------------
 
@@ -411,15 +406,6 @@ class Command(BaseCommand):
     # Export -------------------------------------------------------------------
 
     def export(self) -> None:
-        path = EXPORT_URL.split("?", 1)[0]
-        try:
-            match = resolve(path)
-        except Resolver404:
-            match = None
-        # Without an export route, "export" reads as a space id for the router.
-        if match is None or match.url_name == "space-detail":
-            self.out(f"\nExport: {path} does not exist yet; section skipped.")
-            return
         client = Client()
         baseline_rss = rss_kib()
         baseline_hwm = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss

@@ -23,10 +23,9 @@ from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
 from django.db import connection, transaction
 from django.test import Client, override_settings
-from django.urls import Resolver404, include, path, resolve
 
 from cities.models import Municipality
-from renewal.benchmarks.common import machine_description, percentile
+from renewal.benchmarks.common import load_average, machine_description, percentile
 from renewal.models import VacantSpace
 from renewal.selectors.tiles import (
     CELL_TABLE,
@@ -39,17 +38,6 @@ from renewal.services.tiles import space_tile_grid_refresh
 TARGET_P95_MS = 50.0
 TARGET_RATIO = 1.5
 WARMUP = 5
-PROBE = "/tiles/spaces/14/0/0.mvt"
-
-
-def _urlpatterns():
-    from config.urls import urlpatterns
-
-    return [path("tiles/", include("renewal.api.tiles")), *urlpatterns]
-
-
-# Used as ROOT_URLCONF while config/urls.py does not mount the tiles yet.
-urlpatterns = []
 
 
 def tile_at(lon: float, lat: float, z: int) -> tuple[int, int, int]:
@@ -79,7 +67,7 @@ class Command(BaseCommand):
             raise CommandError("No spaces: run `manage.py bench_spaces` first.")
         self.out(f"Machine: {machine_description()}")
         self.out(f"Database: {connection.settings_dict['NAME']}, {count:,} spaces")
-        self.out(self.load_average())
+        self.out(load_average())
         with connection.cursor() as cursor:
             cursor.execute(f"SELECT count(*) FROM {CELL_TABLE}")  # noqa: S608
             cells = cursor.fetchone()[0]
@@ -97,26 +85,15 @@ class Command(BaseCommand):
             self.z14(client, rng, centres, repeat)
             self.low_zooms(client, rng, centres, repeat, raw_low_zoom_repeat)
             self.revalidation(client, rng, centres, repeat)
-        self.out(self.load_average())
+        self.out(load_average())
 
     @staticmethod
-    def load_average() -> str:
-        import os
-
-        one, five, fifteen = os.getloadavg()
-        return f"Load average: {one:.2f} {five:.2f} {fifteen:.2f}"
-
-    def request_settings(self):
-        overrides = {
-            "DEBUG": False,
-            "ALLOWED_HOSTS": [*settings.ALLOWED_HOSTS, "testserver"],
-        }
-        try:
-            resolve(PROBE)
-        except Resolver404:
-            globals()["urlpatterns"] = _urlpatterns()
-            overrides["ROOT_URLCONF"] = __name__
-        return override_settings(**overrides)
+    def request_settings():
+        # Production settings for the request path: no SQL logging (DEBUG off)
+        # and the test client's host name accepted.
+        return override_settings(
+            DEBUG=False, ALLOWED_HOSTS=[*settings.ALLOWED_HOSTS, "testserver"]
+        )
 
     def place(self, rng: random.Random, centres, spread_m: float):
         centre = rng.choice(centres)

@@ -14,11 +14,11 @@ from pathlib import Path
 from django.conf import settings
 from django.contrib.auth.models import User
 from django.core.management.base import BaseCommand, CommandError
-from django.db import connection
 from rest_framework.authtoken.models import Token
 
 from cities.models import Municipality
-from renewal.management.commands.bench_matching import PROJECT_PREFIX, NationalBench
+from renewal.benchmarks.inventory import guard_database
+from renewal.benchmarks.projects import PROJECT_PREFIX, bench_user, load_projects
 from renewal.models import RenewalProject
 from renewal.services.projects import SUPPORTABLE
 
@@ -38,18 +38,19 @@ class Command(BaseCommand):
             default=str(settings.BASE_DIR / "var" / "loadtest" / "data.json"),
         )
 
+    def out(self, line: str = "") -> None:
+        self.stdout.write(line)
+        self.stdout.flush()
+
     def handle(self, *args, users, projects, seed, output, **options):
-        name = connection.settings_dict["NAME"] or ""
-        if not name.endswith("_bench"):
-            raise CommandError(
-                f"Refusing to prepare a load test in {name!r}: it writes users, "
-                "supports and comments. Use the bench database (`make loadtest` "
-                "points at renewal_bench)."
-            )
+        guard_database(
+            why="the load test writes users, supports and comments. Use the bench "
+            "database (`make loadtest` points at renewal_bench).",
+            check_spaces=False,
+        )
         if users < 1:
             raise CommandError("--users must be positive.")
-        national = NationalBench(self.stdout)
-        national.load_projects(projects=projects, seed=seed, user=national.bench_user())
+        load_projects(projects=projects, seed=seed, user=bench_user(), out=self.out)
 
         tokens = []
         for n in range(users):
