@@ -26,19 +26,28 @@ class GeoPagination(GeoJsonPagination):
     max_page_size = MAX_PAGE_SIZE
 
 
+def error_body(code: str, message, fields: dict | None = None) -> dict:
+    """The shape of every API error: {"error": {"code", "message", "fields"}}, each
+    field naming a list of messages."""
+    return {
+        "error": {
+            "code": code,
+            "message": str(message),
+            "fields": {
+                name: [str(item) for item in items]
+                for name, items in (fields or {}).items()
+            },
+        }
+    }
+
+
 def exception_handler(error, context):
-    """Every API error as {"error": {"code", "message", "fields"}}."""
+    """Every API error as error_body."""
     from renewal.services.errors import DomainError, NotPermitted
 
     if isinstance(error, DomainError):
         return Response(
-            {
-                "error": {
-                    "code": error.code,
-                    "message": str(error.message),
-                    "fields": {k: [str(m) for m in v] for k, v in error.fields.items()},
-                }
-            },
+            error_body(error.code, error.message, error.fields),
             status=403 if isinstance(error, NotPermitted) else 400,
         )
     if isinstance(error, Http404):
@@ -75,7 +84,7 @@ def exception_handler(error, context):
     code = getattr(error, "default_code", "error")
     if isinstance(error, exceptions.ValidationError):
         code = "invalid"
-    response.data = {"error": {"code": code, "message": message, "fields": fields}}
+    response.data = error_body(code, message, fields)
     return response
 
 
@@ -117,12 +126,19 @@ WRITE_THROTTLES = [PerUserThrottle, PerAddressThrottle]
 
 class WriteThrottleMixin:
     """Apply the per-user and per-address limits of `write_throttle_scope` to writes
-    only; reading stays unthrottled."""
+    only; reading stays unthrottled. A viewset names a scope per action in
+    `write_throttle_scopes` instead; writes of actions it leaves out are unthrottled."""
 
     write_throttle_scope = ""
+    write_throttle_scopes: dict[str, str] = {}
 
     def get_throttles(self):
         if self.request.method in ("GET", "HEAD", "OPTIONS"):
             return super().get_throttles()
-        self.throttle_scope = self.write_throttle_scope
+        scope = self.write_throttle_scopes.get(
+            getattr(self, "action", None), self.write_throttle_scope
+        )
+        if not scope:
+            return super().get_throttles()
+        self.throttle_scope = scope
         return [throttle() for throttle in WRITE_THROTTLES]

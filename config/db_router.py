@@ -8,10 +8,17 @@ primary reads its relations there. Migrations run on the primary only; the repli
 follows by streaming replication, not through Django.
 """
 
-from django.db import connections
+from django.db import connections, router
 
 PRIMARY = "default"
 REPLICA = "replica"
+
+
+def read_alias(model) -> str:
+    """The alias that reads of `model` go to now: the routers' answer, "default"
+    without a replica. For raw SQL (`connections[read_alias(Model)]`), which no router
+    sees; a queryset's own `.db` gives the same answer for SQL compiled from it."""
+    return router.db_for_read(model)
 
 
 class ReplicaRouter:

@@ -138,8 +138,9 @@ class MemberSerializer(serializers.ModelSerializer):
         return validate_korean_point(location)
 
 
-def _district(request, pk: int) -> BusinessImprovementDistrict:
-    return get_object_or_404(bid_list(), pk=pk)
+def _district(pk: int) -> BusinessImprovementDistrict:
+    # The district alone: bid_list()'s member count and joins are for its listing.
+    return get_object_or_404(BusinessImprovementDistrict.objects.all(), pk=pk)
 
 
 class BidMembersView(APIView):
@@ -149,7 +150,7 @@ class BidMembersView(APIView):
 
     @extend_schema(responses=MemberSerializer(many=True))
     def get(self, request, pk: int):
-        district = _district(request, pk)
+        district = _district(pk)
         if not request.user.has_perm(MANAGE, district):
             raise NotPermitted()
         return Response(
@@ -158,7 +159,7 @@ class BidMembersView(APIView):
 
     @extend_schema(request=MemberSerializer, responses=MemberSerializer)
     def post(self, request, pk: int):
-        district = _district(request, pk)
+        district = _district(pk)
         payload = MemberSerializer(data=request.data)
         payload.is_valid(raise_exception=True)
         member = bid_member_add(
@@ -200,14 +201,14 @@ class BidBallotsView(APIView):
 
     @extend_schema(responses=BallotSerializer(many=True))
     def get(self, request, pk: int):
-        district = _district(request, pk)
+        district = _district(pk)
         return Response(
             BallotSerializer(bid_ballot_list(district=district), many=True).data
         )
 
     @extend_schema(request=BallotSerializer, responses=BallotSerializer)
     def post(self, request, pk: int):
-        district = _district(request, pk)
+        district = _district(pk)
         payload = BallotSerializer(data=request.data)
         payload.is_valid(raise_exception=True)
         ballot = bid_ballot_open(
@@ -227,10 +228,10 @@ class VoteReceiptSerializer(serializers.Serializer):
     votes_recorded = serializers.IntegerField()
 
 
-def _ballot(request, pk: int, ballot_pk: int) -> Ballot:
-    district = _district(request, pk)
+def _ballot(pk: int, ballot_pk: int) -> Ballot:
+    # One query; 404 as well when the ballot is another district's.
     return get_object_or_404(
-        Ballot.objects.select_related("district"), district=district, pk=ballot_pk
+        Ballot.objects.select_related("district"), district_id=pk, pk=ballot_pk
     )
 
 
@@ -242,7 +243,7 @@ class BallotVotesView(APIView):
 
     @extend_schema(request=VoteSerializer, responses=VoteReceiptSerializer)
     def post(self, request, pk: int, ballot_pk: int):
-        ballot = _ballot(request, pk, ballot_pk)
+        ballot = _ballot(pk, ballot_pk)
         payload = VoteSerializer(data=request.data)
         payload.is_valid(raise_exception=True)
         if not request.user.has_perm(MANAGE, ballot.district):
@@ -274,9 +275,7 @@ class BallotCloseView(APIView):
 
     @extend_schema(request=None, responses=BallotSerializer)
     def post(self, request, pk: int, ballot_pk: int):
-        ballot = bid_ballot_close(
-            actor=request.user, ballot=_ballot(request, pk, ballot_pk)
-        )
+        ballot = bid_ballot_close(actor=request.user, ballot=_ballot(pk, ballot_pk))
         return Response(BallotSerializer(ballot).data)
 
 

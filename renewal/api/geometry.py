@@ -36,3 +36,11 @@ def parse_floats(name: str, raw: str, count: int) -> list[float]:
             }
         )
     return values
+
+
+def parse_bbox(name: str, raw: str) -> tuple[float, float, float, float]:
+    """minLon,minLat,maxLon,maxLat from query parameter `name`, or a 400 naming it."""
+    min_lon, min_lat, max_lon, max_lat = parse_floats(name, raw, 4)
+    if min_lon >= max_lon or min_lat >= max_lat:
+        raise ValidationError({name: [_("Minimum must be below maximum.")]})
+    return min_lon, min_lat, max_lon, max_lat

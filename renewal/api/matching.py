@@ -17,6 +17,7 @@ from renewal.models import (
     AssignmentRun,
     Match,
     MatchStatus,
+    RenewalProject,
     UseAgreement,
 )
 from renewal.selectors.matching import (
@@ -26,7 +27,6 @@ from renewal.selectors.matching import (
     match_list,
 )
 from renewal.selectors.moderation import visible_projects
-from renewal.selectors.projects import renewal_project_list
 from renewal.services.matching.matches import (
     allowed_match_actions,
     match_accept,
@@ -64,7 +64,7 @@ class ProjectCandidatesView(APIView):
     )
     def get(self, request, pk: int):
         project = get_object_or_404(
-            visible_projects(renewal_project_list(), request.user), pk=pk
+            visible_projects(RenewalProject.objects.all(), request.user), pk=pk
         )
         query = CandidatesQuerySerializer(data=request.query_params)
         query.is_valid(raise_exception=True)
@@ -252,7 +252,6 @@ class AssignmentRunDetailView(APIView):
         run = get_object_or_404(assignment_run_list(user=request.user), pk=pk)
         pairs = (
             Match.objects.filter(run=run)
-            .select_related("space", "project")
             .order_by("-score", "id")
             .values(
                 "id",

@@ -17,6 +17,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_safe
 
+from config.api import error_body
 from renewal.geography import KOREA_BOUNDS
 from renewal.selectors.ogc import (
     COLLECTIONS,
@@ -60,18 +61,10 @@ def _response(data: dict, content_type: str = JSON, status: int = 200):
 
 
 def _exception(status: int, code: str, message, fields: dict | None = None):
-    return _response(
-        {
-            "code": code,
-            "description": str(message),
-            "error": {
-                "code": "invalid_parameter" if status == 400 else "not_found",
-                "message": str(message),
-                "fields": fields or {},
-            },
-        },
-        status=status,
+    own = error_body(
+        "invalid_parameter" if status == 400 else "not_found", message, fields
     )
+    return _response({"code": code, "description": str(message), **own}, status=status)
 
 
 def _not_found(message=None):

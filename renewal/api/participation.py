@@ -22,6 +22,7 @@ from renewal.models import (
     ProgressUpdate,
     RenewalProject,
 )
+from renewal.selectors.moderation import visible_projects
 from renewal.selectors.participation import (
     AGE_BANDS,
     participation_event_list,
@@ -29,7 +30,6 @@ from renewal.selectors.participation import (
     participation_totals,
     progress_update_list,
 )
-from renewal.selectors.projects import renewal_project_list
 from renewal.services.events import participation_event_record
 from renewal.services.progress import progress_update_post
 
@@ -76,8 +76,9 @@ class ProgressUpdateListView(generics.GenericAPIView):
     serializer_class = ProgressUpdateSerializer
 
     def get_queryset(self):
-        # The path's id is the project's; the updates are read through it.
-        return renewal_project_list()
+        # The path's id is the project's; the updates are read through it, so a
+        # hidden project's updates answer 404 as the project does.
+        return visible_projects(RenewalProject.objects.all(), self.request.user)
 
     @extend_schema(responses=ProgressUpdateSerializer(many=True))
     def get(self, request, pk: int):

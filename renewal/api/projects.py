@@ -1,17 +1,15 @@
 import django_filters
 from django.contrib.gis.geos import Polygon
 from django.shortcuts import get_object_or_404
-from django.utils.translation import gettext as _
 from drf_spectacular.utils import extend_schema, extend_schema_field, inline_serializer
 from rest_framework import mixins, serializers, status, viewsets
 from rest_framework.decorators import action
-from rest_framework.exceptions import ValidationError
 from rest_framework.response import Response
 from rest_framework_gis.serializers import GeoFeatureModelSerializer
 
 from cities.models import Municipality
-from config.api import WRITE_THROTTLES, GeoPagination
-from renewal.api.geometry import parse_floats
+from config.api import GeoPagination, WriteThrottleMixin
+from renewal.api.geometry import parse_bbox
 from renewal.api.spaces import TransitionSerializer
 from renewal.models import Capability, SpaceKind
 from renewal.models.projects import ProjectCategory, ProjectStatus, RenewalProject
@@ -96,11 +94,8 @@ class RenewalProjectFilter(django_filters.FilterSet):
         fields = []
 
     def filter_bbox(self, queryset, name, value):
-        min_lon, min_lat, max_lon, max_lat = parse_floats("bbox", value, 4)
-        if min_lon >= max_lon or min_lat >= max_lat:
-            raise ValidationError({"bbox": [_("Minimum must be below maximum.")]})
         return queryset.filter(
-            place__intersects=Polygon.from_bbox((min_lon, min_lat, max_lon, max_lat))
+            place__intersects=Polygon.from_bbox(parse_bbox("bbox", value))
         )
 
 
@@ -114,6 +109,7 @@ SupportState = inline_serializer(
 
 
 class RenewalProjectViewSet(
+    WriteThrottleMixin,
     mixins.ListModelMixin,
     mixins.RetrieveModelMixin,
     mixins.CreateModelMixin,
@@ -124,16 +120,10 @@ class RenewalProjectViewSet(
     serializer_class = RenewalProjectSerializer
     pagination_class = GeoPagination
     filterset_class = RenewalProjectFilter
+    write_throttle_scopes = {"create": "propose", "support": "support"}
 
     def get_queryset(self):
         return visible_projects(renewal_project_list(), self.request.user)
-
-    def get_throttles(self):
-        scope = {"create": "propose", "support": "support"}.get(self.action)
-        if scope is None:
-            return super().get_throttles()
-        self.throttle_scope = scope
-        return [throttle() for throttle in WRITE_THROTTLES]
 
     def perform_create(self, serializer):
         data = dict(serializer.validated_data)

@@ -17,6 +17,7 @@ from cities.models import Municipality
 from config.api import GeoPagination
 from renewal.api.geometry import (  # noqa: F401  KOREA_BOUNDS is imported from here
     KOREA_BOUNDS,
+    parse_bbox,
     parse_floats,
     validate_korean_point,
 )
@@ -132,10 +133,7 @@ class VacantSpaceFilter(django_filters.FilterSet):
         return queryset.filter(in_downtown=value == "true")
 
     def filter_bbox(self, queryset, name, value):
-        min_lon, min_lat, max_lon, max_lat = parse_floats("bbox", value, 4)
-        if min_lon >= max_lon or min_lat >= max_lat:
-            raise ValidationError({"bbox": [_("Minimum must be below maximum.")]})
-        return within_bbox(queryset, (min_lon, min_lat, max_lon, max_lat))
+        return within_bbox(queryset, parse_bbox("bbox", value))
 
     def filter_near(self, queryset, name, value):
         lon, lat = parse_floats("near", value, 2)
@@ -213,8 +211,9 @@ class SpacePagination(GeoPagination):
         limit = settings.SPACES_LIST_COUNT_LIMIT
         raw_number = request.query_params.get(self.page_query_param) or "1"
         if raw_number in self.last_page_strings:
+            # Only the count is wanted here: no features.
             first = vacant_space_page(
-                spaces=spaces, user=user, offset=0, limit=size, count_limit=limit
+                spaces=spaces, user=user, offset=0, limit=0, count_limit=limit
             )
             if not first.count_exact:
                 raise NotFound(

@@ -13,6 +13,7 @@ from django.utils.cache import patch_cache_control
 from django.utils.translation import gettext as _
 from django.views.decorators.http import condition, require_safe
 
+from config.api import error_body
 from renewal.selectors.ogc import InvalidParameter
 from renewal.selectors.tiles import MAX_ZOOM, TILE_LAYERS, tile_bytes
 from renewal.services.tiles import tiles_etag
@@ -34,10 +35,7 @@ register_converter(LayerConverter, "tile_layer")
 
 
 def error(status: int, code: str, message, fields: dict | None = None) -> JsonResponse:
-    return JsonResponse(
-        {"error": {"code": code, "message": str(message), "fields": fields or {}}},
-        status=status,
-    )
+    return JsonResponse(error_body(code, message, fields), status=status)
 
 
 def _etag(request, layer: str, **_coordinates) -> str:

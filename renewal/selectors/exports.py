@@ -20,7 +20,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import BinaryIO
 
-from django.db import connection, transaction
+from django.db import connections, transaction
 from django.db.models import (
     Case,
     CharField,
@@ -155,6 +155,7 @@ def _alias(column: Column) -> str:
 
 
 def _copy_csv_sql(spaces: QuerySet[VacantSpace], columns: list[Column]) -> str:
+    """The COPY statement, composed on the connection it is to run on (spaces.db)."""
     rows = spaces.values(**{_alias(column): column.expression for column in columns})
     sql, params = rows.query.sql_with_params()
     # The outer SELECT fixes the column order and names the header; a boolean cast
@@ -168,21 +169,21 @@ def _copy_csv_sql(spaces: QuerySet[VacantSpace], columns: list[Column]) -> str:
     # COPY takes no bind parameters; psycopg merges them client-side, with the
     # connection's adapters (geometries included). The names spliced in are this
     # module's constants and the values stay parameters until then.
-    return connection.ops.compose_sql(
+    return connections[spaces.db].ops.compose_sql(
         f"COPY (SELECT {select} FROM ({sql}) AS export) "  # noqa: S608
         "TO STDOUT WITH (FORMAT csv, HEADER true, ENCODING 'UTF8')",
         params,
     )
 
 
-def _copy_out(statement: str) -> Iterator[bytes]:
+def _copy_out(statement: str, alias: str) -> Iterator[bytes]:
     buffer = bytearray()
     # When the client goes away, psycopg cancels the COPY, which aborts the
     # enclosing transaction: a transaction (or savepoint) of its own keeps that from
     # poisoning the caller's.
     with (
-        transaction.atomic(),
-        connection.cursor() as cursor,
+        transaction.atomic(using=alias),
+        connections[alias].cursor() as cursor,
         cursor.copy(statement) as copy,
     ):
         for data in copy:
@@ -198,11 +199,14 @@ def vacant_space_export_csv(
     *, spaces: QuerySet[VacantSpace], columns: list[Column]
 ) -> Iterator[bytes]:
     """CSV in UTF-8 with a BOM, one row per space, `lon`/`lat` in EPSG:4326."""
+    # Read where the queryset reads (the replica, when one is configured), decided
+    # now: the response streams after the view has returned.
+    spaces = spaces.using(spaces.db)
     statement = _copy_csv_sql(spaces, columns + COORDINATE_COLUMNS)
 
     def chunks() -> Iterator[bytes]:
         yield UTF8_BOM
-        yield from _copy_out(statement)
+        yield from _copy_out(statement, spaces.db)
 
     return chunks()
 
@@ -260,7 +264,7 @@ def _feature_lines(features: QuerySet, separator: bytes) -> Iterator[bytes]:
     # The cursor is closed before the transaction ends, also when the client goes
     # away mid-download; closing it afterwards would fail and abort the caller's.
     with (
-        transaction.atomic(),
+        transaction.atomic(using=features.db),
         closing(features.iterator(chunk_size=CHUNK_ROWS)) as rows,
     ):
         batch: list[str] = []
@@ -283,7 +287,8 @@ def vacant_space_export_geojson(
     *, spaces: QuerySet[VacantSpace], columns: list[Column]
 ) -> Iterator[bytes]:
     """A GeoJSON FeatureCollection (RFC 7946, EPSG:4326), written piece by piece."""
-    features = _feature_texts(spaces, columns)
+    # Pinned now, as for CSV: the rows are read as the response streams.
+    features = _feature_texts(spaces.using(spaces.db), columns)
 
     def chunks() -> Iterator[bytes]:
         yield b'{"type": "FeatureCollection", "features": [\n'
@@ -303,12 +308,13 @@ def vacant_space_export_gpkg(
     keeps the data alive; closing it frees the disk, whatever happens to the request.
     """
     columns = columns + COORDINATE_COLUMNS
+    spaces = spaces.using(spaces.db)
     statement = _copy_csv_sql(spaces, columns)
     directory = Path(tempfile.mkdtemp(prefix="renewal-export-"))
     try:
         source = directory / f"{GPKG_LAYER}.csv"
         with source.open("wb") as csv_file:
-            for chunk in _copy_out(statement):
+            for chunk in _copy_out(statement, spaces.db):
                 csv_file.write(chunk)
         source.with_suffix(".csvt").write_text(
             ",".join(f'"{column.ogr_type}"' for column in columns)

@@ -6,6 +6,9 @@ one form PostgreSQL answers from the GiST index; the exact distance in metres
 (geography) is computed only for the rows of the pool. `<->` on EPSG:4326 orders by
 planar degrees, which stretches east-west distances by 1/cos(latitude) (≈ 1.24 in
 Korea): the pool is a generous superset and the score uses the true distance.
+
+The raw SQL here reads the primary (`connection`), never the replica: matches and runs
+are written from what it reads, and a lagging replica could offer a taken space.
 """
 
 from datetime import date
@@ -263,7 +266,6 @@ def _candidate(row: dict, score: float, breakdown: dict, kind: str) -> dict:
     for name in (
         "name",
         "address",
-        "kind",
         "category",
         "floor_area_m2",
         "grade",
@@ -273,7 +275,7 @@ def _candidate(row: dict, score: float, breakdown: dict, kind: str) -> dict:
         "in_downtown",
         "capabilities",
     ):
-        if name in row and name != "kind":
+        if name in row:
             candidate[name] = row[name]
     if kind == "space":
         candidate["space_kind"] = row["kind"]

@@ -40,13 +40,6 @@ MODERATED_MODELS: dict[str, type[Model]] = {
 EXCERPT_LENGTH = 200
 
 
-def content_kind(content: Model) -> str:
-    for kind, model in MODERATED_MODELS.items():
-        if isinstance(content, model):
-            return kind
-    raise TypeError(f"{type(content).__name__} is not moderated content")
-
-
 def visible_projects(
     projects: QuerySet[RenewalProject], user
 ) -> QuerySet[RenewalProject]:

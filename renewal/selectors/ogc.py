@@ -14,7 +14,8 @@ import json
 from dataclasses import dataclass, field
 
 from django.contrib.gis.geos import GEOSGeometry, Polygon
-from django.db import connection, transaction
+from django.db import connections
+from django.db.models import Model
 from django.utils.dateparse import parse_date, parse_datetime
 from django.utils.functional import Promise
 from django.utils.translation import gettext as _
@@ -27,6 +28,7 @@ from cities.zones import (
     flow_periods,
     urban_zones_geojson,
 )
+from config.db_router import read_alias
 from renewal.models import (
     Availability,
     CommunityOrganization,
@@ -93,7 +95,7 @@ class Collection:
     id: str
     title: Promise
     description: Promise
-    table: str
+    model: type[Model]
     geometry: str
     geometry_type: str
     # Public properties only: name -> SQL expression over `t` (and `m`, the city).
@@ -102,6 +104,10 @@ class Collection:
     joins: str = CITY_JOIN
     where: str = "TRUE"
     datetime_column: str | None = "t.updated_at"
+
+    @property
+    def table(self) -> str:
+        return self.model._meta.db_table
 
 
 CITY_FILTER = PropertyFilter("m.code")
@@ -116,7 +122,7 @@ COLLECTIONS: dict[str, Collection] = {
                 "Vacant houses, shops, offices, schools and land surveyed by the "
                 "cities (public fields; owners are never published)."
             ),
-            table=VacantSpace._meta.db_table,
+            model=VacantSpace,
             geometry="t.location",
             geometry_type="Point",
             properties={
@@ -156,7 +162,7 @@ COLLECTIONS: dict[str, Collection] = {
                 "Projects proposed by residents and organisations (hidden projects "
                 "are left out)."
             ),
-            table=RenewalProject._meta.db_table,
+            model=RenewalProject,
             geometry="t.place",
             geometry_type="Geometry",
             properties={
@@ -189,7 +195,7 @@ COLLECTIONS: dict[str, Collection] = {
             description=gettext_lazy(
                 "Heritage, markets, parks, skills and festivals projects build on."
             ),
-            table=NeighborhoodResource._meta.db_table,
+            model=NeighborhoodResource,
             geometry="t.location",
             geometry_type="Point",
             properties={
@@ -213,7 +219,7 @@ COLLECTIONS: dict[str, Collection] = {
                 "Village enterprises, cooperatives, NGOs and other community "
                 "organisations (geometry empty where no location is known)."
             ),
-            table=CommunityOrganization._meta.db_table,
+            model=CommunityOrganization,
             geometry="t.location",
             geometry_type="Point",
             properties={
@@ -240,7 +246,7 @@ COLLECTIONS: dict[str, Collection] = {
             description=gettext_lazy(
                 "The cities and counties on the platform, at their town hall."
             ),
-            table=MUNICIPALITY_TABLE,
+            model=Municipality,
             geometry="t.location",
             geometry_type="Point",
             properties={
@@ -391,11 +397,9 @@ def collection_items(
                 {collection.joins}
             ), '[]')::text
     """  # noqa: S608
-    with transaction.atomic(), connection.cursor() as cursor:
-        # As for tiles: worker start-up and JIT cost more than a page takes
-        # (a 100-feature bbox page: 46 ms with a parallel worker, 8 ms without).
-        cursor.execute("SET LOCAL max_parallel_workers_per_gather = 0")
-        cursor.execute("SET LOCAL jit = off")
+    # On the replica when one is configured (public, read-only data); parallel
+    # workers and JIT are off per connection (config/settings.py).
+    with connections[read_alias(collection.model)].cursor() as cursor:
         cursor.execute(sql, [*params, limit, offset, *params])
         matched, returned, features = cursor.fetchone()
     return matched, returned, features
@@ -408,7 +412,7 @@ def collection_item(collection: Collection, feature_id: int) -> str | None:
         FROM {collection.table} t {collection.joins}
         WHERE t.id = %s AND {collection.where}
     """  # noqa: S608
-    with connection.cursor() as cursor:
+    with connections[read_alias(collection.model)].cursor() as cursor:
         cursor.execute(sql, [feature_id])
         row = cursor.fetchone()
     return row[0] if row else None

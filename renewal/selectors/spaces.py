@@ -5,7 +5,7 @@ from dataclasses import dataclass
 
 from django.contrib.gis.geos import Point, Polygon
 from django.contrib.gis.measure import D
-from django.db import connection
+from django.db import connections
 from django.db.models import (
     Case,
     Expression,
@@ -26,11 +26,12 @@ from renewal.models import SPACE_TRANSITIONS, SpaceOwner, VacantSpace
 from renewal.rules import city_roles
 from renewal.selectors.exports import (
     OWNER_FIELDS,
-    PERSONAL_DATA_PERMISSION,
+    PUBLIC_COLUMNS,
     geojson_geometry,
     json_object,
     json_text,
     municipality_ids_with_permission,
+    personal_data_municipality_ids,
 )
 
 METRES_PER_DEGREE_LATITUDE = 111_320
@@ -122,25 +123,17 @@ def _owner() -> Expression:
 
 
 def _public_properties() -> dict[str, Expression]:
-    # Key order and types as VacantSpaceSerializer writes them: decimals as text
-    # with their two places (numeric's text output keeps the scale), dates as ISO.
+    # The export's public columns but its ids (a Feature has its own), in its order,
+    # with the types VacantSpaceSerializer writes: decimals as text with their two
+    # places (numeric's text output keeps the scale), dates as ISO.
     return {
-        "municipality": F("municipality__code"),
-        "external_id": F("external_id"),
-        "kind": F("kind"),
-        "status": F("status"),
-        "address": F("address"),
-        "floor_area_m2": Cast("floor_area_m2", TextField()),
-        "land_area_m2": Cast("land_area_m2", TextField()),
-        "year_built": F("year_built"),
-        "grading_scheme": F("grading_scheme"),
-        "grade": F("grade"),
-        "vacant_since": F("vacant_since"),
-        "ownership": F("ownership"),
-        "availability": F("availability"),
-        "asking_rent_krw": F("asking_rent_krw"),
-        "source": F("source"),
-        "in_downtown": F("in_downtown"),
+        column.name: (
+            Cast(column.expression, TextField())
+            if column.ogr_type == "Real"
+            else column.expression
+        )
+        for column in PUBLIC_COLUMNS
+        if column.name not in ("id", "platform_id")
     }
 
 
@@ -148,9 +141,7 @@ def _feature_scopes(user) -> tuple[frozenset[int], frozenset[int]]:
     """The cities where the user may transition spaces, and where they are staff."""
     return (
         municipality_ids_with_permission(user=user, permission=TRANSITION_PERMISSION),
-        municipality_ids_with_permission(
-            user=user, permission=PERSONAL_DATA_PERMISSION
-        ),
+        personal_data_municipality_ids(user=user),
     )
 
 
@@ -238,10 +229,13 @@ def vacant_space_page(
     whole filter and the count is reported as a lower bound.
     """
     scopes = _feature_scopes(user)
+    # The raw statement runs where the queryset would read: the replica, when one is
+    # configured and no transaction on the primary is open (config/db_router.py).
+    alias = spaces.db
     hits = spaces.order_by().values("id")[: count_limit + 1]
     hits_sql, hits_params = hits.query.sql_with_params()
     features_sql, features_params = _page_features_sql(*scopes)
-    with connection.cursor() as cursor:
+    with connections[alias].cursor() as cursor:
         cursor.execute(
             _PAGE_SQL.format(hits=hits_sql, features=features_sql),
             [*hits_params, limit, offset, *features_params],
@@ -249,5 +243,5 @@ def vacant_space_page(
         count, page = cursor.fetchone()
     if count <= count_limit:
         return SpacePage(count=count, count_exact=True, features=page)
-    rest = _with_features(spaces, *scopes)[offset : offset + limit]
+    rest = _with_features(spaces.using(alias), *scopes)[offset : offset + limit]
     return SpacePage(count=count_limit, count_exact=False, features=list(rest))

@@ -13,8 +13,9 @@ milliseconds (docs/gis.md).
 
 from dataclasses import dataclass, field
 
-from django.db import connection, transaction
+from django.db import connections, transaction
 
+from config.db_router import PRIMARY
 from renewal.selectors.ogc import COLLECTIONS, MUNICIPALITY_TABLE, PropertyFilter
 
 EXTENT = 4096
@@ -185,12 +186,9 @@ def tile_sql(layer: str, z: int, x: int, y: int, filters: dict):
 def tile_bytes(layer: str, z: int, x: int, y: int, filters: dict) -> bytes:
     """The tile's MVT bytes (empty when nothing is inside)."""
     sql, params = tile_sql(layer, z, x, y, filters)
-    with transaction.atomic(), connection.cursor() as cursor:
-        # Parallel workers cost more to start than a small tile query takes
-        # (293 -> 1,352 tiles/s without them; docs/performance.md).
-        cursor.execute("SET LOCAL max_parallel_workers_per_gather = 0")
-        # JIT compiling a tile's expressions costs ~9 ms, more than it saves.
-        cursor.execute("SET LOCAL jit = off")
+    # The primary: a lagging replica would serve an old tile under the new ETag.
+    # (Parallel workers and JIT are off per connection: config/settings.py.)
+    with transaction.atomic(using=PRIMARY), connections[PRIMARY].cursor() as cursor:
         cursor.execute(f"SET LOCAL statement_timeout = {STATEMENT_TIMEOUT_MS}")
         cursor.execute(sql, params)
         data = cursor.fetchone()[0]
