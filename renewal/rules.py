@@ -9,7 +9,7 @@ before it shows a list.
 import rules
 
 from cities.models import Municipality
-from renewal.models import CityMembership, CityRole, OrganizationMembership
+from renewal.models import CityMembership, CityRole, MatchStatus, OrganizationMembership
 
 
 def city_roles(user) -> dict[int, str]:
@@ -130,7 +130,8 @@ rules.add_perm("renewal.moderate_content", is_moderator)
 
 
 # Matching. City editors run assignments and offer matches; the project's proposer or
-# its lead organisation answers an offer.
+# its lead organisation answers an offer. Declining is either's: the city drops a
+# suggestion or an offer, the project turns down an offer made to it.
 @rules.predicate
 def is_match_proposer(user, match=None) -> bool:
     return (
@@ -149,15 +150,23 @@ def is_match_lead_organization_member(user, match=None) -> bool:
     )
 
 
+@rules.predicate
+def is_offered(user, match=None) -> bool:
+    return match is not None and match.status == MatchStatus.OFFERED
+
+
+may_respond_to_match = is_match_proposer | is_match_lead_organization_member
+
 rules.add_perm("renewal.run_assignment", is_city_editor)  # asked with the municipality
 rules.add_perm("renewal.offer_match", is_city_editor)
 rules.add_perm("renewal.manage_match", is_city_editor)  # activate, end
+rules.add_perm("renewal.respond_match", may_respond_to_match)
 rules.add_perm(
-    "renewal.respond_match", is_match_proposer | is_match_lead_organization_member
+    "renewal.decline_match", is_city_editor | (is_offered & may_respond_to_match)
 )
 rules.add_perm(
     "renewal.view_match",
-    is_city_staff | is_match_proposer | is_match_lead_organization_member,
+    is_city_staff | may_respond_to_match,
 )
 rules.add_perm("renewal.change_matchingsettings", is_city_editor)
 

@@ -4,7 +4,7 @@ from smtplib import SMTPException
 from celery import shared_task
 from django.utils import timezone
 
-from renewal.models import ImportStatus, SpaceImport
+from renewal.models import SpaceImport
 from renewal.services.imports import space_import_run
 from renewal.services.notifications import (
     NOTIFICATION_QUEUE,
@@ -20,16 +20,14 @@ from renewal.services.notifications import (
 
 
 # acks_late: a worker that dies mid-import leaves the message to be delivered again;
-# the status check (and the claim inside the service) makes that redelivery harmless.
+# the service's claim (queued → running, once) makes that redelivery harmless.
 # No reject_on_worker_lost: a file that kills its worker would loop forever.
 # Sent to the "imports" queue by the caller (apply_async), so that a long import
 # never waits behind, or holds up, the default queue.
 @shared_task(acks_late=True)
 def space_import_run_task(import_id: int) -> None:
-    space_import = SpaceImport.objects.filter(
-        pk=import_id, status=ImportStatus.QUEUED
-    ).first()
-    if space_import is None:
+    space_import = SpaceImport.objects.filter(pk=import_id).first()
+    if space_import is None:  # deleted since
         return
     space_import_run(space_import=space_import)
 
@@ -37,7 +35,7 @@ def space_import_run_task(import_id: int) -> None:
 # Notifications. Every task here is idempotent (unique event keys; `emailed_at` set
 # under a row lock), so acks_late and retries cannot notify or e-mail twice. SMTP
 # and network errors retry with exponential backoff; SMTPException is an OSError,
-# listed for the reader.
+# listed for the reader. The agreement reminders below e-mail too and retry alike.
 NOTIFICATION_RETRY = {
     "acks_late": True,
     "autoretry_for": (SMTPException, ConnectionError, OSError),
@@ -122,12 +120,7 @@ def assignment_run_task(run_id: int) -> None:
 
 
 # Run by beat each morning (Asia/Seoul).
-@shared_task(
-    acks_late=True,
-    autoretry_for=(SMTPException, ConnectionError),
-    max_retries=5,
-    retry_backoff=True,
-)
+@shared_task(**NOTIFICATION_RETRY)
 def use_agreement_reminders_task() -> int:
     from renewal.services.matching.matches import use_agreement_reminders_send
 

@@ -3,7 +3,6 @@ from renewal.models.imports import ImportStatus, SpaceImport
 from renewal.models.matching import (
     HOLDING_STATUSES,
     MATCH_TRANSITIONS,
-    OPEN_STATUSES,
     AgreementKind,
     AssignmentRun,
     Match,
@@ -25,6 +24,8 @@ from renewal.models.organizations import (
     OrganizationKind,
 )
 from renewal.models.participation import (
+    AREA_FOLLOW_MAX_RADIUS_M,
+    AREA_FOLLOW_MIN_RADIUS_M,
     AreaFollow,
     Comment,
     ContentReport,
@@ -61,6 +62,8 @@ from renewal.models.spaces import (
 )
 
 __all__ = [
+    "AREA_FOLLOW_MAX_RADIUS_M",
+    "AREA_FOLLOW_MIN_RADIUS_M",
     "AreaFollow",
     "Comment",
     "ContentReport",
@@ -111,7 +114,6 @@ __all__ = [
     "Match",
     "MatchingSettings",
     "MatchStatus",
-    "OPEN_STATUSES",
     "RunStatus",
     "RunTrigger",
     "UseAgreement",

@@ -188,7 +188,6 @@ MATCH_TRANSITIONS: dict[str, frozenset[str]] = {
 }
 # A space promised or in use: at most one such match per space.
 HOLDING_STATUSES = (MatchStatus.ACCEPTED, MatchStatus.ACTIVE)
-OPEN_STATUSES = (MatchStatus.SUGGESTED, MatchStatus.OFFERED)
 
 
 class Match(models.Model):

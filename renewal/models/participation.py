@@ -84,6 +84,12 @@ class ProjectFollow(models.Model):
         return f"{self.user_id} follows {self.project_id}"
 
 
+# The radius of a followed area. The largest also sizes the index pre-filter box of
+# the new-project notifications, which must cover every follower's circle.
+AREA_FOLLOW_MIN_RADIUS_M = 100
+AREA_FOLLOW_MAX_RADIUS_M = 20_000
+
+
 class AreaFollow(models.Model):
     """ "Tell me about new projects within 1 km of home", optionally of one category."""
 
@@ -102,7 +108,10 @@ class AreaFollow(models.Model):
         verbose_name_plural = _("area follows")
         constraints = [
             models.CheckConstraint(
-                condition=Q(radius_m__gte=100, radius_m__lte=20_000),
+                condition=Q(
+                    radius_m__gte=AREA_FOLLOW_MIN_RADIUS_M,
+                    radius_m__lte=AREA_FOLLOW_MAX_RADIUS_M,
+                ),
                 name="area_follow_radius_100m_20km",
             )
         ]

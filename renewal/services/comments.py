@@ -10,7 +10,7 @@ from django.utils.translation import gettext as _
 
 from renewal.models.participation import Comment
 from renewal.models.projects import RenewalProject
-from renewal.services.errors import DomainError, NotPermitted
+from renewal.services.errors import DomainError, require_perm
 from renewal.services.notifications import enqueue_comment_notifications
 
 COMMENT_MAX_LENGTH = 5000
@@ -25,8 +25,12 @@ def comment_post(
     parent: Comment | None = None,
 ) -> Comment:
     """A comment on a project, or a reply to one of its comments (any depth)."""
-    if not author.has_perm("renewal.comment_renewalproject", project):
-        raise NotPermitted(_("Sign in to comment."))
+    require_perm(
+        author,
+        "renewal.comment_renewalproject",
+        project,
+        message=_("Sign in to comment."),
+    )
     # Hidden states are read from the database, not from the objects handed in: a
     # moderator may have hidden either since the caller loaded them.
     if RenewalProject.objects.filter(pk=project.pk, is_hidden=True).exists():

@@ -21,3 +21,25 @@ class NotPermitted(DomainError):
 
 class IllegalTransition(DomainError):
     code = "illegal_transition"
+
+
+def require_perm(user, perm: str, obj=None, message=None) -> None:
+    """Refuse unless the rules (renewal.rules) grant `perm` on `obj` to `user`."""
+    if not user.has_perm(perm, obj):
+        raise NotPermitted(message)
+
+
+def check_transition(
+    transitions: dict, statuses, current: str, to: str, message: str, *, fields=None
+) -> None:
+    """Refuse a step that the lifecycle table `transitions` does not allow.
+
+    `message` is the translated refusal with %(current)s and %(target)s, which are
+    filled in with the labels of `statuses`, the lifecycle's TextChoices.
+    """
+    if to not in transitions[current]:
+        raise IllegalTransition(
+            message
+            % {"current": statuses(current).label, "target": statuses(to).label},
+            fields=fields,
+        )

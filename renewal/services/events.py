@@ -14,7 +14,7 @@ from renewal.models import (
     ParticipationEvent,
     RenewalProject,
 )
-from renewal.services.errors import DomainError, NotPermitted
+from renewal.services.errors import DomainError, require_perm
 
 ATTENDEE_FIELDS = (
     "attendees_under_20",
@@ -110,10 +110,12 @@ def participation_event_record(
     data: dict,
 ) -> ParticipationEvent:
     """Record an event an organisation ran for a project; its members only."""
-    if not actor.has_perm("renewal.add_participationevent", organization):
-        raise NotPermitted(
-            _("Only members of the organisation record its participation events.")
-        )
+    require_perm(
+        actor,
+        "renewal.add_participationevent",
+        organization,
+        message=_("Only members of the organisation record its participation events."),
+    )
     _check(project, organization, data)
     return ParticipationEvent.objects.create(
         project=project,

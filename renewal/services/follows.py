@@ -4,12 +4,14 @@ within a radius of a point, optionally of one category)."""
 from django.contrib.gis.geos import Point
 from django.utils.translation import gettext as _
 
-from renewal.models.participation import AreaFollow, ProjectFollow
+from renewal.models.participation import (
+    AREA_FOLLOW_MAX_RADIUS_M,
+    AREA_FOLLOW_MIN_RADIUS_M,
+    AreaFollow,
+    ProjectFollow,
+)
 from renewal.models.projects import ProjectCategory, RenewalProject
 from renewal.services.errors import DomainError, NotPermitted
-
-AREA_RADIUS_MIN_M = 100
-AREA_RADIUS_MAX_M = 20_000
 
 
 def _require_sign_in(user) -> None:
@@ -42,10 +44,13 @@ def area_follow_create(
             _("The centre of a followed area is a point."),
             fields={"center": [_("Use a Point.")]},
         )
-    if not AREA_RADIUS_MIN_M <= radius_m <= AREA_RADIUS_MAX_M:
+    if not AREA_FOLLOW_MIN_RADIUS_M <= radius_m <= AREA_FOLLOW_MAX_RADIUS_M:
         raise DomainError(
             _("Choose a radius between %(min)d m and %(max)d km.")
-            % {"min": AREA_RADIUS_MIN_M, "max": AREA_RADIUS_MAX_M // 1000},
+            % {
+                "min": AREA_FOLLOW_MIN_RADIUS_M,
+                "max": AREA_FOLLOW_MAX_RADIUS_M // 1000,
+            },
             fields={"radius_m": [_("Out of range.")]},
         )
     if category and category not in ProjectCategory.values:

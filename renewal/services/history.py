@@ -64,3 +64,27 @@ def inventory_change_record(
         reason=reason,
         actor=actor if actor is not None and actor.is_authenticated else None,
     )
+
+
+def record_created(
+    *, record: models.Model, actor, fields: list[str], extra: dict | None = None
+) -> InventoryChange:
+    """The history entry of a new record: every tracked field from None, plus
+    `extra` (such as {"owner": "changed"} for values never recorded)."""
+    changes = {name: [None, value] for name, value in snapshot(record, fields).items()}
+    return inventory_change_record(
+        record=record,
+        actor=actor,
+        action=ChangeAction.CREATE,
+        changes={**changes, **(extra or {})},
+    )
+
+
+def record_updated(*, record: models.Model, actor, changes: dict) -> bool:
+    """The history entry of an edit, if it changed anything (as apply_changes
+    reports it); returns whether it did."""
+    if changes:
+        inventory_change_record(
+            record=record, actor=actor, action=ChangeAction.UPDATE, changes=changes
+        )
+    return bool(changes)

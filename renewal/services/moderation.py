@@ -24,7 +24,7 @@ from renewal.models.participation import (
 )
 from renewal.models.projects import RenewalProject
 from renewal.selectors.moderation import MODERATED_MODELS
-from renewal.services.errors import DomainError, NotPermitted
+from renewal.services.errors import DomainError, require_perm
 from renewal.services.notifications import enqueue_moderation_notifications
 from renewal.services.tiles import tiles_invalidate
 
@@ -78,8 +78,12 @@ def _open_reports(model: type[Model], content: Model):
 @transaction.atomic
 def content_report(*, reporter, content, reason: str) -> tuple[ContentReport, bool]:
     """Report a project or comment. Returns the report and whether it is new."""
-    if not reporter.has_perm("renewal.report_content", content):
-        raise NotPermitted(_("Sign in to report content."))
+    require_perm(
+        reporter,
+        "renewal.report_content",
+        content,
+        message=_("Sign in to report content."),
+    )
     model = _moderated_model(content)
     reason = _required_reason(reason, _("Say what is wrong with this content."))
     locked = _locked(model, content)
@@ -112,8 +116,12 @@ def content_report(*, reporter, content, reason: str) -> tuple[ContentReport, bo
 
 def _moderate(*, moderator, content, reason: str, hide: bool) -> ModerationLog:
     model = _moderated_model(content)
-    if not moderator.has_perm("renewal.moderate_content", content):
-        raise NotPermitted(_("Only moderators can hide or show content."))
+    require_perm(
+        moderator,
+        "renewal.moderate_content",
+        content,
+        message=_("Only moderators can hide or show content."),
+    )
     reason = _required_reason(
         reason, _("Give a reason; the author is told what you decided and why.")
     )

@@ -33,6 +33,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from renewal.models import (
+    AREA_FOLLOW_MAX_RADIUS_M,
     AreaFollow,
     Comment,
     EmailMode,
@@ -49,13 +50,11 @@ from renewal.models import (
     RenewalProject,
 )
 from renewal.selectors.spaces import METRES_PER_DEGREE_LATITUDE
+from renewal.services.background import enqueue_after_commit
 from renewal.services.errors import NotPermitted
 
 NOTIFICATION_QUEUE = "notifications"
 MESSAGE_LANGUAGES = ("ko", "en")
-# The largest radius an AreaFollow may have (its check constraint): the index
-# pre-filter box must cover every follower's circle.
-MAX_AREA_FOLLOW_RADIUS_M = 20_000
 
 EMAIL_SUBJECTS = {
     NotificationKind.STATUS_CHANGED: gettext_lazy(
@@ -76,17 +75,15 @@ EMAIL_SUBJECTS = {
 
 
 # Hook points: the services that log an event call one of these inside their
-# transaction; the task is queued only once the event is committed. robust=True: a
-# broker outage (or, without a broker, a failing e-mail run in-process) is logged
-# and must not turn an already committed change into an error for the user.
+# transaction; the task is queued only once the event is committed, and a broker
+# outage is logged, never an error for the user (enqueue_after_commit).
 
 
 def _enqueue(task_name: str, object_id: int) -> None:
     from renewal import tasks
 
-    task = getattr(tasks, task_name)
-    transaction.on_commit(
-        lambda: task.apply_async((object_id,), queue=NOTIFICATION_QUEUE), robust=True
+    enqueue_after_commit(
+        getattr(tasks, task_name), args=(object_id,), queue=NOTIFICATION_QUEUE
     )
 
 
@@ -110,7 +107,7 @@ def enqueue_moderation_notifications(log_id: int) -> None:
     _enqueue("notifications_for_moderation_task", log_id)
 
 
-def _bilingual(render: Callable[[], str]) -> str:
+def bilingual(render: Callable[[], str]) -> str:
     """The text in Korean and English, once if both read the same (untranslated)."""
     texts = []
     for language in MESSAGE_LANGUAGES:
@@ -177,7 +174,7 @@ def notifications_for_transition(*, transition_id: int) -> list[int]:
         kind=NotificationKind.STATUS_CHANGED,
         event_key=f"status:{transition.pk}",
         project_id=project.pk,
-        message=_bilingual(render),
+        message=bilingual(render),
         actor_id=transition.actor_id,
     )
 
@@ -202,7 +199,7 @@ def notifications_for_progress_update(*, update_id: int) -> list[int]:
         kind=NotificationKind.PROGRESS_UPDATE,
         event_key=f"progress:{update.pk}",
         project_id=project.pk,
-        message=_bilingual(render),
+        message=bilingual(render),
         actor_id=update.author_id,
     )
 
@@ -218,7 +215,7 @@ def notifications_for_comment(*, comment_id: int) -> list[int]:
         kind=NotificationKind.COMMENT_REPLY,
         event_key=f"reply:{comment.pk}",
         project_id=project.pk,
-        message=_bilingual(
+        message=bilingual(
             lambda: (
                 _("New reply to your comment on “%(title)s”.")
                 % {"title": project.title}
@@ -237,7 +234,8 @@ def area_followers_of(project: RenewalProject) -> set[int]:
     """
     place = project.place
     min_x, min_y, max_x, max_y = place.extent
-    dlat = MAX_AREA_FOLLOW_RADIUS_M / METRES_PER_DEGREE_LATITUDE
+    # The box must cover every follower's circle: as wide as the largest radius.
+    dlat = AREA_FOLLOW_MAX_RADIUS_M / METRES_PER_DEGREE_LATITUDE
     dlon = dlat / 0.5  # cos(60°): generous for all of Korea (33°–39° N)
     box = Polygon.from_bbox((min_x - dlon, min_y - dlat, max_x + dlon, max_y + dlat))
     within_radius = RawSQL(
@@ -262,7 +260,7 @@ def notifications_for_new_project(*, project_id: int) -> list[int]:
         kind=NotificationKind.NEW_PROJECT_NEARBY,
         event_key=f"new_project:{project.pk}",
         project_id=project.pk,
-        message=_bilingual(
+        message=bilingual(
             lambda: (
                 _("New project in an area you follow: “%(title)s” (%(category)s).")
                 % {
@@ -311,7 +309,7 @@ def notifications_for_moderation(*, log_id: int) -> list[int]:
         kind=NotificationKind.CONTENT_HIDDEN,
         event_key=f"moderation:{log.pk}",
         project_id=project.pk,
-        message=_bilingual(render),
+        message=bilingual(render),
         actor_id=log.moderator_id,
     )
 
@@ -352,7 +350,7 @@ def notification_emails_send_immediate(*, notification_ids: Iterable[int]) -> in
             if notification is None:  # sent, being sent, or not for e-mail
                 continue
             send_mail(
-                _bilingual(partial(str, EMAIL_SUBJECTS[notification.kind])),
+                bilingual(partial(str, EMAIL_SUBJECTS[notification.kind])),
                 notification.message,
                 settings.DEFAULT_FROM_EMAIL,
                 [notification.user.email],
@@ -399,7 +397,7 @@ def notification_digest_send(*, user_id: int, day: datetime.date) -> int:
         return 0
     body = "\n\n".join(f"- {n.message}" for n in notifications)
     send_mail(
-        _bilingual(
+        bilingual(
             lambda: _("Your notifications of %(day)s") % {"day": day.isoformat()}
         ),
         body,

@@ -2,9 +2,9 @@ from django.db import transaction
 from django.utils.translation import gettext as _
 
 from cities.models import Municipality
-from renewal.models import ChangeAction, CommunityOrganization
-from renewal.services.errors import DomainError, NotPermitted
-from renewal.services.history import apply_changes, inventory_change_record, snapshot
+from renewal.models import CommunityOrganization
+from renewal.services.errors import DomainError, require_perm
+from renewal.services.history import apply_changes, record_created, record_updated
 from renewal.services.tiles import tiles_invalidate
 
 TRACKED_FIELDS = [
@@ -26,19 +26,11 @@ def community_organization_register(
 ) -> CommunityOrganization:
     """City editors register organisations of their city; a registration starts
     unverified unless the registering editor vouches for it."""
-    if not actor.has_perm("renewal.add_communityorganization", municipality):
-        raise NotPermitted()
+    require_perm(actor, "renewal.add_communityorganization", municipality)
     organization = CommunityOrganization.objects.create(
         municipality=municipality, **data
     )
-    inventory_change_record(
-        record=organization,
-        actor=actor,
-        action=ChangeAction.CREATE,
-        changes={
-            k: [None, v] for k, v in snapshot(organization, TRACKED_FIELDS).items()
-        },
-    )
+    record_created(record=organization, actor=actor, fields=TRACKED_FIELDS)
     tiles_invalidate("organizations")
     return organization
 
@@ -50,23 +42,19 @@ def community_organization_update(
     organization = CommunityOrganization.objects.select_for_update().get(
         pk=organization.pk
     )
-    if not actor.has_perm("renewal.change_communityorganization", organization):
-        raise NotPermitted()
+    require_perm(actor, "renewal.change_communityorganization", organization)
     if "municipality" in data:
         raise DomainError(_("An organisation cannot move to another municipality."))
     # Organisation staff edit their own profile; only the city vouches for it.
     verifying = "verified" in data and data["verified"] != organization.verified
-    if verifying and not actor.has_perm(
-        "renewal.verify_communityorganization", organization
-    ):
-        raise NotPermitted(_("Only the city's staff can verify an organisation."))
-    changes = apply_changes(organization, data, TRACKED_FIELDS)
-    if changes:
-        inventory_change_record(
-            record=organization,
-            actor=actor,
-            action=ChangeAction.UPDATE,
-            changes=changes,
+    if verifying:
+        require_perm(
+            actor,
+            "renewal.verify_communityorganization",
+            organization,
+            message=_("Only the city's staff can verify an organisation."),
         )
-    tiles_invalidate("organizations")
+    changes = apply_changes(organization, data, TRACKED_FIELDS)
+    if record_updated(record=organization, actor=actor, changes=changes):
+        tiles_invalidate("organizations")
     return organization

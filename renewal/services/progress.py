@@ -4,7 +4,7 @@ from django.db import transaction
 from django.utils.translation import gettext as _
 
 from renewal.models import ProgressUpdate, ProjectStatus, RenewalProject
-from renewal.services.errors import DomainError, NotPermitted
+from renewal.services.errors import DomainError, require_perm
 from renewal.services.notifications import enqueue_progress_update_notifications
 
 # Updates report on work that has been decided: before approval there is nothing to
@@ -27,10 +27,14 @@ def progress_update_post(
     The percentage may go down (a phase re-planned, a setback) only with a milestone
     that names why, so that followers are never shown an unexplained step back.
     """
-    if not author.has_perm("renewal.add_progressupdate", project):
-        raise NotPermitted(
-            _("Only the lead organisation or the city's staff post progress updates.")
-        )
+    require_perm(
+        author,
+        "renewal.add_progressupdate",
+        project,
+        message=_(
+            "Only the lead organisation or the city's staff post progress updates."
+        ),
+    )
     # The row lock orders concurrent updates of one project, so that "the latest
     # percentage" below is the one this update follows.
     project = RenewalProject.objects.select_for_update().get(pk=project.pk)

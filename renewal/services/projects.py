@@ -11,7 +11,14 @@ from renewal.models.projects import (
     ProjectTransition,
     RenewalProject,
 )
-from renewal.services.errors import DomainError, IllegalTransition, NotPermitted
+from renewal.selectors.matching import OPEN_PROJECT_STATUSES
+from renewal.services.errors import (
+    DomainError,
+    IllegalTransition,
+    NotPermitted,
+    check_transition,
+    require_perm,
+)
 from renewal.services.matching.runs import enqueue_assignment_rerun
 from renewal.services.notifications import (
     enqueue_new_project_notifications,
@@ -21,7 +28,7 @@ from renewal.services.tiles import tiles_invalidate
 
 PLACE_TYPES = (Point, Polygon, MultiPolygon)
 # Projects the city-wide assignment places: entering or leaving these re-runs it.
-ASSIGNABLE = frozenset({ProjectStatus.APPROVED, ProjectStatus.IN_PROGRESS})
+ASSIGNABLE = frozenset(OPEN_PROJECT_STATUSES)
 SUPPORTABLE = frozenset(
     {
         ProjectStatus.PROPOSED,
@@ -55,8 +62,11 @@ def _check_place(place, municipality: Municipality) -> None:
 def renewal_project_propose(
     *, proposer, municipality: Municipality, data: dict
 ) -> RenewalProject:
-    if not proposer.has_perm("renewal.add_renewalproject"):
-        raise NotPermitted(_("Sign in to propose a project."))
+    require_perm(
+        proposer,
+        "renewal.add_renewalproject",
+        message=_("Sign in to propose a project."),
+    )
     _check_place(data.get("place"), municipality)
     minimum, maximum = data.get("needs_min_area_m2"), data.get("needs_max_area_m2")
     if minimum is not None and maximum is not None and minimum > maximum:
@@ -99,17 +109,15 @@ def renewal_project_transition(
             _("“%(status)s” is not a status of a project.") % {"status": to},
             fields={"to": [_("Unknown status.")]},
         )
-    if to not in PROJECT_TRANSITIONS[project.status]:
-        raise IllegalTransition(
-            _("A project that is “%(current)s” cannot become “%(target)s”.")
-            % {
-                "current": ProjectStatus(project.status).label,
-                "target": ProjectStatus(to).label,
-            },
-            fields={"to": [_("Not allowed from the current status.")]},
-        )
-    if not actor.has_perm(_permission_for(to), project):
-        raise NotPermitted()
+    check_transition(
+        PROJECT_TRANSITIONS,
+        ProjectStatus,
+        project.status,
+        to,
+        _("A project that is “%(current)s” cannot become “%(target)s”."),
+        fields={"to": [_("Not allowed from the current status.")]},
+    )
+    require_perm(actor, _permission_for(to), project)
     reason = reason.strip()
     if to in REASON_REQUIRED and not reason:
         raise DomainError(
@@ -138,8 +146,12 @@ def project_support_add(*, user, project: RenewalProject) -> bool:
     Returns whether a new support was recorded. The unique constraint decides races:
     get_or_create falls back to reading the row the parallel request inserted.
     """
-    if not user.has_perm("renewal.support_renewalproject", project):
-        raise NotPermitted(_("Sign in to support a project."))
+    require_perm(
+        user,
+        "renewal.support_renewalproject",
+        project,
+        message=_("Sign in to support a project."),
+    )
     if project.status not in SUPPORTABLE:
         raise DomainError(
             _("A project that is “%(status)s” no longer takes supports.")

@@ -2,9 +2,9 @@ from django.db import transaction
 from django.utils.translation import gettext as _
 
 from cities.models import Municipality
-from renewal.models import ChangeAction, NeighborhoodResource
-from renewal.services.errors import DomainError, NotPermitted
-from renewal.services.history import apply_changes, inventory_change_record, snapshot
+from renewal.models import NeighborhoodResource
+from renewal.services.errors import DomainError, require_perm
+from renewal.services.history import apply_changes, record_created, record_updated
 from renewal.services.tiles import tiles_invalidate
 
 TRACKED_FIELDS = ["category", "name", "description", "location", "source"]
@@ -14,15 +14,9 @@ TRACKED_FIELDS = ["category", "name", "description", "location", "source"]
 def neighborhood_resource_create(
     *, actor, municipality: Municipality, data: dict
 ) -> NeighborhoodResource:
-    if not actor.has_perm("renewal.add_neighborhoodresource", municipality):
-        raise NotPermitted()
+    require_perm(actor, "renewal.add_neighborhoodresource", municipality)
     resource = NeighborhoodResource.objects.create(municipality=municipality, **data)
-    inventory_change_record(
-        record=resource,
-        actor=actor,
-        action=ChangeAction.CREATE,
-        changes={k: [None, v] for k, v in snapshot(resource, TRACKED_FIELDS).items()},
-    )
+    record_created(record=resource, actor=actor, fields=TRACKED_FIELDS)
     tiles_invalidate("resources")
     return resource
 
@@ -32,14 +26,10 @@ def neighborhood_resource_update(
     *, actor, resource: NeighborhoodResource, data: dict
 ) -> NeighborhoodResource:
     resource = NeighborhoodResource.objects.select_for_update().get(pk=resource.pk)
-    if not actor.has_perm("renewal.change_neighborhoodresource", resource):
-        raise NotPermitted()
+    require_perm(actor, "renewal.change_neighborhoodresource", resource)
     if "municipality" in data:
         raise DomainError(_("A resource cannot move to another municipality."))
     changes = apply_changes(resource, data, TRACKED_FIELDS)
-    if changes:
-        inventory_change_record(
-            record=resource, actor=actor, action=ChangeAction.UPDATE, changes=changes
-        )
-    tiles_invalidate("resources")
+    if record_updated(record=resource, actor=actor, changes=changes):
+        tiles_invalidate("resources")
     return resource

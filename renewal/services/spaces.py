@@ -10,8 +10,19 @@ from renewal.models import (
     SpaceStatus,
     VacantSpace,
 )
-from renewal.services.errors import DomainError, IllegalTransition, NotPermitted
-from renewal.services.history import apply_changes, inventory_change_record, snapshot
+from renewal.services.errors import (
+    DomainError,
+    IllegalTransition,
+    check_transition,
+    require_perm,
+)
+from renewal.services.history import (
+    apply_changes,
+    inventory_change_record,
+    record_created,
+    record_updated,
+    snapshot,
+)
 from renewal.services.matching.runs import enqueue_assignment_rerun
 from renewal.services.tiles import tiles_invalidate
 
@@ -36,11 +47,6 @@ TRACKED_FIELDS = [
     "source",
 ]
 OWNER_FIELDS = ["name", "contact", "note"]
-
-
-def _require(user, permission: str, obj) -> None:
-    if not user.has_perm(permission, obj):
-        raise NotPermitted()
 
 
 def _validate(space: VacantSpace) -> None:
@@ -93,18 +99,15 @@ def vacant_space_register(
     data: dict,
     owner: dict | None = None,
 ) -> VacantSpace:
-    _require(actor, "renewal.add_vacantspace", municipality)
+    require_perm(actor, "renewal.add_vacantspace", municipality)
     space = VacantSpace(municipality=municipality, created_by=actor, **data)
     _validate(space)
     space.save()
-    owner_changed = _save_owner(space, owner)
-    changes = {
-        name: [None, value] for name, value in snapshot(space, TRACKED_FIELDS).items()
-    }
-    if owner_changed:
-        changes["owner"] = "changed"
-    inventory_change_record(
-        record=space, actor=actor, action=ChangeAction.CREATE, changes=changes
+    record_created(
+        record=space,
+        actor=actor,
+        fields=TRACKED_FIELDS,
+        extra={"owner": "changed"} if _save_owner(space, owner) else None,
     )
     enqueue_assignment_rerun(space.municipality_id)
     tiles_invalidate("spaces")
@@ -116,7 +119,7 @@ def vacant_space_update(
     *, actor, space: VacantSpace, data: dict, owner: dict | None = None
 ) -> VacantSpace:
     space = VacantSpace.objects.select_for_update().get(pk=space.pk)
-    _require(actor, "renewal.change_vacantspace", space)
+    require_perm(actor, "renewal.change_vacantspace", space)
     if "status" in data:
         raise DomainError(
             _("Change the status through a transition, which checks the lifecycle."),
@@ -127,12 +130,9 @@ def vacant_space_update(
     changes = apply_changes(space, data, TRACKED_FIELDS, validate=_validate)
     if _save_owner(space, owner):
         changes["owner"] = "changed"
-    if changes:
-        inventory_change_record(
-            record=space, actor=actor, action=ChangeAction.UPDATE, changes=changes
-        )
+    if record_updated(record=space, actor=actor, changes=changes):
         enqueue_assignment_rerun(space.municipality_id)
-    tiles_invalidate("spaces")
+        tiles_invalidate("spaces")
     return space
 
 
@@ -148,7 +148,7 @@ def vacant_space_transition(
 ) -> VacantSpace:
     # The row lock makes a double click or two staff members racing see one change.
     space = VacantSpace.objects.select_for_update().get(pk=space.pk)
-    _require(actor, "renewal.transition_vacantspace", space)
+    require_perm(actor, "renewal.transition_vacantspace", space)
     if to not in SpaceStatus.values:
         raise IllegalTransition(
             _("“%(status)s” is not a status of a vacant space.") % {"status": to},
@@ -159,20 +159,37 @@ def vacant_space_transition(
                 ]
             },
         )
-    if to not in SPACE_TRANSITIONS[space.status]:
-        raise IllegalTransition(
-            _("A space that is “%(current)s” cannot become “%(target)s”.")
-            % {
-                "current": SpaceStatus(space.status).label,
-                "target": SpaceStatus(to).label,
-            },
-            fields={
-                "to": [
-                    _("Allowed: %(allowed)s.")
-                    % {"allowed": ", ".join(sorted(SPACE_TRANSITIONS[space.status]))}
-                ]
-            },
-        )
+    return space_status_set(
+        space=space,
+        to=to,
+        actor=actor,
+        reason=reason,
+        refusal=_("A space that is “%(current)s” cannot become “%(target)s”."),
+        fields={
+            "to": [
+                _("Allowed: %(allowed)s.")
+                % {"allowed": ", ".join(sorted(SPACE_TRANSITIONS[space.status]))}
+            ]
+        },
+    )
+
+
+def space_status_set(
+    *,
+    space: VacantSpace,
+    to: str,
+    actor,
+    reason: str = "",
+    refusal: str,
+    fields: dict | None = None,
+) -> VacantSpace:
+    """Move a space, locked by the caller, one step along its lifecycle, with its
+    history, the re-run it calls for and fresh tiles. The caller has decided who may
+    (the space's rules, or a match's); `refusal` and `fields` say why a step the
+    lifecycle table does not allow is refused."""
+    check_transition(
+        SPACE_TRANSITIONS, SpaceStatus, space.status, to, refusal, fields=fields
+    )
     previous = space.status
     space.status = to
     space.save(update_fields=["status", "updated_at"])
@@ -183,6 +200,7 @@ def vacant_space_transition(
         changes={"status": [previous, to]},
         reason=reason,
     )
+    # Runs read only available spaces: other steps leave their input unchanged.
     if SpaceStatus.AVAILABLE in (previous, to):
         enqueue_assignment_rerun(space.municipality_id)
     tiles_invalidate("spaces")

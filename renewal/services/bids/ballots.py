@@ -32,8 +32,8 @@ from renewal.models import (
     BusinessImprovementDistrict,
     Vote,
 )
-from renewal.services.bids.districts import _percent_of, _require, _transition
-from renewal.services.errors import DomainError, IllegalTransition
+from renewal.services.bids.districts import MANAGE, _percent_of, _transition
+from renewal.services.errors import DomainError, IllegalTransition, require_perm
 
 
 def _add_years(day: datetime.date, years: int) -> datetime.date:
@@ -54,7 +54,7 @@ def bid_ballot_open(
     district = BusinessImprovementDistrict.objects.select_for_update().get(
         pk=district.pk
     )
-    _require(actor, district)
+    require_perm(actor, MANAGE, district)
     if closes_on < opens_on:
         raise DomainError(
             _("A ballot cannot close before it opens."),
@@ -92,7 +92,7 @@ def vote_cast(*, actor, ballot: Ballot, member: BidMember, in_favour: bool) -> V
     ballot = (
         Ballot.objects.select_for_update().select_related("district").get(pk=ballot.pk)
     )
-    _require(actor, ballot.district)
+    require_perm(actor, MANAGE, ballot.district)
     if ballot.closed_at is not None:
         raise DomainError(_("This ballot is closed."))
     if member.district_id != ballot.district_id:
@@ -184,7 +184,7 @@ def bid_ballot_close(*, actor, ballot: Ballot, today: datetime.date | None = Non
     district = BusinessImprovementDistrict.objects.select_for_update().get(
         pk=ballot.district_id
     )
-    _require(actor, district)
+    require_perm(actor, MANAGE, district)
     if ballot.closed_at is not None:
         raise DomainError(_("This ballot is already closed."))
     today = today or timezone.localdate()

@@ -29,7 +29,7 @@ from renewal.models import (
     FundingModel,
     OrganizationKind,
 )
-from renewal.services.errors import DomainError, IllegalTransition, NotPermitted
+from renewal.services.errors import DomainError, check_transition, require_perm
 
 MANAGE = "renewal.manage_bid"
 # Without a boundary or a downtown, a district more than this far from the city's
@@ -39,11 +39,6 @@ FALLBACK_RADIUS_M = 5000
 # What follows is shared by the ballots, finance and kpis modules, which all act on
 # a district; it lives here so that those modules depend on this one only.
 HUNDRED = Decimal(100)
-
-
-def _require(user, obj) -> None:
-    if not user.has_perm(MANAGE, obj):
-        raise NotPermitted()
 
 
 def _percent_of(part: int, whole: int) -> Decimal:
@@ -105,14 +100,13 @@ def _check_within_municipality(
 
 
 def _transition(district: BusinessImprovementDistrict, to: str) -> None:
-    if to not in BID_TRANSITIONS[district.status]:
-        raise IllegalTransition(
-            _("A district that is “%(current)s” cannot become “%(target)s”.")
-            % {
-                "current": BidStatus(district.status).label,
-                "target": BidStatus(to).label,
-            }
-        )
+    check_transition(
+        BID_TRANSITIONS,
+        BidStatus,
+        district.status,
+        to,
+        _("A district that is “%(current)s” cannot become “%(target)s”."),
+    )
     district.status = to
 
 
@@ -148,7 +142,7 @@ def bid_create(
         min_turnout_value_percent=min_turnout_value_percent,
         source=source,
     )
-    _require(actor, district)
+    require_perm(actor, MANAGE, district)
     if management_organization.kind != OrganizationKind.BID_BODY:
         raise DomainError(
             _("The management organisation must be a BID management body."),
@@ -193,7 +187,7 @@ def bid_member_add(
     district = BusinessImprovementDistrict.objects.select_for_update().get(
         pk=district.pk
     )
-    _require(actor, district)
+    require_perm(actor, MANAGE, district)
     if district.status in (BidStatus.BALLOT, BidStatus.RENEWAL_BALLOT, BidStatus.ENDED):
         raise DomainError(
             _(

@@ -33,8 +33,8 @@ from renewal.models import (
     FundingModel,
     ServiceLine,
 )
-from renewal.services.bids.districts import HUNDRED, _percent_of, _require
-from renewal.services.errors import DomainError
+from renewal.services.bids.districts import HUNDRED, MANAGE, _percent_of
+from renewal.services.errors import DomainError, require_perm
 
 
 def management_share_limit() -> Decimal:
@@ -115,7 +115,7 @@ def bid_budget_line_set(
     spent_krw: int = 0,
     source: str = "",
 ) -> BudgetLine:
-    _require(actor, district)
+    require_perm(actor, MANAGE, district)
     if service_line not in ServiceLine.values:
         raise DomainError(
             _("“%(line)s” is not a service line.") % {"line": service_line},

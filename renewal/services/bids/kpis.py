@@ -6,8 +6,8 @@ from decimal import ROUND_HALF_UP, Decimal
 from django.utils.translation import gettext as _
 
 from renewal.models import BusinessImprovementDistrict, Kpi, KpiObservation
-from renewal.services.bids.districts import HUNDRED, _require
-from renewal.services.errors import DomainError
+from renewal.services.bids.districts import HUNDRED, MANAGE
+from renewal.services.errors import DomainError, require_perm
 
 
 def bid_kpi_set(
@@ -19,7 +19,7 @@ def bid_kpi_set(
     target: Decimal,
     higher_is_better: bool = True,
 ) -> Kpi:
-    _require(actor, district)
+    require_perm(actor, MANAGE, district)
     kpi, _created = Kpi.objects.update_or_create(
         district=district,
         code=code,
@@ -31,7 +31,7 @@ def bid_kpi_set(
 def kpi_observation_record(
     *, actor, kpi: Kpi, period: datetime.date, value: Decimal, source: str
 ) -> KpiObservation:
-    _require(actor, kpi.district)
+    require_perm(actor, MANAGE, kpi.district)
     if not source:
         raise DomainError(
             _("Say where the figure comes from."),

@@ -10,13 +10,14 @@ import os
 import uuid
 
 from django.core.files import File
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
 from cities.models import Municipality
 from renewal.models import ImportStatus, SpaceImport
-from renewal.services.errors import DomainError, NotPermitted
+from renewal.services.background import enqueue_after_commit
+from renewal.services.errors import DomainError, NotPermitted, require_perm
 from renewal.services.imports.parsing import Problems, validate_row
 from renewal.services.imports.reading import (
     ALLOWED_SRIDS,
@@ -37,9 +38,8 @@ MAX_FILE_BYTES = 50 * 1024 * 1024
 IMPORT_QUEUE = "imports"
 
 
-def _check_permission(actor, municipality: Municipality) -> None:
-    if not actor.has_perm("renewal.add_vacantspace", municipality):
-        raise NotPermitted()
+# Editors of the city import its spaces, as they register them one by one.
+IMPORT_PERMISSION = "renewal.add_vacantspace"
 
 
 def space_import_create(
@@ -58,7 +58,7 @@ def space_import_create(
     the city. With run_in_background the import is queued for a worker after commit.
     """
     if actor is not None:
-        _check_permission(actor, municipality)
+        require_perm(actor, IMPORT_PERMISSION, municipality)
     name = os.path.basename(uploaded_file.name or "")
     extension = os.path.splitext(name)[1].lower()
     if extension not in DRIVERS:
@@ -93,10 +93,8 @@ def space_import_create(
     if run_in_background:
         from renewal.tasks import space_import_run_task
 
-        transaction.on_commit(
-            lambda: space_import_run_task.apply_async(
-                (space_import.pk,), queue=IMPORT_QUEUE
-            )
+        enqueue_after_commit(
+            space_import_run_task, args=(space_import.pk,), queue=IMPORT_QUEUE
         )
     return space_import
 
@@ -156,7 +154,7 @@ def _run(space_import: SpaceImport) -> None:
         if actor is None:
             raise ImportFailed("file", _("The user who uploaded this file is gone."))
         try:
-            _check_permission(actor, municipality)
+            require_perm(actor, IMPORT_PERMISSION, municipality)
         except NotPermitted as refused:
             raise ImportFailed("municipality", refused.message) from None
 

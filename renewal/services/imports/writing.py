@@ -4,12 +4,8 @@ from django.db import transaction
 from django.utils.translation import gettext as _
 
 from cities.models import Municipality
-from renewal.models import ChangeAction, SpaceImport, VacantSpace
-from renewal.services.history import (
-    apply_changes,
-    inventory_change_record,
-    snapshot,
-)
+from renewal.models import SpaceImport, VacantSpace
+from renewal.services.history import apply_changes, record_created, record_updated
 from renewal.services.imports.parsing import Row
 from renewal.services.matching.runs import enqueue_assignment_rerun
 from renewal.services.spaces import (
@@ -23,12 +19,13 @@ from renewal.services.tiles import tiles_invalidate
 def existing_spaces(
     municipality: Municipality, rows: list[Row]
 ) -> dict[str, VacantSpace]:
+    """The city's spaces the rows name, with what validating a row reads of them."""
     ids = {row.data["external_id"] for row in rows}
     return {
         space.external_id: space
         for space in VacantSpace.objects.filter(
             municipality=municipality, external_id__in=ids
-        ).select_related("owner")
+        ).only("external_id", "grading_scheme", "grade")
     }
 
 
@@ -64,7 +61,11 @@ def write_rows(space_import: SpaceImport, rows: list[Row]) -> tuple[int, int]:
             if space is None:
                 _create(space_import, municipality, actor, row)
                 created += 1
-            elif _update(actor, space, row):
+                continue
+            # Validation reads the city's boundary: the one already loaded, rather
+            # than a query (and a boundary) per updated row.
+            space.municipality = municipality
+            if _update(actor, space, row):
                 updated += 1
         if created or updated:
             enqueue_assignment_rerun(municipality.pk)
@@ -84,13 +85,11 @@ def _create(space_import, municipality, actor, row: Row) -> None:
     space.source = space.source[:255]
     space.save()
     owner = row.owner if row.owner and any(row.owner.values()) else None
-    changes = {
-        name: [None, value] for name, value in snapshot(space, TRACKED_FIELDS).items()
-    }
-    if _save_owner(space, owner):
-        changes["owner"] = "changed"
-    inventory_change_record(
-        record=space, actor=actor, action=ChangeAction.CREATE, changes=changes
+    record_created(
+        record=space,
+        actor=actor,
+        fields=TRACKED_FIELDS,
+        extra={"owner": "changed"} if _save_owner(space, owner) else None,
     )
 
 
@@ -110,8 +109,5 @@ def _update(actor, space: VacantSpace, row: Row) -> bool:
     changes = apply_changes(space, changed_fields, TRACKED_FIELDS, validate=_validate)
     if owner_changed and _save_owner(space, owner):
         changes["owner"] = "changed"
-    if changes:
-        inventory_change_record(
-            record=space, actor=actor, action=ChangeAction.UPDATE, changes=changes
-        )
+    record_updated(record=space, actor=actor, changes=changes)
     return True

@@ -12,14 +12,13 @@ from django.conf import settings
 from django.core.mail import send_mail
 from django.db import IntegrityError, transaction
 from django.db.models import F, Q
-from django.utils import timezone, translation
+from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from renewal.models import (
+    HOLDING_STATUSES,
     MATCH_TRANSITIONS,
-    SPACE_TRANSITIONS,
     AgreementKind,
-    ChangeAction,
     Match,
     MatchingSettings,
     MatchStatus,
@@ -28,9 +27,10 @@ from renewal.models import (
     UseAgreement,
     VacantSpace,
 )
-from renewal.services.errors import DomainError, IllegalTransition, NotPermitted
-from renewal.services.history import inventory_change_record
+from renewal.services.errors import DomainError, check_transition, require_perm
 from renewal.services.matching.runs import enqueue_assignment_rerun
+from renewal.services.notifications import bilingual
+from renewal.services.spaces import space_status_set
 
 DEFAULT_REMINDER_DAYS = MatchingSettings._meta.get_field("reminder_days").default
 
@@ -48,14 +48,13 @@ def _lock(match: Match) -> Match:
 
 
 def _check_transition(match: Match, to: str) -> None:
-    if to not in MATCH_TRANSITIONS[match.status]:
-        raise IllegalTransition(
-            _("A match that is “%(current)s” cannot become “%(target)s”.")
-            % {
-                "current": MatchStatus(match.status).label,
-                "target": MatchStatus(to).label,
-            }
-        )
+    check_transition(
+        MATCH_TRANSITIONS,
+        MatchStatus,
+        match.status,
+        to,
+        _("A match that is “%(current)s” cannot become “%(target)s”."),
+    )
 
 
 def _set_status(match: Match, to: str, actor) -> None:
@@ -66,33 +65,21 @@ def _set_status(match: Match, to: str, actor) -> None:
 
 def _move_space(*, space_id: int, to: str, actor, reason: str) -> None:
     """The space lifecycle step that goes with a match step. The match's own
-    permission decides who may take it, so this does not ask the space rules."""
-    space = VacantSpace.objects.select_for_update().get(pk=space_id)
-    if to not in SPACE_TRANSITIONS[space.status]:
-        raise IllegalTransition(
-            _("The space is “%(current)s” and cannot become “%(target)s”.")
-            % {
-                "current": SpaceStatus(space.status).label,
-                "target": SpaceStatus(to).label,
-            }
-        )
-    previous = space.status
-    space.status = to
-    space.save(update_fields=["status", "updated_at"])
-    inventory_change_record(
-        record=space,
+    permission decides who may take it, so this does not ask the space rules. A
+    step to or from "available" re-runs the city's assignment (space_status_set)."""
+    space_status_set(
+        space=VacantSpace.objects.select_for_update().get(pk=space_id),
+        to=to,
         actor=actor,
-        action=ChangeAction.STATUS,
-        changes={"status": [previous, to]},
         reason=reason,
+        refusal=_("The space is “%(current)s” and cannot become “%(target)s”."),
     )
 
 
 @transaction.atomic
 def match_offer(*, actor, match: Match) -> Match:
     match = _lock(match)
-    if not actor.has_perm("renewal.offer_match", match):
-        raise NotPermitted()
+    require_perm(actor, "renewal.offer_match", match)
     _check_transition(match, MatchStatus.OFFERED)
     _set_status(match, MatchStatus.OFFERED, actor)
     return match
@@ -103,12 +90,7 @@ def match_decline(*, actor, match: Match) -> Match:
     """The declined match stays as the record that this pair is not to be suggested
     again; the city's assignment then re-runs without it."""
     match = _lock(match)
-    may = actor.has_perm("renewal.offer_match", match) or (
-        match.status == MatchStatus.OFFERED
-        and actor.has_perm("renewal.respond_match", match)
-    )
-    if not may:
-        raise NotPermitted()
+    require_perm(actor, "renewal.decline_match", match)
     _check_transition(match, MatchStatus.DECLINED)
     _set_status(match, MatchStatus.DECLINED, actor)
     enqueue_assignment_rerun(match.municipality_id)
@@ -148,8 +130,7 @@ def match_accept(*, actor, match: Match, agreement: dict) -> Match:
     are decided by the partial unique index on Match.space: the second waits for
     the first's commit and then fails, whatever this Python saw before."""
     match = _lock(match)
-    if not actor.has_perm("renewal.respond_match", match):
-        raise NotPermitted()
+    require_perm(actor, "renewal.respond_match", match)
     _check_transition(match, MatchStatus.ACCEPTED)
     _validate_agreement(agreement)
     try:
@@ -166,15 +147,13 @@ def match_accept(*, actor, match: Match, agreement: dict) -> Match:
         reason=_("Match #%(id)s accepted") % {"id": match.pk},
     )
     UseAgreement.objects.create(match=match, **agreement)
-    enqueue_assignment_rerun(match.municipality_id)
     return match
 
 
 @transaction.atomic
 def match_activate(*, actor, match: Match) -> Match:
     match = _lock(match)
-    if not actor.has_perm("renewal.manage_match", match):
-        raise NotPermitted()
+    require_perm(actor, "renewal.manage_match", match)
     _check_transition(match, MatchStatus.ACTIVE)
     _set_status(match, MatchStatus.ACTIVE, actor)
     _move_space(
@@ -189,8 +168,7 @@ def match_activate(*, actor, match: Match) -> Match:
 @transaction.atomic
 def match_end(*, actor, match: Match) -> Match:
     match = _lock(match)
-    if not actor.has_perm("renewal.manage_match", match):
-        raise NotPermitted()
+    require_perm(actor, "renewal.manage_match", match)
     _check_transition(match, MatchStatus.ENDED)
     _set_status(match, MatchStatus.ENDED, actor)
     _move_space(
@@ -199,7 +177,6 @@ def match_end(*, actor, match: Match) -> Match:
         actor=actor,
         reason=_("Match #%(id)s ended") % {"id": match.pk},
     )
-    enqueue_assignment_rerun(match.municipality_id)
     return match
 
 
@@ -212,12 +189,8 @@ def allowed_match_actions(*, user, match: Match) -> list[str]:
         "renewal.respond_match", match
     ):
         actions.append("accept")
-    if MatchStatus.DECLINED in allowed and (
-        user.has_perm("renewal.offer_match", match)
-        or (
-            match.status == MatchStatus.OFFERED
-            and user.has_perm("renewal.respond_match", match)
-        )
+    if MatchStatus.DECLINED in allowed and user.has_perm(
+        "renewal.decline_match", match
     ):
         actions.append("decline")
     if user.has_perm("renewal.manage_match", match):
@@ -252,7 +225,7 @@ def use_agreement_reminders_send(*, today: datetime.date | None = None) -> int:
             reminder_sent_at__isnull=True,
             end_date__gte=today,
             end_date__lte=horizon,
-            match__status__in=[MatchStatus.ACCEPTED, MatchStatus.ACTIVE],
+            match__status__in=HOLDING_STATUSES,
         )
         .annotate(
             days=F("match__municipality__matching_settings__reminder_days"),
@@ -286,16 +259,8 @@ def use_agreement_reminders_send(*, today: datetime.date | None = None) -> int:
     return sent
 
 
-def _bilingual(render) -> str:
-    texts = []
-    for language in ("ko", "en"):
-        with translation.override(language):
-            texts.append(str(render()))
-    return " / ".join(dict.fromkeys(texts))
-
-
 def _reminder_subject(agreement: UseAgreement) -> str:
-    return _bilingual(
+    return bilingual(
         lambda: (
             _("Your use agreement ends on %(date)s")
             % {"date": agreement.end_date.isoformat()}
@@ -305,7 +270,7 @@ def _reminder_subject(agreement: UseAgreement) -> str:
 
 def _reminder_body(agreement: UseAgreement) -> str:
     match = agreement.match
-    return _bilingual(
+    return bilingual(
         lambda: (
             _(
                 "The %(kind)s of space #%(space)s for “%(project)s” ends on %(date)s. "

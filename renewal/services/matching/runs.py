@@ -8,12 +8,8 @@ from django.utils import timezone
 from cities.models import Municipality
 from renewal.models import AssignmentRun, Match, MatchStatus, RunStatus, RunTrigger
 from renewal.selectors.matching import assignment_candidate_graph
-from renewal.services.errors import NotPermitted
-from renewal.services.matching.assignment import (
-    assignment_greedy,
-    assignment_optimal,
-    total_score,
-)
+from renewal.services.background import enqueue_after_commit
+from renewal.services.errors import require_perm
 from renewal.services.matching.scoring import score_space, scoring_params
 
 MATCHING_QUEUE = "matching"
@@ -26,10 +22,8 @@ _ADVISORY_LOCK_CLASS = 7_400_001
 def _enqueue(run: AssignmentRun, countdown: int) -> None:
     from renewal.tasks import assignment_run_task
 
-    transaction.on_commit(
-        lambda: assignment_run_task.apply_async(
-            (run.pk,), queue=MATCHING_QUEUE, countdown=countdown
-        )
+    enqueue_after_commit(
+        assignment_run_task, args=(run.pk,), queue=MATCHING_QUEUE, countdown=countdown
     )
 
 
@@ -66,8 +60,7 @@ def _queued_run(
 def assignment_run_start(*, actor, municipality: Municipality) -> AssignmentRun:
     """Queue a run now. A run already waiting for its debounce joins this request
     and starts now too; the task's claim makes the second delivery a no-op."""
-    if not actor.has_perm("renewal.run_assignment", municipality):
-        raise NotPermitted()
+    require_perm(actor, "renewal.run_assignment", municipality)
     run, _created = _queued_run(
         municipality_id=municipality.pk, trigger=RunTrigger.MANUAL, requested_by=actor
     )
@@ -137,6 +130,13 @@ def assignment_run_execute(*, run_id: int) -> AssignmentRun | None:
 
 
 def _execute(run: AssignmentRun) -> None:
+    # Here, not at the top: scipy costs every web process ~85 ms and ~34 MB.
+    from renewal.services.matching.assignment import (
+        assignment_greedy,
+        assignment_optimal,
+        total_score,
+    )
+
     params = scoring_params(municipality_id=run.municipality_id)
     with transaction.atomic(), connection.cursor() as cursor:
         # The graph query's cost estimate (thousands of LATERAL KNN scans) crosses

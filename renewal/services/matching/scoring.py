@@ -124,10 +124,6 @@ def is_rebuild(*, category: str, needs_space_kinds) -> bool:
     )
 
 
-def is_demolition_grade(*, grading_scheme: str, grade: int | None) -> bool:
-    return grade is not None and grade == HIGHEST_GRADE.get(grading_scheme)
-
-
 # The components. Each returns a number in [0, 1].
 
 
@@ -169,7 +165,7 @@ def distance_fit(*, distance_m: float | None, scale_m: float) -> float:
 def condition_fit(*, grading_scheme: str, grade: int | None, rebuild: bool) -> float:
     """1 for the best grade down to 0 for the demolition grade. A rebuild does not
     care about the old building. (A demolition grade is excluded before scoring
-    unless the project rebuilds; see `is_usable`.)"""
+    unless the project rebuilds: a hard constraint of the candidate SQL.)"""
     if rebuild:
         return 1.0
     highest = HIGHEST_GRADE.get(grading_scheme)
@@ -285,15 +281,6 @@ def score_space(
     if params.compact_centre:
         components["downtown"] = 1.0 if space["in_downtown"] else 0.0
     return _total(components, params.weights, explain)
-
-
-def is_usable(*, project: dict, space: dict) -> bool:
-    """The hard condition constraint, as the candidate SQL applies it."""
-    return not is_demolition_grade(
-        grading_scheme=space["grading_scheme"], grade=space["grade"]
-    ) or is_rebuild(
-        category=project["category"], needs_space_kinds=project["needs_space_kinds"]
-    )
 
 
 def capability_fit(*, wanted, offered) -> float:
