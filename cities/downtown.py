@@ -18,7 +18,7 @@ Definitions (docs/typology.md § Downtown health):
   when it fell by more, otherwise stable (from zero: worsening if any appeared).
 """
 
-import datetime
+from collections.abc import Iterable
 from dataclasses import dataclass
 
 from django.contrib.contenttypes.models import ContentType
@@ -26,14 +26,30 @@ from django.db import connection
 from django.utils import timezone
 
 from cities.models import Municipality, Observation
+from cities.typology import (
+    CENSUS_POPULATION,
+    POPULATION,
+    municipality_typology_list,
+    yearly_else_census,
+)
 
 VACANT_STATUSES = ("reported", "surveyed", "available")
 REUSE_STATUSES = ("matched", "in_use")
 STABLE_BAND = 0.05
 IMPROVING, WORSENING, STABLE = "improving", "worsening", "stable"
 
+# One row per (year, municipality, inside or outside, kind); a year runs from
+# midnight on 1 January to the next, in the current time zone.
 HEALTH_SQL = """
-WITH space AS (
+WITH period AS (
+    SELECT y AS year,
+           make_timestamptz(y, 1, 1, 0, 0, 0, %(tz)s) AS start_at,
+           make_timestamptz(y + 1, 1, 1, 0, 0, 0, %(tz)s) AS end_at,
+           make_date(y, 1, 1) AS start_date,
+           make_date(y + 1, 1, 1) AS end_date
+    FROM unnest(%(years)s::int[]) AS y
+),
+space AS (
     SELECT s.id, s.municipality_id, s.kind, s.status,
            COALESCE(ST_Covers(m.downtown, s.location), false) AS downtown,
            COALESCE(s.vacant_since, (s.created_at AT TIME ZONE %(tz)s)::date)
@@ -51,41 +67,41 @@ history AS (
       AND c.changes ? 'status'
 ),
 dated AS (
-    SELECT space.*,
+    SELECT space.*, period.year, period.start_date, period.end_date,
         COALESCE(
             (SELECT h.new FROM history h WHERE h.object_id = space.id
-               AND h.at < %(end)s ORDER BY h.at DESC, h.id DESC LIMIT 1),
+               AND h.at < period.end_at ORDER BY h.at DESC, h.id DESC LIMIT 1),
             (SELECT h.old FROM history h WHERE h.object_id = space.id
-               AND h.at >= %(end)s ORDER BY h.at, h.id LIMIT 1),
+               AND h.at >= period.end_at ORDER BY h.at, h.id LIMIT 1),
             space.status) AS status_end,
         COALESCE(
             (SELECT h.new FROM history h WHERE h.object_id = space.id
-               AND h.at < %(start)s ORDER BY h.at DESC, h.id DESC LIMIT 1),
+               AND h.at < period.start_at ORDER BY h.at DESC, h.id DESC LIMIT 1),
             (SELECT h.old FROM history h WHERE h.object_id = space.id
-               AND h.at >= %(start)s ORDER BY h.at, h.id LIMIT 1),
+               AND h.at >= period.start_at ORDER BY h.at, h.id LIMIT 1),
             space.status) AS status_start,
         EXISTS (SELECT 1 FROM history h WHERE h.object_id = space.id
-                  AND h.at >= %(start)s AND h.at < %(end)s
+                  AND h.at >= period.start_at AND h.at < period.end_at
                   AND h.new = ANY(%(reuse)s) AND h.old = ANY(%(vacant)s)) AS reused
-    FROM space
+    FROM space CROSS JOIN period
 )
-SELECT municipality_id, downtown, kind,
-       count(*) FILTER (WHERE entered < %(end_date)s
+SELECT year, municipality_id, downtown, kind,
+       count(*) FILTER (WHERE entered < end_date
                           AND status_end = ANY(%(vacant)s)) AS vacant,
-       count(*) FILTER (WHERE entered < %(start_date)s
+       count(*) FILTER (WHERE entered < start_date
                           AND status_start = ANY(%(vacant)s)) AS vacant_before,
-       count(*) FILTER (WHERE entered >= %(start_date)s
-                          AND entered < %(end_date)s) AS new_vacancies,
+       count(*) FILTER (WHERE entered >= start_date
+                          AND entered < end_date) AS new_vacancies,
        count(*) FILTER (WHERE reused) AS reuses
 FROM dated
-GROUP BY municipality_id, downtown, kind
+GROUP BY year, municipality_id, downtown, kind
 """
 
 INDICATORS = (
     "buildings",
     "buildings_downtown",
-    "population",
-    "population_census_total",
+    POPULATION,
+    CENSUS_POPULATION,
     "population_downtown",
     "businesses",
     "businesses_downtown",
@@ -166,16 +182,23 @@ class DowntownHealth:
         }
 
 
-def _latest_indicators(ids, year: int) -> dict[tuple[int, str], float]:
-    return {
-        (pk, code): float(value)
-        for pk, code, value in Observation.objects.filter(
-            municipality_id__in=ids, indicator__code__in=INDICATORS, year__lte=year
+def _latest_indicators(ids, years) -> dict[int, dict[tuple[int, str], float]]:
+    """For each year, the latest figure at or before it of each indicator, keyed by
+    (municipality id, indicator code); one query."""
+    latest: dict[int, dict[tuple[int, str], float]] = {year: {} for year in years}
+    for pk, code, observed, value in (
+        Observation.objects.filter(
+            municipality_id__in=ids,
+            indicator__code__in=INDICATORS,
+            year__lte=max(years),
         )
-        .order_by("municipality_id", "indicator__code", "-year")
-        .distinct("municipality_id", "indicator__code")
-        .values_list("municipality_id", "indicator__code", "value")
-    }
+        .order_by("year")
+        .values_list("municipality_id", "indicator__code", "year", "value")
+    ):
+        for year, values in latest.items():
+            if observed <= year:  # later observations overwrite earlier ones
+                values[(pk, code)] = float(value)
+    return latest
 
 
 def _share(part: float | None, whole: float | None) -> float | None:
@@ -184,74 +207,83 @@ def _share(part: float | None, whole: float | None) -> float | None:
     return round(part * 100 / whole, 2)
 
 
-def downtown_health_list(
-    municipalities: list[Municipality], *, year: int
-) -> list[DowntownHealth]:
-    """Downtown health of each municipality for a calendar year, in two queries."""
+def downtown_health_by_year(
+    municipalities: list[Municipality], *, years: Iterable[int]
+) -> dict[int, list[DowntownHealth]]:
+    """Downtown health of each municipality for each calendar year, in two queries
+    whatever the number of years: {year: [health in the municipalities' order]}."""
     from renewal.models import VacantSpace
 
-    tz = timezone.get_current_timezone()
-    start = datetime.datetime(year, 1, 1, tzinfo=tz)
-    end = datetime.datetime(year + 1, 1, 1, tzinfo=tz)
+    years = sorted(set(years))
+    if not years:
+        return {}
     ids = [m.pk for m in municipalities]
-    health = {m.pk: DowntownHealth(m, year, Area(), Area()) for m in municipalities}
+    health = {
+        (year, m.pk): DowntownHealth(m, year, Area(), Area())
+        for year in years
+        for m in municipalities
+    }
     with connection.cursor() as cursor:
         cursor.execute(
             HEALTH_SQL,
             {
                 "ids": ids,
-                "tz": str(tz),
+                "years": years,
+                "tz": str(timezone.get_current_timezone()),
                 "space_type": ContentType.objects.get_for_model(VacantSpace).pk,
-                "start": start,
-                "end": end,
-                "start_date": start.date(),
-                "end_date": end.date(),
                 "vacant": list(VACANT_STATUSES),
                 "reuse": list(REUSE_STATUSES),
             },
         )
-        for pk, downtown, kind, vacant, before, new, reuses in cursor.fetchall():
-            entry = health[pk]
+        for year, pk, downtown, kind, vacant, before, new, reuses in cursor:
+            entry = health[(year, pk)]
             (entry.downtown if downtown else entry.outside).add(
                 kind, vacant, before, new, reuses
             )
-    values = _latest_indicators(ids, year)
-    for pk, entry in health.items():
+    latest = _latest_indicators(ids, years)
+    for (year, pk), entry in health.items():
+        values = latest[year]
         total = values.get((pk, "buildings"))
         downtown = values.get((pk, "buildings_downtown"))
         if downtown is not None:
             entry.downtown.buildings = downtown
             if total is not None:
                 entry.outside.buildings = total - downtown
-        population = values.get((pk, "population")) or values.get(
-            (pk, "population_census_total")
-        )
         entry.population_share_pct = _share(
-            values.get((pk, "population_downtown")), population
+            values.get((pk, "population_downtown")), yearly_else_census(values, pk)
         )
         entry.businesses_share_pct = _share(
             values.get((pk, "businesses_downtown")), values.get((pk, "businesses"))
         )
-    return [health[pk] for pk in ids]
+    return {year: [health[(year, pk)] for pk in ids] for year in years}
+
+
+def downtown_health_list(
+    municipalities: list[Municipality], *, year: int
+) -> list[DowntownHealth]:
+    """Downtown health of each municipality for a calendar year, in two queries."""
+    return downtown_health_by_year(municipalities, years=[year])[year]
 
 
 def downtown_health(municipality: Municipality, *, year: int) -> DowntownHealth:
     return downtown_health_list([municipality], year=year)[0]
 
 
-def downtown_health_by_city_type(*, year: int, municipalities=None) -> dict[str, dict]:
+def downtown_health_by_city_type(
+    *, year: int, municipalities=None, types: dict[int, str | None] | None = None
+) -> dict[str, dict]:
     """Per effective city type: the sums of its cities' downtown figures, and rates
     computed from those sums (cities without building counts count in the totals but
-    not in the rates)."""
-    from cities.typology import municipality_typology_list
-
+    not in the rates). `types` (municipality id → effective type) when the caller
+    has already typed these cities for `year`."""
     if municipalities is None:
         municipalities = Municipality.objects.filter(kind="city").defer("boundary")
     municipalities = list(municipalities)
-    types = {
-        entry.municipality.pk: entry.effective_type
-        for entry in municipality_typology_list(municipalities, year=year)
-    }
+    if types is None:
+        types = {
+            entry.municipality.pk: entry.effective_type
+            for entry in municipality_typology_list(municipalities, year=year)
+        }
     totals: dict[str, dict] = {}
     for entry in downtown_health_list(municipalities, year=year):
         city_type = types.get(entry.municipality.pk)

@@ -4,7 +4,10 @@ from django.contrib.gis.measure import D
 from django.db import connection
 from django.db.models import (
     BooleanField,
+    Case,
+    CharField,
     Count,
+    DecimalField,
     ExpressionWrapper,
     F,
     FloatField,
@@ -12,12 +15,14 @@ from django.db.models import (
     Q,
     QuerySet,
     Subquery,
+    Sum,
+    Value,
+    When,
 )
 from django.db.models.functions import Cast, NullIf, Round
 
-from cities.models import Municipality, MunicipalityGroup, Observation
-
-CENSUS_POPULATION = "population_census_total"
+from cities.models import CityType, Municipality, MunicipalityGroup, Observation
+from cities.typology import CENSUS_POPULATION, POPULATION, municipality_typology_list
 
 
 def _census_population(offset: int) -> Subquery:
@@ -69,7 +74,8 @@ def municipality_list(*, group: str | None = None) -> QuerySet[Municipality]:
 
 
 def municipality_group_list() -> QuerySet[MunicipalityGroup]:
-    return MunicipalityGroup.objects.prefetch_related("members")
+    """The groups with the number of their members (`member_count`)."""
+    return MunicipalityGroup.objects.annotate(member_count=Count("members"))
 
 
 def municipalities_near(*, point: Point, radius_m: float) -> QuerySet[Municipality]:
@@ -104,16 +110,18 @@ def database_status() -> dict[str, str]:
 # type mapping inlined as a CASE expression, so each section is one grouped query
 # whatever the number of cities. Types are the effective ones (an override first).
 
-POPULATION = "population"
+
+def _cities() -> QuerySet[Municipality]:
+    return Municipality.objects.filter(kind="city").defer("boundary", "downtown")
 
 
-def city_types(*, year: int | None = None) -> dict[int, str]:
-    """Effective type of every classified city, by municipality id."""
-    from cities.typology import municipality_typology_list
-
+def city_types(
+    *, year: int | None = None, municipalities: list[Municipality] | None = None
+) -> dict[int, str]:
+    """Effective type of every classified city, by municipality id; `municipalities`
+    when the caller has already loaded the cities."""
     entries = municipality_typology_list(
-        Municipality.objects.filter(kind="city").defer("boundary", "downtown"),
-        year=year,
+        _cities() if municipalities is None else municipalities, year=year
     )
     return {
         entry.municipality.pk: entry.effective_type
@@ -124,8 +132,6 @@ def city_types(*, year: int | None = None) -> dict[int, str]:
 
 def city_type_key(types: dict[int, str], field: str):
     """A CASE expression mapping `field` (a municipality id) onto its city type."""
-    from django.db.models import Case, CharField, Value, When
-
     by_type: dict[str, list[int]] = {}
     for pk, city_type in types.items():
         by_type.setdefault(city_type, []).append(pk)
@@ -142,8 +148,6 @@ def city_type_key(types: dict[int, str], field: str):
 def population_trend_by_city_type(types: dict[int, str]) -> dict[str, dict[int, int]]:
     """Sum of the `population` indicator per type and year (one query). A year
     counts the cities that have a figure for it; the demo has all of them."""
-    from django.db.models import Sum
-
     if not types:
         return {}
     rows = (
@@ -205,32 +209,17 @@ def participation_by_city_type(types: dict[int, str]) -> dict[str, dict]:
     }
 
 
-def _bid_kpi_models():
-    """renewal.Kpi and renewal.KpiObservation when the BID module provides them,
-    else None: the dashboard must not fail on a code base without BIDs."""
-    from django.apps import apps
-
-    try:
-        return apps.get_model("renewal", "Kpi"), apps.get_model(
-            "renewal", "KpiObservation"
-        )
-    except LookupError:
-        return None
-
-
 def bid_kpi_attainment_by_city_type(types: dict[int, str]) -> dict[str, dict]:
     """Per type: the BID KPIs (each has a target), how many have an observation,
     and how many of those the latest observation meets (at or above the target
     when higher is better, at or below otherwise); one grouped query. Empty when
-    there are no BID models or no KPIs."""
-    from django.db.models import DecimalField, OuterRef, Subquery
+    there are no KPIs."""
+    from renewal.models import Kpi, KpiObservation
 
-    models = _bid_kpi_models()
-    if models is None or not types:
+    if not types:
         return {}
-    kpi_model, observation_model = models
     latest = Subquery(
-        observation_model.objects.filter(kpi=OuterRef("pk"))
+        KpiObservation.objects.filter(kpi=OuterRef("pk"))
         .order_by("-period", "-id")
         .values("value")[:1],
         output_field=DecimalField(),
@@ -239,7 +228,7 @@ def bid_kpi_attainment_by_city_type(types: dict[int, str]) -> dict[str, dict]:
         higher_is_better=False, latest__lte=F("target")
     )
     rows = (
-        kpi_model.objects.filter(district__municipality_id__in=list(types))
+        Kpi.objects.filter(district__municipality_id__in=list(types))
         .annotate(
             latest=latest,
             city_type=city_type_key(types, "district__municipality_id"),
@@ -268,30 +257,34 @@ def bid_kpi_attainment_by_city_type(types: dict[int, str]) -> dict[str, dict]:
 
 def city_type_dashboard(*, user, year: int) -> list[dict]:
     """One entry per city type, in CityType order: its cities, population trend,
-    downtown vacancy (for `year`), projects by stage, participation and BID KPIs.
-    A constant number of queries whatever the number of cities or spaces."""
+    downtown vacancy (for `year`), projects by stage, participation and BID KPIs;
+    `city_names` pairs each city's code with its name for the pages (the API
+    leaves them out). A constant number of queries whatever the number of cities
+    or spaces; the cities are loaded and typed once."""
     from cities.downtown import downtown_health_by_city_type
-    from cities.models import CityType
 
-    municipalities = list(
-        Municipality.objects.filter(kind="city").defer("boundary", "downtown")
+    municipalities = list(_cities())
+    types = city_types(year=year, municipalities=municipalities)
+    downtown = downtown_health_by_city_type(
+        year=year, municipalities=municipalities, types=types
     )
-    types = city_types(year=year)
-    codes = {m.pk: m.code for m in municipalities}
-    downtown = downtown_health_by_city_type(year=year, municipalities=municipalities)
     population = population_trend_by_city_type(types)
     projects = projects_by_stage_by_city_type(types, user=user)
     participation = participation_by_city_type(types)
     bids = bid_kpi_attainment_by_city_type(types)
     entries = []
     for city_type, label in CityType.choices:
-        cities = sorted(codes[pk] for pk, t in types.items() if t == city_type)
+        cities = sorted(
+            (m for m in municipalities if types.get(m.pk) == city_type),
+            key=lambda m: m.code,
+        )
         stages = projects.get(city_type, {})
         entries.append(
             {
                 "type": city_type,
                 "label": str(label),
-                "cities": cities,
+                "cities": [m.code for m in cities],
+                "city_names": [(m.code, m.name) for m in cities],
                 "population_trend": [
                     {"year": y, "population": v}
                     for y, v in sorted(population.get(city_type, {}).items())
@@ -413,18 +406,22 @@ def municipality_zone(municipality: Municipality) -> dict | None:
     }
 
 
-def municipality_indicator_series(municipality: Municipality) -> list[dict]:
-    """Each indicator observed for the municipality with its yearly series, in one
-    query."""
+def municipality_indicator_series(
+    municipality: Municipality, *, indicator: str | None = None
+) -> list[dict]:
+    """Each indicator observed for the municipality (only the one with code
+    `indicator` when given) with its yearly series, in one query; by indicator code,
+    each series by year."""
+    observations = Observation.objects.filter(municipality=municipality)
+    if indicator:
+        observations = observations.filter(indicator__code=indicator)
     series: dict[str, dict] = {}
-    for observation in (
-        Observation.objects.filter(municipality=municipality)
-        .select_related("indicator")
-        .order_by("indicator__code", "year")
+    for observation in observations.select_related("indicator").order_by(
+        "indicator__code", "year"
     ):
-        indicator = observation.indicator
         entry = series.setdefault(
-            indicator.code, {"indicator": indicator, "points": []}
+            observation.indicator.code,
+            {"indicator": observation.indicator, "points": []},
         )
         entry["points"].append(observation)
     return list(series.values())

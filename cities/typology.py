@@ -34,9 +34,17 @@ from cities.models import (
     TypologyOverride,
 )
 
+# A municipality's population: the yearly series where it has one, else the census.
 POPULATION = "population"
 CENSUS_POPULATION = "population_census_total"
 MANUFACTURING_SHARE = "manufacturing_employment_share"
+
+
+def yearly_else_census(values: dict, pk: int, default=None):
+    """The population entry of municipality `pk` in `values` (keyed by (municipality
+    id, indicator code)): the yearly one unless it is missing, zero or empty, else the
+    census one, else `default`."""
+    return values.get((pk, POPULATION)) or values.get((pk, CENSUS_POPULATION), default)
 
 
 @dataclass(frozen=True)
@@ -294,9 +302,7 @@ def typology_inputs(
     )
     inputs = {}
     for m in municipalities:
-        population = series.get((m.pk, POPULATION)) or series.get(
-            (m.pk, CENSUS_POPULATION), []
-        )
+        population = yearly_else_census(series, m.pk, [])
         if year is not None:
             population = [(y, v) for y, v in population if y <= year]
         values: dict = {

@@ -11,7 +11,7 @@ from django import forms
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied
 from django.db.models import Count
-from django.shortcuts import get_object_or_404, redirect, render
+from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
@@ -19,7 +19,7 @@ from django.views.decorators.http import require_POST
 
 from cities.api.serializers import MunicipalitySerializer
 from cities.charts import bar_chart, line_chart
-from cities.downtown import downtown_health_list
+from cities.downtown import downtown_health_by_year
 from cities.models import CityType, Municipality
 from cities.selectors import (
     city_type_dashboard,
@@ -31,6 +31,7 @@ from cities.selectors import (
 )
 from cities.services.typology import typology_override_set
 from cities.typology import municipality_typology
+from cities.views_support import detail_url_template, geojson, municipality_or_404
 from renewal.models import ProjectStatus, SpaceKind, SpaceStatus
 from renewal.selectors.moderation import visible_projects
 from renewal.selectors.projects import renewal_project_list
@@ -69,10 +70,6 @@ class TypologyOverrideForm(forms.Form):
     )
 
 
-def _municipality(code: str) -> Municipality:
-    return get_object_or_404(Municipality.objects.defer("boundary"), code=code)
-
-
 def _this_year() -> int:
     return datetime.date.today().year
 
@@ -98,15 +95,16 @@ def _indicator_sections(municipality: Municipality) -> list[dict]:
 
 
 def _downtown_trend(municipality: Municipality, year: int) -> list:
-    """Downtown health at the end of each of the last few years, oldest first."""
-    return [
-        downtown_health_list([municipality], year=y)[0]
-        for y in range(year - DOWNTOWN_TREND_YEARS + 1, year + 1)
-    ]
+    """Downtown health at the end of each of the last few years, oldest first (one
+    statement for all of them)."""
+    by_year = downtown_health_by_year(
+        [municipality], years=range(year - DOWNTOWN_TREND_YEARS + 1, year + 1)
+    )
+    return [entries[0] for _year, entries in sorted(by_year.items())]
 
 
 def city_detail(request, code: str):
-    municipality = _municipality(code)
+    municipality = municipality_or_404(code)
     year = _this_year()
     typology = municipality_typology(municipality)
     override = typology.override if typology.override else None
@@ -121,18 +119,15 @@ def city_detail(request, code: str):
         .values_list("status", "n")
     )
     can_override = request.user.has_perm("cities.override_typology", municipality)
-    page_url = reverse("cities:city-detail", args=[municipality.code])
     downtown_spaces = downtown_vacant_spaces_geojson(
         user=request.user, municipality=municipality
     )
     zone = municipality_zone(municipality)
     map_config = {
         "center": [municipality.location.y, municipality.location.x],
-        "downtown": _geojson(municipality.downtown),
+        "downtown": geojson(municipality.downtown),
         "spaces": downtown_spaces,
-        "spaceDetailUrl": reverse("renewal:space-detail", args=[0]).replace(
-            "/0/", "/{id}/"
-        ),
+        "spaceDetailUrl": detail_url_template("renewal:space-detail"),
         "zone": zone["zone"] if zone else None,
         "labels": {
             "kind": {k: str(v) for k, v in SpaceKind.choices},
@@ -174,16 +169,10 @@ def city_detail(request, code: str):
                 (label, by_status.get(value, 0))
                 for value, label in ProjectStatus.choices
             ],
-            "bids_url": f"{page_url}bids/",
+            "bids_url": reverse("renewal:bid-list", args=[municipality.code]),
             "map_config": map_config,
         },
     )
-
-
-def _geojson(geometry) -> dict | None:
-    import json
-
-    return json.loads(geometry.geojson) if geometry else None
 
 
 def _type_label(city_type: str | None) -> str | None:
@@ -199,7 +188,7 @@ def _subtype_label(subtype: str) -> str:
 @require_POST
 def city_typology_override(request, code: str):
     """Staff of the city record an override with a reason (the service checks)."""
-    municipality = _municipality(code)
+    municipality = municipality_or_404(code)
     if not request.user.has_perm("cities.override_typology", municipality):
         raise PermissionDenied
     form = TypologyOverrideForm(request.POST)
@@ -229,16 +218,7 @@ def dashboard(request):
     """The city types side by side: the same figures as /api/v1/dashboard/city-types/."""
     year = _this_year()
     entries = city_type_dashboard(user=request.user, year=year)
-    names = {
-        m.code: m.name
-        for m in Municipality.objects.filter(kind="city").only(
-            "code", "name_ko", "name_en"
-        )
-    }
     for entry in entries:
-        entry["city_names"] = [
-            (code, names.get(code, code)) for code in entry["cities"]
-        ]
         entry["stages"] = [
             (label, entry["projects_by_stage"].get(value, 0))
             for value, label in ProjectStatus.choices

@@ -22,6 +22,8 @@ from django.contrib.gis.geos import MultiPoint, MultiPolygon
 from django.db.models import Sum
 
 from cities.models import FlowPurpose, MunicipalFlow, Municipality, Observation
+from cities.typology import CENSUS_POPULATION, POPULATION
+from cities.views_support import geojson
 
 NETWORK = "network"
 CENTRE_PERIPHERY = "centre_periphery"
@@ -139,7 +141,7 @@ def flow_periods() -> list[int]:
 def _populations(ids, year: int) -> dict[int, float]:
     """Latest population at or before year (yearly series first, then the census)."""
     found: dict[int, float] = {}
-    for code in ("population", "population_census_total"):
+    for code in (POPULATION, CENSUS_POPULATION):
         rows = (
             Observation.objects.filter(
                 municipality_id__in=set(ids) - set(found),
@@ -205,7 +207,7 @@ def urban_zones_geojson(
             {
                 "type": "Feature",
                 "id": places[zone.centre].code,
-                "geometry": _geojson(geometry),
+                "geometry": geojson(geometry),
                 "properties": {
                     "period": year,
                     "kind": zone.kind,
@@ -236,9 +238,3 @@ def urban_zones_geojson(
         "parameters": {**asdict(parameters), "purposes": list(parameters.purposes)},
         "features": features,
     }
-
-
-def _geojson(geometry) -> dict:
-    import json
-
-    return json.loads(geometry.geojson)

@@ -114,7 +114,11 @@ class InventoryChangeAdmin(admin.ModelAdmin):
     readonly_fields = [f.name for f in InventoryChange._meta.fields]
 
     def get_queryset(self, request):
-        records = super().get_queryset(request).select_related("actor", "content_type")
+        records = (
+            super()
+            .get_queryset(request)
+            .select_related("actor", "content_type", "municipality")
+        )
         if request.user.is_superuser:
             return records
         return records.filter(municipality_id__in=city_roles(request.user))

@@ -9,6 +9,44 @@ from renewal.models import VacantSpace
 from renewal.services.errors import DomainError
 
 
+class DomainErrorFormMixin:
+    """Shows a service's refusal on the form: its sentence, and each field's messages
+    on that field. `domain_error_fields` maps a service field onto the form field
+    that stands for it (the location onto the longitude input)."""
+
+    domain_error_fields: dict[str, str] = {}
+
+    def add_domain_error(self, error: DomainError) -> None:
+        self.add_error(None, str(error.message))
+        for name, messages in error.fields.items():
+            target = self.domain_error_fields.get(name, name)
+            if target in self.fields:
+                for message in messages:
+                    self.add_error(target, str(message))
+
+
+def longitude_field(*, required: bool = True) -> forms.FloatField:
+    """The longitude of a place in South Korea (EPSG:4326), typed or clicked."""
+    return forms.FloatField(
+        label=_("Longitude"),
+        required=required,
+        min_value=KOREA_BOUNDS[0],
+        max_value=KOREA_BOUNDS[2],
+        widget=forms.NumberInput(attrs={"step": "any"}),
+        help_text=_("Click on the map, or type the coordinates (EPSG:4326)."),
+    )
+
+
+def latitude_field(*, required: bool = True) -> forms.FloatField:
+    return forms.FloatField(
+        label=_("Latitude"),
+        required=required,
+        min_value=KOREA_BOUNDS[1],
+        max_value=KOREA_BOUNDS[3],
+        widget=forms.NumberInput(attrs={"step": "any"}),
+    )
+
+
 class SignUpForm(UserCreationForm):
     email = forms.EmailField(
         label=_("E-mail"),
@@ -91,26 +129,17 @@ OWNER_FORM_FIELDS = {
 }
 
 
-class VacantSpaceForm(forms.Form):
+class VacantSpaceForm(DomainErrorFormMixin, forms.Form):
     """A space's public fields, its location and its owner, for staff pages.
 
     A plain form built from the model's fields rather than a ModelForm: the services
     validate and save, so the form must not validate or change the instance itself.
     """
 
-    longitude = forms.FloatField(
-        label=_("Longitude"),
-        min_value=KOREA_BOUNDS[0],
-        max_value=KOREA_BOUNDS[2],
-        widget=forms.NumberInput(attrs={"step": "any"}),
-        help_text=_("Click on the map, or type the coordinates (EPSG:4326)."),
-    )
-    latitude = forms.FloatField(
-        label=_("Latitude"),
-        min_value=KOREA_BOUNDS[1],
-        max_value=KOREA_BOUNDS[3],
-        widget=forms.NumberInput(attrs={"step": "any"}),
-    )
+    domain_error_fields = {"location": "longitude"}
+
+    longitude = longitude_field()
+    latitude = latitude_field()
     owner_name = forms.CharField(label=_("Owner name"), max_length=120, required=False)
     owner_contact = forms.CharField(
         label=_("Owner contact"), max_length=120, required=False
@@ -172,15 +201,6 @@ class VacantSpaceForm(forms.Form):
             for field, attribute in OWNER_FORM_FIELDS.items()
         }
 
-    def add_domain_error(self, error: DomainError) -> None:
-        """Show a service's refusal on the form: its sentence, and per field."""
-        self.add_error(None, str(error.message))
-        for name, messages in error.fields.items():
-            target = "longitude" if name == "location" else name
-            if target in self.fields:
-                for message in messages:
-                    self.add_error(target, str(message))
-
 
 # Renewal projects and participation pages.
 
@@ -218,25 +238,14 @@ PROJECT_NEEDS_FIELDS = [
 ]
 
 
-class RenewalProjectProposalForm(forms.Form):
+class RenewalProjectProposalForm(DomainErrorFormMixin, forms.Form):
     """A resident's proposal. The place is a point (clicked, or typed as numbers) or
     an area drawn on the map, which arrives as a GeoJSON polygon in `area`."""
 
-    longitude = forms.FloatField(
-        label=_("Longitude"),
-        required=False,
-        min_value=KOREA_BOUNDS[0],
-        max_value=KOREA_BOUNDS[2],
-        widget=forms.NumberInput(attrs={"step": "any"}),
-        help_text=_("Click on the map, or type the coordinates (EPSG:4326)."),
-    )
-    latitude = forms.FloatField(
-        label=_("Latitude"),
-        required=False,
-        min_value=KOREA_BOUNDS[1],
-        max_value=KOREA_BOUNDS[3],
-        widget=forms.NumberInput(attrs={"step": "any"}),
-    )
+    domain_error_fields = {"place": "longitude", "needs": "needs_min_area_m2"}
+
+    longitude = longitude_field(required=False)
+    latitude = latitude_field(required=False)
     area = forms.CharField(required=False, widget=forms.HiddenInput)
 
     def __init__(self, *args, **kwargs) -> None:
@@ -307,16 +316,6 @@ class RenewalProjectProposalForm(forms.Form):
         data["place"] = self.cleaned_data["place"]
         return data
 
-    def add_domain_error(self, error: DomainError) -> None:
-        self.add_error(None, str(error.message))
-        for name, messages in error.fields.items():
-            target = "longitude" if name == "place" else name
-            if name == "needs":
-                target = "needs_min_area_m2"
-            if target in self.fields:
-                for message in messages:
-                    self.add_error(target, str(message))
-
 
 class ProgressUpdateForm(forms.Form):
     text = forms.CharField(
@@ -376,7 +375,7 @@ class ParticipationEventForm(forms.Form):
 # Matching pages.
 
 
-class UseAgreementForm(forms.Form):
+class UseAgreementForm(DomainErrorFormMixin, forms.Form):
     """The use agreement a project accepts an offered space with. The service
     checks it (dates in order, no rent for free use); its refusals land here."""
 
@@ -406,10 +405,3 @@ class UseAgreementForm(forms.Form):
 
     def agreement_data(self) -> dict:
         return dict(self.cleaned_data)
-
-    def add_domain_error(self, error: DomainError) -> None:
-        self.add_error(None, str(error.message))
-        for name, messages in error.fields.items():
-            if name in self.fields:
-                for message in messages:
-                    self.add_error(name, str(message))

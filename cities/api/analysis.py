@@ -3,8 +3,6 @@ downtown health; and the urban zones of a period."""
 
 import datetime
 
-from django.db.models import Prefetch
-from django.shortcuts import get_object_or_404
 from django.utils.translation import gettext as _
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, extend_schema
@@ -14,15 +12,13 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from cities.downtown import downtown_health
-from cities.models import CityType, Indicator, Municipality, Observation
+from cities.models import CityType
+from cities.selectors import municipality_indicator_series
 from cities.services.typology import typology_override_set
 from cities.typology import municipality_typology
+from cities.views_support import municipality_or_404
 from cities.zones import ZoneParameters, flow_periods, urban_zones_geojson
 from config.api import WriteThrottleMixin
-
-
-def _municipality(code: str) -> Municipality:
-    return get_object_or_404(Municipality.objects.defer("boundary"), code=code)
 
 
 def _year(request, *, default: int | None, name: str = "period") -> int | None:
@@ -63,26 +59,19 @@ class MunicipalityIndicatorsView(APIView):
         responses=IndicatorSeriesSerializer(many=True),
     )
     def get(self, request, code: str):
-        municipality = _municipality(code)
-        observations = Observation.objects.filter(municipality=municipality).only(
-            "indicator_id", "year", "value", "source", "is_illustrative"
-        )
-        indicators = Indicator.objects.filter(observations__municipality=municipality)
-        wanted = request.query_params.get("indicator")
-        if wanted:
-            indicators = indicators.filter(code=wanted)
-        indicators = indicators.distinct().prefetch_related(
-            Prefetch("observations", queryset=observations, to_attr="series")
+        series = municipality_indicator_series(
+            municipality_or_404(code),
+            indicator=request.query_params.get("indicator") or None,
         )
         data = [
             {
-                "code": indicator.code,
-                "name": indicator.name,
-                "name_ko": indicator.name_ko,
-                "name_en": indicator.name_en,
-                "unit": indicator.unit,
-                "higher_is_better": indicator.higher_is_better,
-                "description": indicator.description,
+                "code": entry["indicator"].code,
+                "name": entry["indicator"].name,
+                "name_ko": entry["indicator"].name_ko,
+                "name_en": entry["indicator"].name_en,
+                "unit": entry["indicator"].unit,
+                "higher_is_better": entry["indicator"].higher_is_better,
+                "description": entry["indicator"].description,
                 "series": [
                     {
                         "year": o.year,
@@ -90,10 +79,10 @@ class MunicipalityIndicatorsView(APIView):
                         "source": o.source,
                         "is_illustrative": o.is_illustrative,
                     }
-                    for o in sorted(indicator.series, key=lambda o: o.year)
+                    for o in entry["points"]
                 ],
             }
-            for indicator in indicators
+            for entry in series
         ]
         return Response(IndicatorSeriesSerializer(data, many=True).data)
 
@@ -165,11 +154,11 @@ class MunicipalityTypologyView(WriteThrottleMixin, APIView):
 
     @extend_schema(responses=TypologySerializer)
     def get(self, request, code: str):
-        return Response(self._payload(request, _municipality(code)))
+        return Response(self._payload(request, municipality_or_404(code)))
 
     @extend_schema(request=OverrideInputSerializer, responses={201: TypologySerializer})
     def post(self, request, code: str):
-        municipality = _municipality(code)
+        municipality = municipality_or_404(code)
         data = OverrideInputSerializer(data=request.data)
         data.is_valid(raise_exception=True)
         typology_override_set(
@@ -254,7 +243,7 @@ class DowntownHealthView(APIView):
         responses=DowntownHealthSerializer,
     )
     def get(self, request, code: str):
-        municipality = _municipality(code)
+        municipality = municipality_or_404(code)
         year = _year(request, default=datetime.date.today().year)
         return Response(
             DowntownHealthSerializer(

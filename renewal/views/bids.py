@@ -9,7 +9,7 @@ import math
 
 from django.shortcuts import get_object_or_404, render
 
-from cities.models import Municipality
+from cities.views_support import municipality_or_404
 from renewal.selectors.bids import bid_ballot_list, bid_kpi_list, bid_list
 from renewal.services.bids import (
     MANAGE,
@@ -98,7 +98,7 @@ def _kpi_chart(attainment: dict, observations: list) -> dict:
 
 
 def bid_city_list(request, code: str):
-    municipality = get_object_or_404(Municipality, code=code)
+    municipality = municipality_or_404(code)
     return render(
         request,
         "renewal/bid_list.html",

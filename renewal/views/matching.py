@@ -10,20 +10,18 @@ runs and offer matches there. A match's page is for the city's staff and the
 project's proposer and lead organisation (renewal.view_match).
 """
 
-import json
-
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.contrib.gis.db.models.functions import PointOnSurface
 from django.core.exceptions import PermissionDenied
 from django.shortcuts import get_object_or_404, redirect, render
-from django.urls import reverse
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_POST
 
 from cities.models import Municipality
+from cities.views_support import detail_url_template, geojson, municipality_or_404
 from renewal.forms import UseAgreementForm
 from renewal.models import (
     AgreementKind,
@@ -87,10 +85,6 @@ STEP_DONE = {
 }
 
 
-def _geojson(geometry) -> dict | None:
-    return json.loads(geometry.geojson) if geometry else None
-
-
 def _components(breakdown: dict) -> list[dict]:
     """The breakdown in the documented order, labelled, for a table row."""
     return [
@@ -132,8 +126,8 @@ def candidate_panel_context(project: RenewalProject, user) -> dict:
         for component in (rows[0]["components"] if rows else [])
     ]
     map_config = {
-        "place": _geojson(project.place),
-        "detailUrl": reverse("renewal:space-detail", args=[0]).replace("/0/", "/{id}/"),
+        "place": geojson(project.place),
+        "detailUrl": detail_url_template("renewal:space-detail"),
         "text": {"project": _("The project"), "score": _("Score")},
         "candidates": [
             {
@@ -174,7 +168,7 @@ def _may_run(user, municipality: Municipality) -> None:
 @login_required
 def assignment_runs(request, code: str):
     """The city's runs, newest first, and the button that starts one."""
-    municipality = get_object_or_404(Municipality, code=code)
+    municipality = municipality_or_404(code)
     _may_run(request.user, municipality)
     runs = assignment_run_list(user=request.user).filter(municipality=municipality)
     return render(
@@ -187,7 +181,7 @@ def assignment_runs(request, code: str):
 @login_required
 @require_POST
 def assignment_run_create(request, code: str):
-    municipality = get_object_or_404(Municipality, code=code)
+    municipality = municipality_or_404(code)
     try:
         run = assignment_run_start(actor=request.user, municipality=municipality)
     except NotPermitted:
@@ -249,10 +243,8 @@ def assignment_run_detail(request, pk: int):
     may_offer = request.user.has_perm("renewal.offer_match", municipality)
     config = {
         "center": [municipality.location.y, municipality.location.x],
-        "projectUrl": reverse("renewal:project-detail", args=[0]).replace(
-            "/0/", "/{id}/"
-        ),
-        "spaceUrl": reverse("renewal:space-detail", args=[0]).replace("/0/", "/{id}/"),
+        "projectUrl": detail_url_template("renewal:project-detail"),
+        "spaceUrl": detail_url_template("renewal:space-detail"),
         "text": {"score": _("Score"), "status": _("Status")},
         "pairs": [
             {
@@ -323,7 +315,7 @@ def _render_match(request, match: Match, form=None, status: int = 200):
                 "renewal.run_assignment", match.municipality
             ),
             "map_config": {
-                "place": _geojson(match.project.place),
+                "place": geojson(match.project.place),
                 "space": [space.location.x, space.location.y],
                 "text": {"project": _("The project"), "space": _("The space")},
             },

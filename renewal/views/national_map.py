@@ -11,6 +11,7 @@ from django.urls import reverse
 from django.utils.translation import gettext as _
 
 from cities.models import Municipality
+from cities.views_support import detail_url_template
 from renewal.models import (
     OrganizationKind,
     ProjectCategory,
@@ -26,11 +27,6 @@ NATIONAL_CENTER = (127.8, 36.0)
 NATIONAL_ZOOM = 6
 # A chosen city opens at the zoom where its spaces are single points.
 CITY_ZOOM = 13
-
-
-def _detail_url_template(name: str) -> str:
-    # Reversed once with a placeholder id that the script replaces per feature.
-    return reverse(name, args=[0]).replace("/0/", "/{id}/")
 
 
 def national_map(request):
@@ -57,8 +53,8 @@ def national_map(request):
         # The grid serves zooms up to this one; single points from the next.
         "gridMaxZoom": AGGREGATE_MAX_ZOOM,
         "detailUrls": {
-            "spaces": _detail_url_template("renewal:space-detail"),
-            "projects": _detail_url_template("renewal:project-detail"),
+            "spaces": detail_url_template("renewal:space-detail"),
+            "projects": detail_url_template("renewal:project-detail"),
         },
         "labels": {
             "spaces": _("Vacant space"),

@@ -19,7 +19,12 @@ from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
-from cities.models import Municipality
+from cities.views_support import (
+    detail_url_template,
+    geojson,
+    municipality_or_404,
+    query_without_page,
+)
 from config.ratelimit import rate_limited
 from renewal.forms import (
     ParticipationEventForm,
@@ -76,28 +81,14 @@ MAP_LIMIT = 1000
 NOTIFICATIONS_SHOWN = 50
 
 
-def _municipality(code: str) -> Municipality:
-    return get_object_or_404(Municipality, code=code)
-
-
-def _geojson(geometry) -> dict | None:
-    return json.loads(geometry.geojson) if geometry else None
-
-
 def _projects(request):
     return visible_projects(renewal_project_list(), request.user)
-
-
-def _query_without_page(request) -> str:
-    query = request.GET.copy()
-    query.pop("page", None)
-    return query.urlencode()
 
 
 def project_map(request, code: str):
     """The city's projects on a map, and the same projects as a table below it, so
     that the page works without a map (and without JavaScript)."""
-    municipality = _municipality(code)
+    municipality = municipality_or_404(code)
     filters = ProjectPageFilter(request.GET or None)
     projects = filters.filter(_projects(request).filter(municipality=municipality))
     page = Paginator(projects, LIST_PAGE_SIZE).get_page(request.GET.get("page"))
@@ -120,10 +111,8 @@ def project_map(request, code: str):
     ]
     config = {
         "center": [municipality.location.y, municipality.location.x],
-        "downtown": _geojson(municipality.downtown),
-        "detailUrl": reverse("renewal:project-detail", args=[0]).replace(
-            "/0/", "/{id}/"
-        ),
+        "downtown": geojson(municipality.downtown),
+        "detailUrl": detail_url_template("renewal:project-detail"),
         "labels": {
             "category": dict(ProjectCategory.choices),
             "status": dict(ProjectStatus.choices),
@@ -138,7 +127,7 @@ def project_map(request, code: str):
             "municipality": municipality,
             "filters": filters,
             "page": page,
-            "query": _query_without_page(request),
+            "query": query_without_page(request),
             "map_config": config,
         },
     )
@@ -147,7 +136,8 @@ def project_map(request, code: str):
 @login_required
 @rate_limited("propose")
 def project_create(request, code: str):
-    municipality = _municipality(code)
+    # The service checks the place against the boundary.
+    municipality = municipality_or_404(code, boundary=True)
     if not request.user.has_perm("renewal.add_renewalproject"):
         raise PermissionDenied
     form = RenewalProjectProposalForm(request.POST or None)
@@ -173,7 +163,7 @@ def project_create(request, code: str):
             "municipality": municipality,
             "picker_config": {
                 "center": [municipality.location.y, municipality.location.x],
-                "downtown": _geojson(municipality.downtown),
+                "downtown": geojson(municipality.downtown),
                 "text": {
                     "point": _("Click on the map to place the project."),
                     "area": _(
@@ -225,7 +215,7 @@ def project_detail(request, pk: int):
     context = {
         "project": project,
         "municipality": project.municipality,
-        "place_geojson": _geojson(project.place),
+        "place_geojson": geojson(project.place),
         "support_count": project.support_count,
         "space_kinds": [SpaceKind(kind).label for kind in project.needs_space_kinds],
         "capabilities": [

@@ -2,8 +2,6 @@
 forms. Reads go through `vacant_space_list`, writes through the services, and every
 permission is asked of the rules, as the API does."""
 
-import json
-
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.contrib.contenttypes.models import ContentType
@@ -15,6 +13,12 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from cities.models import Municipality
+from cities.views_support import (
+    detail_url_template,
+    geojson,
+    municipality_or_404,
+    query_without_page,
+)
 from renewal.forms import VacantSpaceForm, VacantSpacePageFilter
 from renewal.models import (
     Availability,
@@ -37,10 +41,6 @@ from renewal.services.spaces import (
 LIST_PAGE_SIZE = 50
 
 
-def _municipality(code: str) -> Municipality:
-    return get_object_or_404(Municipality, code=code)
-
-
 def _page_filter(request, municipality: Municipality) -> VacantSpacePageFilter:
     return VacantSpacePageFilter(
         request.GET or None,
@@ -49,28 +49,18 @@ def _page_filter(request, municipality: Municipality) -> VacantSpacePageFilter:
     )
 
 
-def _query_without_page(request) -> str:
-    query = request.GET.copy()
-    query.pop("page", None)
-    return query.urlencode()
-
-
-def _geojson(geometry) -> dict | None:
-    return json.loads(geometry.geojson) if geometry else None
-
-
 def space_map(request, code: str):
     """Only the visible part of the map is fetched from the API (space-map.js); the
     filter form also works without JavaScript and hands over to the list."""
-    municipality = _municipality(code)
+    municipality = municipality_or_404(code)
     filterset = _page_filter(request, municipality)
     config = {
         "apiUrl": reverse("space-list"),
-        "detailApiUrl": reverse("space-detail", args=[0]).replace("/0/", "/{id}/"),
-        "detailUrl": reverse("renewal:space-detail", args=[0]).replace("/0/", "/{id}/"),
+        "detailApiUrl": detail_url_template("space-detail"),
+        "detailUrl": detail_url_template("renewal:space-detail"),
         "city": municipality.code,
         "center": [municipality.location.y, municipality.location.x],
-        "downtown": _geojson(municipality.downtown),
+        "downtown": geojson(municipality.downtown),
         "labels": {
             "kind": dict(SpaceKind.choices),
             "status": dict(SpaceStatus.choices),
@@ -97,7 +87,7 @@ def space_map(request, code: str):
             "filterset": filterset,
             # Without JavaScript the page still says how many spaces match.
             "count": filterset.qs.count(),
-            "query": _query_without_page(request),
+            "query": query_without_page(request),
             "map_config": config,
             "can_add": request.user.has_perm("renewal.add_vacantspace", municipality),
         },
@@ -106,7 +96,7 @@ def space_map(request, code: str):
 
 def space_list(request, code: str):
     """The map's content as a table, for people who cannot use a map."""
-    municipality = _municipality(code)
+    municipality = municipality_or_404(code)
     filterset = _page_filter(request, municipality)
     page = Paginator(filterset.qs, LIST_PAGE_SIZE).get_page(request.GET.get("page"))
     return render(
@@ -116,7 +106,7 @@ def space_list(request, code: str):
             "municipality": municipality,
             "filterset": filterset,
             "page": page,
-            "query": _query_without_page(request),
+            "query": query_without_page(request),
             "can_add": request.user.has_perm("renewal.add_vacantspace", municipality),
         },
     )
@@ -181,7 +171,7 @@ def space_detail(request, pk: int):
                 for status in allowed_space_transitions(user=user, space=space)
             ],
             "can_edit": user.has_perm("renewal.change_vacantspace", space),
-            "location_geojson": _geojson(space.location),
+            "location_geojson": geojson(space.location),
         },
     )
 
@@ -220,7 +210,7 @@ def _form_page(request, *, form, municipality, space=None):
             "space": space,
             "picker_config": {
                 "center": [municipality.location.y, municipality.location.x],
-                "downtown": _geojson(municipality.downtown),
+                "downtown": geojson(municipality.downtown),
             },
         },
     )
@@ -228,7 +218,8 @@ def _form_page(request, *, form, municipality, space=None):
 
 @login_required
 def space_create(request, code: str):
-    municipality = _municipality(code)
+    # The service checks the location against the boundary.
+    municipality = municipality_or_404(code, boundary=True)
     if not request.user.has_perm("renewal.add_vacantspace", municipality):
         raise PermissionDenied
     form = VacantSpaceForm(request.POST or None)

@@ -15,17 +15,6 @@
     ended: "#8a8f95",
   };
 
-  function baseMap(element) {
-    var map = L.map(element, { maxZoom: 19 });
-    if (element.dataset.tileUrl) {
-      L.tileLayer(element.dataset.tileUrl, {
-        maxZoom: 19,
-        attribution: element.dataset.tileAttribution,
-      }).addTo(map);
-    }
-    return map;
-  }
-
   function readConfig(id) {
     return JSON.parse(document.getElementById(id).textContent);
   }
@@ -72,7 +61,7 @@
 
   function candidateMap(element) {
     var config = readConfig("candidate-map-config");
-    var map = baseMap(element);
+    var map = MapBase.baseMap(element);
     var group = L.featureGroup([placeLayer(config.place)]);
     config.candidates.forEach(function (candidate) {
       var marker = L.marker([candidate.lat, candidate.lon], {
@@ -98,7 +87,7 @@
 
   function pairMap(element) {
     var config = readConfig("assignment-map-config");
-    var map = baseMap(element);
+    var map = MapBase.baseMap(element);
     var group = L.featureGroup();
     config.pairs.forEach(function (pair) {
       var colour = PAIR_COLOURS[pair.status] || PAIR_COLOURS.suggested;
@@ -143,7 +132,7 @@
 
   function matchMap(element) {
     var config = readConfig("match-map-config");
-    var map = baseMap(element);
+    var map = MapBase.baseMap(element);
     var place = placeLayer(config.place);
     var space = L.latLng(config.space[1], config.space[0]);
     var group = L.featureGroup([

@@ -4,13 +4,9 @@
   "use strict";
   var element = document.getElementById("city-map");
   var data = JSON.parse(document.getElementById("municipalities-data").textContent);
-  var map = L.map(element, { preferCanvas: false }).setView([36.3, 127.8], 7);
-  if (element.dataset.tileUrl) {
-    L.tileLayer(element.dataset.tileUrl, {
-      maxZoom: 18,
-      attribution: element.dataset.tileAttribution,
-    }).addTo(map);
-  }
+  // The whole country: no zoom limit of the map's own, tiles up to 18.
+  var map = MapBase.baseMap(element, { preferCanvas: false }, 18);
+  map.setView([36.3, 127.8], 7);
   var layer = L.geoJSON(data, {
     pointToLayer: function (feature, latlng) {
       var study = feature.properties.groups.indexOf("krihs2017-study") !== -1;

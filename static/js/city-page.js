@@ -6,17 +6,6 @@
   "use strict";
   var config = JSON.parse(document.getElementById("city-page-config").textContent);
 
-  function baseMap(element) {
-    var map = L.map(element, { maxZoom: 19 });
-    if (element.dataset.tileUrl) {
-      L.tileLayer(element.dataset.tileUrl, {
-        maxZoom: 19,
-        attribution: element.dataset.tileAttribution,
-      }).addTo(map);
-    }
-    return map;
-  }
-
   function label(group, value) {
     return (config.labels[group] && config.labels[group][value]) || value;
   }
@@ -42,12 +31,8 @@
   }
 
   function downtownMap(element) {
-    var map = baseMap(element);
-    var downtown = L.geoJSON(config.downtown, {
-      style: { color: "#b5452a", weight: 2, fillOpacity: 0.05, dashArray: "4 4" },
-      interactive: false,
-    }).addTo(map);
-    map.fitBounds(downtown.getBounds(), { padding: [20, 20] });
+    var map = MapBase.baseMap(element);
+    MapBase.showDowntown(map, config.downtown, config.center);
     L.geoJSON(config.spaces, {
       pointToLayer: function (feature, latlng) {
         return L.circleMarker(latlng, {
@@ -67,7 +52,7 @@
   }
 
   function zoneMap(element) {
-    var map = baseMap(element);
+    var map = MapBase.baseMap(element);
     var zone = config.zone;
     var bounds = [];
     zone.flows.forEach(function (flow) {

@@ -9,22 +9,8 @@
   var longitude = document.getElementById("id_longitude");
   var latitude = document.getElementById("id_latitude");
 
-  var map = L.map(element, { maxZoom: 19 });
-  if (element.dataset.tileUrl) {
-    L.tileLayer(element.dataset.tileUrl, {
-      maxZoom: 19,
-      attribution: element.dataset.tileAttribution,
-    }).addTo(map);
-  }
-  if (config.downtown) {
-    var downtown = L.geoJSON(config.downtown, {
-      style: { color: "#b5452a", weight: 2, fillOpacity: 0.05, dashArray: "4 4" },
-      interactive: false,
-    }).addTo(map);
-    map.fitBounds(downtown.getBounds(), { padding: [20, 20] });
-  } else {
-    map.setView(config.center, 15);
-  }
+  var map = MapBase.baseMap(element);
+  MapBase.showDowntown(map, config.downtown, config.center);
 
   var marker = null;
   function place(latlng) {

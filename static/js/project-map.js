@@ -4,17 +4,6 @@
 (function () {
   "use strict";
 
-  function baseMap(element) {
-    var map = L.map(element, { maxZoom: 19 });
-    if (element.dataset.tileUrl) {
-      L.tileLayer(element.dataset.tileUrl, {
-        maxZoom: 19,
-        attribution: element.dataset.tileAttribution,
-      }).addTo(map);
-    }
-    return map;
-  }
-
   var STATUS_COLOURS = {
     proposed: "#b5452a",
     under_review: "#c78a00",
@@ -52,7 +41,7 @@
 
   function cityMap(element) {
     var config = JSON.parse(document.getElementById("project-map-config").textContent);
-    var map = baseMap(element);
+    var map = MapBase.baseMap(element);
     var layer = L.geoJSON(config.features, {
       style: style,
       pointToLayer: function (feature, latlng) {
@@ -79,7 +68,7 @@
 
   function detailMap(element) {
     var place = JSON.parse(document.getElementById("project-place").textContent);
-    var map = baseMap(element);
+    var map = MapBase.baseMap(element);
     var layer = L.geoJSON(place, {
       style: function () { return { color: "#b5452a", weight: 2, fillOpacity: 0.25 }; },
       pointToLayer: function (feature, latlng) {

@@ -15,22 +15,9 @@
   var clear = document.getElementById("place-clear");
   document.getElementById("place-tools").hidden = false;
 
-  var map = L.map(element, { maxZoom: 19, doubleClickZoom: false });
-  if (element.dataset.tileUrl) {
-    L.tileLayer(element.dataset.tileUrl, {
-      maxZoom: 19,
-      attribution: element.dataset.tileAttribution,
-    }).addTo(map);
-  }
-  if (config.downtown) {
-    var downtown = L.geoJSON(config.downtown, {
-      style: { color: "#4a6b8a", weight: 2, fillOpacity: 0.05, dashArray: "4 4" },
-      interactive: false,
-    }).addTo(map);
-    map.fitBounds(downtown.getBounds(), { padding: [20, 20] });
-  } else {
-    map.setView(config.center, 15);
-  }
+  // Double clicks are corners of an area here, not a zoom.
+  var map = MapBase.baseMap(element, { maxZoom: 19, doubleClickZoom: false });
+  MapBase.showDowntown(map, config.downtown, config.center, "#4a6b8a");
 
   var mode = "point";
   var marker = null;

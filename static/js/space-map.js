@@ -4,18 +4,6 @@
 (function () {
   "use strict";
 
-  function baseMap(element) {
-    // Without a base layer (offline) the map has no zoom limit, which clustering needs.
-    var map = L.map(element, { maxZoom: 19 });
-    if (element.dataset.tileUrl) {
-      L.tileLayer(element.dataset.tileUrl, {
-        maxZoom: 19,
-        attribution: element.dataset.tileAttribution,
-      }).addTo(map);
-    }
-    return map;
-  }
-
   function append(parent, tag, text, className) {
     var child = document.createElement(tag);
     if (text !== undefined && text !== null) child.textContent = text;
@@ -29,19 +17,11 @@
     var form = document.getElementById("space-filter");
     var count = document.getElementById("space-count");
     var listLink = document.getElementById("space-list-link");
-    var map = baseMap(element);
+    var map = MapBase.baseMap(element);
     var clusters = L.markerClusterGroup({ showCoverageOnHover: false });
     map.addLayer(clusters);
 
-    if (config.downtown) {
-      var downtown = L.geoJSON(config.downtown, {
-        style: { color: "#b5452a", weight: 2, fillOpacity: 0.05, dashArray: "4 4" },
-        interactive: false,
-      }).addTo(map);
-      map.fitBounds(downtown.getBounds(), { padding: [20, 20] });
-    } else {
-      map.setView(config.center, 15);
-    }
+    MapBase.showDowntown(map, config.downtown, config.center);
 
     function filterParams() {
       var params = new URLSearchParams();
@@ -171,7 +151,7 @@
 
   function detailMap(element) {
     var point = JSON.parse(document.getElementById("space-location").textContent);
-    var map = baseMap(element);
+    var map = MapBase.baseMap(element);
     var latlng = [point.coordinates[1], point.coordinates[0]];
     map.setView(latlng, 16);
     L.circleMarker(latlng, { radius: 8, color: "#b5452a", fillOpacity: 0.8 }).addTo(map);
