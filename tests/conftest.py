@@ -1,9 +1,28 @@
+import json
+import subprocess
+import sys
+import uuid
+from pathlib import Path
+from urllib.parse import quote
+
 import pytest
+from django.conf import settings as django_settings
 from django.core.cache import cache
+from django.core.management import call_command
+from django.db import connection
 
 from cities.services import demo_municipalities_load
 from config.celery import app as celery_app
-from tests.factories import UserFactory
+from renewal.models import CityRole
+from renewal.services.roles import city_role_grant, organization_role_grant
+from tests.factories import (
+    CommunityOrganizationFactory,
+    MunicipalityFactory,
+    UserFactory,
+)
+from tests.helpers import clean_environment
+
+ROOT = Path(__file__).resolve().parent.parent
 
 
 @pytest.fixture(autouse=True)
@@ -28,3 +47,128 @@ def demo_data(db):
 @pytest.fixture
 def resident(db):
     return UserFactory()
+
+
+# Personas for the permission matrix: each a user with one kind of right.
+
+
+@pytest.fixture
+def city(db):
+    return MunicipalityFactory(name_en="Home city")
+
+
+@pytest.fixture
+def other_city(db):
+    return MunicipalityFactory(name_en="Other city")
+
+
+@pytest.fixture
+def organization(city):
+    return CommunityOrganizationFactory(municipality=city)
+
+
+@pytest.fixture
+def personas(city, other_city, organization):
+    from django.contrib.auth.models import AnonymousUser
+
+    city_editor = UserFactory(username="city_editor")
+    city_role_grant(user=city_editor, municipality=city, role=CityRole.EDITOR)
+    city_viewer = UserFactory(username="city_viewer")
+    city_role_grant(user=city_viewer, municipality=city, role=CityRole.VIEWER)
+    other_city_editor = UserFactory(username="other_city_editor")
+    city_role_grant(
+        user=other_city_editor, municipality=other_city, role=CityRole.EDITOR
+    )
+    org_member = UserFactory(username="org_member")
+    organization_role_grant(user=org_member, organization=organization)
+    return {
+        "anonymous": AnonymousUser(),
+        "resident": UserFactory(username="resident"),
+        "org_member": org_member,
+        "city_viewer": city_viewer,
+        "city_editor": city_editor,
+        "other_city_editor": other_city_editor,
+    }
+
+
+# A real Celery worker process over the configured Redis broker (not eager mode).
+
+
+@pytest.fixture
+def celery_worker(transactional_db):
+    """Start workers pointed at the test database: `celery_worker(**env)` starts one
+    on a queue of its own, with `env` added to its environment, and returns the
+    queue. Every worker started is stopped at teardown."""
+    broker = django_settings.CELERY_BROKER_URL
+    if not broker:
+        pytest.fail("CELERY_BROKER_URL is not set: run the suite with `make test`.")
+    database = connection.settings_dict
+    database_url = (
+        f"postgis://{quote(database['USER'] or '')}:{quote(database['PASSWORD'] or '')}"
+        f"@{database['HOST'] or '127.0.0.1'}:{database['PORT'] or 5432}/{database['NAME']}"
+    )
+    workers = []
+
+    def start(**env: str) -> str:
+        queue = f"test-{uuid.uuid4().hex[:12]}"
+        workers.append(
+            subprocess.Popen(
+                [
+                    sys.executable,
+                    "-m",
+                    "celery",
+                    "-A",
+                    "config",
+                    "worker",
+                    "--queues",
+                    queue,
+                    "--hostname",
+                    f"{queue}@%h",
+                    "--pool",
+                    "solo",
+                    "--without-gossip",
+                    "--without-mingle",
+                    "--loglevel",
+                    "WARNING",
+                ],
+                cwd=ROOT,
+                env={
+                    **clean_environment(),
+                    "DATABASE_URL": database_url,
+                    "CELERY_BROKER_URL": broker,
+                    **env,
+                },
+                stdout=subprocess.PIPE,
+                stderr=subprocess.STDOUT,
+                text=True,
+            )
+        )
+        celery_app.conf.task_always_eager = False
+        return queue
+
+    try:
+        yield start
+    finally:
+        for worker in workers:
+            worker.terminate()
+            output, _ = worker.communicate(timeout=30)
+            if worker.returncode not in (0, -15):
+                print(output)
+
+
+# The OpenAPI schema, built and validated once for the tests that read it.
+
+
+@pytest.fixture(scope="session")
+def openapi_schema(tmp_path_factory) -> dict:
+    output = tmp_path_factory.mktemp("openapi") / "schema.json"
+    call_command(
+        "spectacular",
+        "--validate",
+        "--fail-on-warn",
+        "--format",
+        "openapi-json",
+        "--file",
+        str(output),
+    )
+    return json.loads(output.read_text())

@@ -4,6 +4,9 @@ from django.contrib.gis.geos import Point
 
 from cities.models import Municipality, MunicipalityKind, Province
 
+# Every factory user's password, for tests that sign in through a form.
+PASSWORD = "correct horse battery"
+
 
 class UserFactory(factory.django.DjangoModelFactory):
     class Meta:
@@ -11,7 +14,7 @@ class UserFactory(factory.django.DjangoModelFactory):
 
     username = factory.Sequence(lambda n: f"user{n}")
     email = factory.LazyAttribute(lambda user: f"{user.username}@example.kr")
-    password = factory.django.Password("correct horse battery")
+    password = factory.django.Password(PASSWORD)
 
 
 class MunicipalityFactory(factory.django.DjangoModelFactory):

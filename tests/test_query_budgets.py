@@ -4,9 +4,6 @@ for a page does not grow with the rows it shows (1 row against 12)."""
 import pytest
 from django.contrib.auth.models import User
 from django.contrib.gis.geos import Point
-from django.db import connection
-from django.test import Client
-from django.test.utils import CaptureQueriesContext
 
 from cities.models import Municipality
 from renewal.models import AreaFollow, CommunityOrganization, NeighborhoodResource
@@ -15,6 +12,7 @@ from tests.factories import (
     MunicipalityFactory,
     UserFactory,
 )
+from tests.helpers import count_queries, page_client
 
 
 def _resources(city, rows, user):
@@ -63,11 +61,9 @@ def test_query_count_does_not_grow_with_rows(db, url):
                 cleared.objects.all().delete()
         city = MunicipalityFactory()
         make_rows(city, rows, user)
-        client = Client()
-        client.force_login(User.objects.get(pk=user.pk))
-        with CaptureQueriesContext(connection) as context:
-            response = client.get(url)
+        client = page_client(User.objects.get(pk=user.pk))
+        response, queries = count_queries(client, url)
         assert response.status_code == 200
-        return len(context.captured_queries)
+        return queries
 
     assert queries_for(1) == queries_for(12)

@@ -7,11 +7,7 @@ from collections import Counter
 
 import pytest
 from django.contrib.gis.geos import MultiPolygon, Point, Polygon
-from django.db import connection
-from django.test import Client
-from django.test.utils import CaptureQueriesContext
 from django.utils import translation
-from rest_framework.test import APIClient
 
 from cities.downtown import downtown_health
 from cities.models import (
@@ -33,6 +29,7 @@ from tests.factories import (
     RenewalProjectFactory,
     VacantSpaceFactory,
 )
+from tests.helpers import api_client, count_queries, page_client
 
 THIS_YEAR = datetime.date.today().year
 
@@ -90,13 +87,6 @@ def home(city):
     return city
 
 
-def client_as(user) -> Client:
-    client = Client()
-    if user.is_authenticated:
-        client.force_login(user)
-    return client
-
-
 def page_url(municipality, language="ko"):
     return f"/{language}/cities/{municipality.code}/"
 
@@ -111,7 +101,7 @@ def test_city_page_shows_type_reasons_charts_and_maps(
 ):
     downtown_space(home)
 
-    response = client_as(personas[persona]).get(page_url(home, language))
+    response = page_client(personas[persona]).get(page_url(home, language))
 
     assert response.status_code == 200
     body = response.content.decode()
@@ -143,13 +133,13 @@ def test_city_page_numbers_are_in_the_html(client, home):
     ],
 )
 def test_override_form_only_for_editors_of_the_city(personas, home, persona, sees_form):
-    body = client_as(personas[persona]).get(page_url(home)).content.decode()
+    body = page_client(personas[persona]).get(page_url(home)).content.decode()
 
     assert ('id="typology-override-form"' in body) is sees_form
 
 
 def test_editor_override_shows_beside_the_computed_type(personas, home):
-    client = client_as(personas["city_editor"])
+    client = page_client(personas["city_editor"])
 
     response = client.post(
         f"/ko/cities/{home.code}/typology/",
@@ -172,7 +162,7 @@ def test_editor_override_shows_beside_the_computed_type(personas, home):
     "persona", ["anonymous", "resident", "city_viewer", "other_city_editor"]
 )
 def test_others_cannot_override(personas, home, persona):
-    response = client_as(personas[persona]).post(
+    response = page_client(personas[persona]).post(
         f"/ko/cities/{home.code}/typology/",
         {"city_type": CityType.INDUSTRIAL_CITY, "reason": "x"},
     )
@@ -182,7 +172,7 @@ def test_others_cannot_override(personas, home, persona):
 
 
 def test_override_needs_a_reason(personas, home):
-    client = client_as(personas["city_editor"])
+    client = page_client(personas["city_editor"])
 
     response = client.post(
         f"/ko/cities/{home.code}/typology/",
@@ -285,10 +275,7 @@ def typed_cities(db):
 
 
 def dashboard(user=None) -> dict:
-    client = APIClient()
-    if user is not None:
-        client.force_authenticate(user)
-    response = client.get("/api/v1/dashboard/city-types/")
+    response = api_client(user).get("/api/v1/dashboard/city-types/")
     assert response.status_code == 200
     return response.json()
 
@@ -436,7 +423,7 @@ def test_bid_kpi_attainment_sums_the_districts_of_each_type(typed_cities):
 def test_dashboard_page_shows_charts_and_tables(
     personas, typed_cities, persona, language
 ):
-    response = client_as(personas[persona]).get(f"/{language}/dashboard/")
+    response = page_client(personas[persona]).get(f"/{language}/dashboard/")
 
     assert response.status_code == 200
     body = response.content.decode()
@@ -449,12 +436,6 @@ def test_dashboard_page_shows_charts_and_tables(
 
 
 # --- Query counts --------------------------------------------------------------------
-
-
-def count_queries(client, url) -> int:
-    with CaptureQueriesContext(connection) as queries:
-        assert client.get(url).status_code == 200
-    return len(queries)
 
 
 def add_typed_cities(count: int):
@@ -470,10 +451,12 @@ def add_typed_cities(count: int):
 def test_dashboard_queries_do_not_grow_with_cities(client, db, url):
     add_typed_cities(3)
     client.get(url)  # content types and sessions cached alike for both runs
-    few = count_queries(client, url)
+    response, few = count_queries(client, url)
+    assert response.status_code == 200
 
     add_typed_cities(15)
-    many = count_queries(client, url)
+    response, many = count_queries(client, url)
+    assert response.status_code == 200
 
     assert many == few
 
@@ -497,7 +480,8 @@ def test_city_page_queries_do_not_grow_with_spaces_projects_or_zone(
     classify_as(other_city, CityType.SMALL_CITY, base=-50_000)
     commute(other_city, home)
     client.get(page_url(home))
-    few = count_queries(client, page_url(home))
+    response, few = count_queries(client, page_url(home))
+    assert response.status_code == 200
     assert client.get(page_url(home)).context["zone"]["zone"]["members"]
 
     for _ in range(20):
@@ -507,7 +491,8 @@ def test_city_page_queries_do_not_grow_with_spaces_projects_or_zone(
     for _ in range(5):
         town = classify_as(MunicipalityFactory(), CityType.SMALL_CITY, base=-50_000)
         commute(town, home)
-    many = count_queries(client, page_url(home))
+    response, many = count_queries(client, page_url(home))
+    assert response.status_code == 200
 
     assert len(client.get(page_url(home)).context["zone"]["zone"]["members"]) == 7
     assert many == few

@@ -12,29 +12,13 @@ from django.contrib.gis.geos import Point
 
 from renewal.models import AssignmentRun, CityRole, Match, UseAgreement
 from renewal.services.roles import city_role_grant
+from tests.e2e.helpers import sign_in, submit
 from tests.factories import (
     MunicipalityFactory,
     RenewalProjectFactory,
     UserFactory,
     VacantSpaceFactory,
 )
-
-PASSWORD = "correct horse battery"  # tests.factories.UserFactory's
-
-
-def submit(page, form: str) -> None:
-    # The header holds forms of its own (language, sign-out): aim at the page's form.
-    page.locator(f"{form} button[type='submit']").last.click()
-
-
-def sign_in(context, live_server, username: str, next_path: str):
-    page = context.new_page()
-    page.goto(f"{live_server.url}/en/accounts/login/?next={next_path}")
-    page.fill("#id_username", username)
-    page.fill("#id_password", PASSWORD)
-    submit(page, "main form")
-    page.wait_for_url(f"{live_server.url}{next_path}")
-    return page
 
 
 @pytest.fixture

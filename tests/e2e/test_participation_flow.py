@@ -20,13 +20,13 @@ from renewal.models import (
     RenewalProject,
 )
 from renewal.services.roles import city_role_grant, organization_role_grant
+from tests.e2e.helpers import sign_in, submit
 from tests.factories import (
     CommunityOrganizationFactory,
     MunicipalityFactory,
     UserFactory,
 )
 
-PASSWORD = "correct horse battery"  # tests.factories.UserFactory's
 NEW_PASSWORD = "Maeul-jaesaeng-2026!"
 
 
@@ -52,11 +52,6 @@ def staff(city):
     return {"editor": editor, "ngo": ngo, "ngo_member": ngo_member}
 
 
-def submit(page, form: str = "main form") -> None:
-    # The header holds forms of its own (language, sign-out): aim at the page's form.
-    page.locator(f"{form} button[type='submit']").last.click()
-
-
 def sign_up(context, live_server, username: str):
     page = context.new_page()
     page.goto(f"{live_server.url}/ko/accounts/signup/")
@@ -67,16 +62,6 @@ def sign_up(context, live_server, username: str):
     submit(page)
     page.wait_for_url(f"{live_server.url}/ko/")
     assert page.locator("header .user").inner_text() == username
-    return page
-
-
-def sign_in(context, live_server, username: str, next_path: str):
-    page = context.new_page()
-    page.goto(f"{live_server.url}/en/accounts/login/?next={next_path}")
-    page.fill("#id_username", username)
-    page.fill("#id_password", PASSWORD)
-    submit(page)
-    page.wait_for_url(f"{live_server.url}{next_path}")
     return page
 
 

@@ -9,12 +9,11 @@ from django.conf import settings
 from django.contrib.gis.gdal import DataSource
 from django.contrib.gis.geos import Point
 from django.test import Client
-from rest_framework.test import APIClient
 
 from cities.demo import illustrative_downtown
-from renewal.models import CityRole, SpaceOwner, VacantSpace
-from renewal.services.roles import city_role_grant
-from tests.factories import MunicipalityFactory, UserFactory, VacantSpaceFactory
+from renewal.models import SpaceOwner, VacantSpace
+from tests.factories import VacantSpaceFactory
+from tests.helpers import api_client
 
 SEEDED = 25
 
@@ -35,26 +34,6 @@ def sign_in(browser, live_server, user) -> None:
             }
         ]
     )
-
-
-@pytest.fixture
-def city(db):
-    return MunicipalityFactory(name_en="Home city")
-
-
-@pytest.fixture
-def personas(city):
-    # The renewal personas' conftest is not visible from here; these are the two
-    # that matter for the pages in a browser.
-    from django.contrib.auth.models import AnonymousUser
-
-    city_editor = UserFactory(username="city_editor")
-    city_role_grant(user=city_editor, municipality=city, role=CityRole.EDITOR)
-    return {
-        "anonymous": AnonymousUser(),
-        "resident": UserFactory(username="resident"),
-        "city_editor": city_editor,
-    }
 
 
 @pytest.fixture
@@ -237,8 +216,7 @@ def test_staff_import_a_survey_map_it_change_a_status_and_export_residents_see_n
 ):
     settings.MEDIA_ROOT = tmp_path / "media"
     survey = survey_in_epsg_5186(tmp_path, city)
-    editor = APIClient()
-    editor.force_authenticate(personas["city_editor"])
+    editor = api_client(personas["city_editor"])
     export_url = f"{live_server.url}/api/v1/spaces/export/?format=csv&city={city.code}"
 
     with django_capture_on_commit_callbacks(execute=True), survey.open("rb") as handle:

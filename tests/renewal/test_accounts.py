@@ -4,6 +4,8 @@ import pytest
 from django.contrib.auth.models import User
 from django.core import mail
 
+from tests.factories import PASSWORD
+
 
 @pytest.mark.django_db
 def test_sign_up_creates_an_account_and_signs_in(client):
@@ -44,7 +46,7 @@ def test_sign_up_refuses_a_taken_email_and_creates_nothing(client, resident):
 def test_sign_in_page_signs_in(client, resident):
     response = client.post(
         "/ko/accounts/login/",
-        {"username": resident.username, "password": "correct horse battery"},
+        {"username": resident.username, "password": PASSWORD},
     )
 
     assert response.status_code == 302
@@ -87,7 +89,7 @@ def test_sign_in_page_limits_attempts_per_username(client, resident, settings):
     statuses = [client.post("/en/accounts/login/", wrong).status_code for _ in range(3)]
     blocked = client.post(
         "/en/accounts/login/",
-        {"username": resident.username, "password": "correct horse battery"},
+        {"username": resident.username, "password": PASSWORD},
     )
 
     assert statuses == [200, 200, 200]

@@ -3,9 +3,7 @@ from decimal import Decimal
 
 import pytest
 from django.contrib.gis.geos import Point
-from django.db import IntegrityError, connection, transaction
-from django.test.utils import CaptureQueriesContext
-from rest_framework.test import APIClient
+from django.db import IntegrityError, transaction
 
 from cities.demo import illustrative_downtown
 from renewal.models import (
@@ -33,6 +31,7 @@ from renewal.services.bids import (
 from renewal.services.errors import DomainError, NotPermitted
 from renewal.services.roles import organization_role_grant
 from tests.factories import CommunityOrganizationFactory, UserFactory
+from tests.helpers import api_client, count_queries
 
 OPENS = datetime.date(2024, 3, 1)
 CLOSES = datetime.date(2024, 3, 29)
@@ -484,15 +483,8 @@ def test_only_managers_record_votes_and_close(personas, district):
 # API ----------------------------------------------------------------------------
 
 
-def client_for(user=None) -> APIClient:
-    client = APIClient()
-    if user is not None and user.is_authenticated:
-        client.force_authenticate(user)
-    return client
-
-
 def test_api_ballot_round_trip(personas, district):
-    editor = client_for(personas["city_editor"])
+    editor = api_client(personas["city_editor"])
     base = f"/api/v1/bids/{district.pk}"
     member_ids = []
     for index, value in enumerate([100, 300]):
@@ -537,7 +529,7 @@ def test_api_ballot_round_trip(personas, district):
     # One yes of two by count fails, whatever the value says.
     assert closed.json()["passed"] is False
     assert closed.json()["yes_value_krw"] == 300
-    public = client_for().get(f"{base}/ballots/").json()
+    public = api_client().get(f"{base}/ballots/").json()
     assert public[0]["votes_cast"] == 2
 
 
@@ -545,9 +537,9 @@ def test_api_hides_members_from_the_public_but_shows_totals(personas, district):
     add_members(district, personas["city_editor"], [20_000_000])
     base = f"/api/v1/bids/{district.pk}"
 
-    members = client_for(personas["resident"]).get(f"{base}/members/")
-    levy = client_for().get(f"{base}/levy/").json()
-    managed = client_for(personas["city_editor"]).get(f"{base}/levy/").json()
+    members = api_client(personas["resident"]).get(f"{base}/members/")
+    levy = api_client().get(f"{base}/levy/").json()
+    managed = api_client(personas["city_editor"]).get(f"{base}/levy/").json()
 
     assert members.status_code == 403
     assert levy["total_krw"] == 300_000
@@ -559,7 +551,7 @@ def test_api_create_refuses_a_polygon_outside_the_downtown(
     personas, downtown_city, bid_body
 ):
     far = illustrative_downtown(near(downtown_city, east_m=5000), 200)
-    response = client_for(personas["city_editor"]).post(
+    response = api_client(personas["city_editor"]).post(
         "/api/v1/bids/",
         {
             "type": "Feature",
@@ -579,7 +571,7 @@ def test_api_create_refuses_a_polygon_outside_the_downtown(
 
 def test_api_create_by_the_management_body(bid_manager, downtown_city, bid_body):
     area = district_area(downtown_city, 200)
-    response = client_for(bid_manager).post(
+    response = api_client(bid_manager).post(
         "/api/v1/bids/",
         {
             "type": "Feature",
@@ -612,13 +604,13 @@ def test_api_list_query_count_does_not_grow(personas, downtown_city, bid_body):
             )
 
     make(0, 1)
-    with CaptureQueriesContext(connection) as one:
-        assert client_for().get("/api/v1/bids/").json()["count"] == 1
+    response, one = count_queries(api_client(), "/api/v1/bids/")
+    assert response.json()["count"] == 1
     make(1, 20)
-    with CaptureQueriesContext(connection) as twenty:
-        assert client_for().get("/api/v1/bids/").json()["count"] == 20
+    response, twenty = count_queries(api_client(), "/api/v1/bids/")
+    assert response.json()["count"] == 20
 
-    assert len(twenty) == len(one)
+    assert twenty == one
 
 
 # Pages --------------------------------------------------------------------------
@@ -679,8 +671,8 @@ def test_city_list_page_query_count_does_not_grow(
         polygon=district_area(downtown_city, 100),
         management_organization=bid_body,
     )
-    with CaptureQueriesContext(connection) as one:
-        assert "BID 0" in client.get(url).content.decode()
+    response, one = count_queries(client, url)
+    assert "BID 0" in response.content.decode()
     for index in range(1, 20):
         bid_create(
             actor=editor,
@@ -689,10 +681,10 @@ def test_city_list_page_query_count_does_not_grow(
             polygon=district_area(downtown_city, 100 + index),
             management_organization=bid_body,
         )
-    with CaptureQueriesContext(connection) as twenty:
-        assert "BID 19" in client.get(url).content.decode()
+    response, twenty = count_queries(client, url)
+    assert "BID 19" in response.content.decode()
 
-    assert len(twenty) == len(one)
+    assert twenty == one
 
 
 # Demo ---------------------------------------------------------------------------

@@ -2,10 +2,7 @@ import threading
 
 import pytest
 from django.contrib.auth.models import Group, User
-from django.core.management import call_command
 from django.db import connection
-from django.test.utils import CaptureQueriesContext
-from rest_framework.test import APIClient
 
 from renewal.models.participation import (
     AreaFollow,
@@ -23,17 +20,11 @@ from renewal.services.errors import DomainError, NotPermitted
 from renewal.services.follows import area_follow_create
 from renewal.services.moderation import content_hide, content_report, content_unhide
 from tests.factories import RenewalProjectFactory, UserFactory
+from tests.helpers import api_client, count_queries
 
 PROJECTS = "/api/v1/projects/"
 AREAS = "/api/v1/area-follows/"
 REPORTS = "/api/v1/reports/"
-
-
-def client_for(user=None) -> APIClient:
-    client = APIClient()
-    if user is not None and user.is_authenticated:
-        client.force_authenticate(user)
-    return client
 
 
 def _make_moderator(username: str = "moderator") -> User:
@@ -57,7 +48,7 @@ def _comments_url(project) -> str:
 
 
 def _listed_ids(user, project) -> list[int]:
-    response = client_for(user).get(_comments_url(project))
+    response = api_client(user).get(_comments_url(project))
     assert response.status_code == 200, response.content
     return [comment["id"] for comment in response.json()["results"]]
 
@@ -69,14 +60,14 @@ def test_replies_are_threaded_under_their_parent(personas, project):
     resident, org_member = personas["resident"], personas["org_member"]
     url = _comments_url(project)
 
-    top = client_for(resident).post(url, {"body": "  주차는 어떻게?  "}, format="json")
-    reply = client_for(org_member).post(
+    top = api_client(resident).post(url, {"body": "  주차는 어떻게?  "}, format="json")
+    reply = api_client(org_member).post(
         url, {"body": "골목 공영주차장", "parent": top.json()["id"]}, format="json"
     )
-    nested = client_for(resident).post(
+    nested = api_client(resident).post(
         url, {"body": "감사합니다", "parent": reply.json()["id"]}, format="json"
     )
-    listed = client_for().get(url).json()["results"]
+    listed = api_client().get(url).json()["results"]
 
     assert top.status_code == reply.status_code == nested.status_code == 201
     assert top.json()["body"] == "주차는 어떻게?"
@@ -94,7 +85,7 @@ def test_reply_to_another_projects_comment_is_refused(personas, city, project):
         body="다른 사업",
     )
 
-    response = client_for(personas["resident"]).post(
+    response = api_client(personas["resident"]).post(
         _comments_url(project), {"body": "답글", "parent": elsewhere.pk}, format="json"
     )
 
@@ -104,7 +95,7 @@ def test_reply_to_another_projects_comment_is_refused(personas, city, project):
 
 
 def test_reply_to_an_unknown_comment_is_400(personas, project):
-    response = client_for(personas["resident"]).post(
+    response = api_client(personas["resident"]).post(
         _comments_url(project), {"body": "답글", "parent": 999999}, format="json"
     )
 
@@ -130,7 +121,7 @@ def test_a_comment_of_5000_characters_is_accepted(personas, project):
 
 
 def test_anonymous_cannot_comment(project):
-    response = client_for().post(_comments_url(project), {"body": "x"}, format="json")
+    response = api_client().post(_comments_url(project), {"body": "x"}, format="json")
 
     assert response.status_code == 401
     assert not Comment.objects.exists()
@@ -171,7 +162,7 @@ def test_hidden_comment_leaves_the_public_list_but_stays_in_the_database(
     assert Comment.objects.get(pk=hidden.pk).body == "욕설"
     # Its author and moderators still see it, marked hidden.
     for viewer in (author, moderator):
-        listed = client_for(viewer).get(_comments_url(project)).json()["results"]
+        listed = api_client(viewer).get(_comments_url(project)).json()["results"]
         assert [(c["id"], c["body"], c["is_hidden"]) for c in listed] == [
             (kept.pk, "좋아요", False),
             (hidden.pk, "욕설", True),
@@ -190,7 +181,7 @@ def test_hidden_comment_with_replies_stays_as_a_placeholder(
     )
     content_hide(moderator=moderator, content=hidden, reason="욕설")
 
-    listed = client_for().get(_comments_url(project)).json()["results"]
+    listed = api_client().get(_comments_url(project)).json()["results"]
 
     assert listed[0] == {
         "id": hidden.pk,
@@ -234,7 +225,7 @@ def test_hidden_project_is_seen_only_by_proposer_city_staff_and_moderators(
     listed = set(
         visible_projects(renewal_project_list(), user).values_list("pk", flat=True)
     )
-    comments = client_for(user).get(_comments_url(hidden))
+    comments = api_client(user).get(_comments_url(hidden))
 
     assert listed == ({shown.pk, hidden.pk} if sees_it else {shown.pk})
     assert comments.status_code == (200 if sees_it else 404)
@@ -245,7 +236,7 @@ def test_hidden_project_is_seen_only_by_proposer_city_staff_and_moderators(
 
 
 def test_reporting_twice_is_not_an_error_and_counts_once(personas, project):
-    client = client_for(personas["resident"])
+    client = api_client(personas["resident"])
     body = {"content_type": "project", "id": project.pk, "reason": "허위 정보"}
 
     first = client.post(REPORTS, body, format="json")
@@ -257,7 +248,7 @@ def test_reporting_twice_is_not_an_error_and_counts_once(personas, project):
 
 
 def test_a_report_needs_a_reason(personas, project):
-    response = client_for(personas["resident"]).post(
+    response = api_client(personas["resident"]).post(
         REPORTS, {"content_type": "project", "id": project.pk, "reason": " "}
     )
 
@@ -267,7 +258,7 @@ def test_a_report_needs_a_reason(personas, project):
 
 
 def test_anonymous_cannot_report(project):
-    response = client_for().post(
+    response = api_client().post(
         REPORTS, {"content_type": "project", "id": project.pk, "reason": "x"}
     )
 
@@ -308,12 +299,12 @@ def test_reports_reach_the_threshold_through_the_api(settings, personas, project
     body = {"content_type": "project", "id": project.pk, "reason": "허위"}
 
     for name in ("resident", "org_member"):
-        assert client_for(personas[name]).post(REPORTS, body).status_code == 201
+        assert api_client(personas[name]).post(REPORTS, body).status_code == 201
 
     project.refresh_from_db()
     assert project.is_hidden
     # The public no longer finds it, not even to report it once more.
-    assert client_for(UserFactory()).post(REPORTS, body).status_code == 404
+    assert api_client(UserFactory()).post(REPORTS, body).status_code == 404
 
 
 @pytest.mark.django_db(transaction=True)
@@ -354,7 +345,7 @@ def test_moderator_hides_and_unhides_with_a_logged_reason(
     settings.RENEWAL_AUTO_HIDE_REPORTS = 5
     comment = comment_post(author=personas["org_member"], project=project, body="광고")
     content_report(reporter=personas["resident"], content=comment, reason="광고")
-    client = client_for(moderator)
+    client = api_client(moderator)
     body = {"content_type": "comment", "id": comment.pk}
 
     hidden = client.post(
@@ -445,7 +436,7 @@ def test_non_moderators_cannot_hide_or_unhide(personas, city, persona, path):
     # A hidden project is out of sight for people outside its city: 404, not 403.
     expected = 404 if hidden and not persona.startswith("city_") else 403
 
-    response = client_for(personas[persona]).post(
+    response = api_client(personas[persona]).post(
         f"/api/v1/moderation/{path}/",
         {"content_type": "project", "id": project.pk, "reason": "이유"},
         format="json",
@@ -468,7 +459,7 @@ def test_moderation_of_hidden_content_by_the_public_is_404(personas, project):
     project.is_hidden = True
     project.save()
 
-    response = client_for(personas["resident"]).post(
+    response = api_client(personas["resident"]).post(
         "/api/v1/moderation/unhide/",
         {"content_type": "project", "id": project.pk, "reason": "이유"},
         format="json",
@@ -486,9 +477,9 @@ def test_report_queue_is_grouped_by_content_for_moderators_only(
         content_report(reporter=personas[name], content=comment, reason=f"{name} 신고")
     content_report(reporter=personas["resident"], content=project, reason="중복")
 
-    refused = client_for(personas["resident"]).get(REPORTS)
-    anonymous = client_for().get(REPORTS)
-    queue = client_for(moderator).get(REPORTS)
+    refused = api_client(personas["resident"]).get(REPORTS)
+    anonymous = api_client().get(REPORTS)
+    queue = api_client(moderator).get(REPORTS)
 
     assert refused.status_code == 403
     assert anonymous.status_code == 401
@@ -510,7 +501,7 @@ def test_report_queue_is_grouped_by_content_for_moderators_only(
 
 
 def test_following_twice_is_idempotent_and_unfollow_stops(personas, project):
-    client = client_for(personas["resident"])
+    client = api_client(personas["resident"])
     url = f"{PROJECTS}{project.pk}/follow/"
 
     first, second = client.post(url), client.post(url)
@@ -523,7 +514,7 @@ def test_following_twice_is_idempotent_and_unfollow_stops(personas, project):
 
 
 def test_anonymous_cannot_follow(project):
-    assert client_for().post(f"{PROJECTS}{project.pk}/follow/").status_code == 401
+    assert api_client().post(f"{PROJECTS}{project.pk}/follow/").status_code == 401
     assert not ProjectFollow.objects.exists()
 
 
@@ -539,7 +530,7 @@ def _area(city, **fields):
     ("radius_m", "expected"), [(99, 400), (100, 201), (20_000, 201), (20_001, 400)]
 )
 def test_area_follow_radius_is_100_m_to_20_km(personas, city, radius_m, expected):
-    response = client_for(personas["resident"]).post(
+    response = api_client(personas["resident"]).post(
         AREAS, _area(city, radius_m=radius_m), format="json"
     )
 
@@ -562,7 +553,7 @@ def test_area_follow_radius_is_100_m_to_20_km(personas, city, radius_m, expected
     ],
 )
 def test_area_follow_refuses_bad_centres_and_categories(personas, city, fields, field):
-    response = client_for(personas["resident"]).post(
+    response = api_client(personas["resident"]).post(
         AREAS, _area(city, **fields), format="json"
     )
 
@@ -572,7 +563,7 @@ def test_area_follow_refuses_bad_centres_and_categories(personas, city, fields, 
 
 
 def test_area_follow_by_category_is_stored_in_4326(personas, city):
-    response = client_for(personas["resident"]).post(
+    response = api_client(personas["resident"]).post(
         AREAS, _area(city, category="smart_city"), format="json"
     )
 
@@ -596,7 +587,7 @@ def test_area_follows_are_listed_and_deleted_by_their_owner_only(personas, city)
     theirs = area_follow_create(
         user=personas["org_member"], center=city.location, radius_m=500
     )
-    client = client_for(personas["resident"])
+    client = api_client(personas["resident"])
 
     listed = [row["id"] for row in client.get(AREAS).json()["results"]]
     other = client.delete(f"{AREAS}{theirs.pk}/")
@@ -606,7 +597,7 @@ def test_area_follows_are_listed_and_deleted_by_their_owner_only(personas, city)
     assert other.status_code == 404
     assert own.status_code == 204
     assert list(AreaFollow.objects.values_list("pk", flat=True)) == [theirs.pk]
-    assert client_for().get(AREAS).status_code == 401
+    assert api_client().get(AREAS).status_code == 401
 
 
 # Query counts and schema
@@ -627,28 +618,16 @@ def test_comment_list_query_count_does_not_grow_with_rows(personas, moderator, p
             )
         Comment.objects.filter(pk=parent.pk).update(is_hidden=True)
         # A fresh user object per request, as in production.
-        client = client_for(User.objects.get(username="resident"))
-        with CaptureQueriesContext(connection) as context:
-            response = client.get(_comments_url(project))
+        client = api_client(User.objects.get(username="resident"))
+        response, queries = count_queries(client, _comments_url(project))
         assert response.status_code == 200
         assert response.json()["count"] >= rows - 1
-        return len(context.captured_queries)
+        return queries
 
     assert queries_for(1) == queries_for(20)
 
 
-def test_openapi_schema_with_these_endpoints_builds_without_warnings(tmp_path):
-    output = tmp_path / "schema.yaml"
-
-    call_command(
-        "spectacular",
-        "--validate",
-        "--fail-on-warn",
-        "--file",
-        str(output),
-    )
-
-    schema = output.read_text()
+def test_openapi_schema_with_these_endpoints_builds_without_warnings(openapi_schema):
     for endpoint in (
         "/api/v1/projects/{id}/comments/",
         "/api/v1/projects/{id}/follow/",
@@ -656,4 +635,4 @@ def test_openapi_schema_with_these_endpoints_builds_without_warnings(tmp_path):
         "/api/v1/reports/",
         "/api/v1/moderation/unhide/",
     ):
-        assert endpoint in schema
+        assert endpoint in openapi_schema["paths"]

@@ -11,7 +11,6 @@ from django.contrib.gis.geos import Point
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
-from rest_framework.test import APIClient
 
 from cities.demo import illustrative_downtown
 from renewal.models import SpaceOwner, VacantSpace
@@ -22,18 +21,12 @@ from renewal.selectors.exports import (
 )
 from renewal.selectors.spaces import vacant_space_list
 from tests.factories import UserFactory, VacantSpaceFactory
+from tests.helpers import api_client
 
 URL = "/api/v1/spaces/export/"
 FORMATS = ["csv", "geojson", "gpkg"]
 HOME_OWNER = "박철수"
 OTHER_OWNER = "김영희"
-
-
-def client_for(user=None) -> APIClient:
-    client = APIClient()
-    if user is not None and user.is_authenticated:
-        client.force_authenticate(user)
-    return client
 
 
 def body_of(response) -> bytes:
@@ -76,7 +69,7 @@ def rows_of(body: bytes, file_format: str) -> list[dict]:
 
 
 def export(user, file_format: str, **filters) -> list[dict]:
-    response = client_for(user).get(URL, {"format": file_format, **filters})
+    response = api_client(user).get(URL, {"format": file_format, **filters})
     assert response.status_code == 200, response
     return rows_of(body_of(response), file_format)
 
@@ -160,7 +153,7 @@ def test_spatial_and_downtown_filters_apply_as_in_the_list(city, file_format):
 def test_owner_details_only_on_rows_of_the_users_own_city(
     personas, owned_spaces, persona, visible, file_format
 ):
-    response = client_for(personas[persona]).get(URL, {"format": file_format})
+    response = api_client(personas[persona]).get(URL, {"format": file_format})
     body = body_of(response)
     rows = {row["id"]: row for row in rows_of(body, file_format)}
 
@@ -192,8 +185,8 @@ def test_superuser_export_holds_every_owner(owned_spaces):
 
 
 def test_export_with_personal_data_is_not_cached(personas, owned_spaces):
-    staff = client_for(personas["city_viewer"]).get(URL, {"format": "csv"})
-    public = client_for().get(URL, {"format": "csv"})
+    staff = api_client(personas["city_viewer"]).get(URL, {"format": "csv"})
+    public = api_client().get(URL, {"format": "csv"})
 
     assert "no-store" in staff["Cache-Control"]
     assert "no-store" not in public["Cache-Control"]
@@ -204,7 +197,7 @@ def test_export_with_personal_data_is_not_cached(personas, owned_spaces):
 def test_export_streams_as_a_dated_attachment(city, file_format):
     VacantSpaceFactory(municipality=city)
 
-    response = client_for().get(URL, {"format": file_format})
+    response = api_client().get(URL, {"format": file_format})
 
     assert response.status_code == 200
     assert response.streaming
@@ -217,7 +210,7 @@ def test_export_streams_as_a_dated_attachment(city, file_format):
 def test_csv_starts_with_a_bom_so_that_excel_reads_korean(city):
     VacantSpaceFactory(municipality=city, address="읍내리 빈집")
 
-    body = body_of(client_for().get(URL, {"format": "csv"}))
+    body = body_of(api_client().get(URL, {"format": "csv"}))
 
     assert body.startswith(b"\xef\xbb\xbf")
     assert "읍내리 빈집" in body.decode("utf-8-sig")
@@ -238,7 +231,7 @@ def test_geopackage_schema_is_fixed_even_when_a_column_is_empty(city, tmp_path):
         municipality=city, external_id="007", year_built=None, vacant_since=None
     )
 
-    body = body_of(client_for().get(URL, {"format": "gpkg"}))
+    body = body_of(api_client().get(URL, {"format": "gpkg"}))
     path = tmp_path / "export.gpkg"
     path.write_bytes(body)
     layer = DataSource(str(path))[0]
@@ -262,7 +255,7 @@ def test_geopackage_leaves_no_temporary_files(city):
     temporary = Path(tempfile.gettempdir())
     before = set(temporary.glob("renewal-export-*"))
 
-    response = client_for().get(URL, {"format": "gpkg"})
+    response = api_client().get(URL, {"format": "gpkg"})
     body_of(response)
 
     assert response.status_code == 200
@@ -271,7 +264,7 @@ def test_geopackage_leaves_no_temporary_files(city):
 
 @pytest.mark.parametrize("parameters", [{"format": "xlsx"}, {}])
 def test_unknown_or_missing_format_is_400_naming_format(db, parameters):
-    response = client_for().get(URL, parameters)
+    response = api_client().get(URL, parameters)
 
     assert response.status_code == 400
     assert "format" in response.json()["error"]["fields"]
@@ -282,7 +275,7 @@ def test_unknown_or_missing_format_is_400_naming_format(db, parameters):
     [({"bbox": "1,2,3"}, "bbox"), ({"kind": "castle"}, "kind")],
 )
 def test_invalid_filter_is_400_as_in_the_list(db, parameters, named):
-    response = client_for().get(URL, {"format": "csv", **parameters})
+    response = api_client().get(URL, {"format": "csv", **parameters})
 
     assert response.status_code == 400
     assert named in response.json()["error"]["fields"]
@@ -295,7 +288,7 @@ def test_query_count_does_not_grow_with_rows(personas, city, file_format):
         for space in VacantSpaceFactory.create_batch(rows, municipality=city):
             SpaceOwner.objects.create(space=space, name="소유자")
         # A fresh user object per request, as in production.
-        client = client_for(User.objects.get(username="city_editor"))
+        client = api_client(User.objects.get(username="city_editor"))
         with CaptureQueriesContext(connection) as context:
             response = client.get(URL, {"format": file_format})
             assert len(rows_of(body_of(response), file_format)) == rows

@@ -27,6 +27,7 @@ from renewal.services.errors import DomainError, NotPermitted
 from renewal.services.imports import space_import_create, space_import_run
 from renewal.tasks import space_import_run_task
 from tests.factories import VacantSpaceFactory
+from tests.helpers import api_client
 
 # Daegu's old downtown, as the surveyor's GPS gave it.
 LON, LAT = 128.5934, 35.8691
@@ -444,19 +445,13 @@ def test_the_command_refuses_a_user_without_rights(personas, city, tmp_path):
     assert not VacantSpace.objects.exists()
 
 
-def _client(user) -> APIClient:
-    client = APIClient()
-    client.force_authenticate(user)
-    return client
-
-
 def test_upload_through_the_api_runs_the_task_and_reports_its_status(
     personas, city, tmp_path, django_capture_on_commit_callbacks
 ):
     path = _convert(_survey(tmp_path, [_feature("API-1")]), "geojson", 5186, tmp_path)
 
     with django_capture_on_commit_callbacks(execute=True), path.open("rb") as handle:
-        response = _client(personas["city_editor"]).post(
+        response = api_client(personas["city_editor"]).post(
             "/api/v1/spaces/imports/",
             {"file": handle, "municipality": city.code},
             format="multipart",
@@ -464,7 +459,7 @@ def test_upload_through_the_api_runs_the_task_and_reports_its_status(
 
     assert response.status_code == 202, response.content
     assert response["Location"] == response.json()["url"]
-    status = _client(personas["city_viewer"]).get(response.json()["url"])
+    status = api_client(personas["city_viewer"]).get(response.json()["url"])
     assert status.status_code == 200
     body = status.json()
     assert body["status"] == "succeeded"
@@ -480,7 +475,7 @@ def test_the_status_of_an_import_is_hidden_from_other_cities(
     path.write_text(f"external_id,kind,lon,lat\nH-1,house,{LON},{LAT}\nH-2,,1,1\n")
     with django_capture_on_commit_callbacks(execute=True), path.open("rb") as handle:
         url = (
-            _client(personas["city_editor"])
+            api_client(personas["city_editor"])
             .post(
                 "/api/v1/spaces/imports/",
                 {"file": handle, "municipality": city.code},
@@ -489,11 +484,11 @@ def test_the_status_of_an_import_is_hidden_from_other_cities(
             .json()["url"]
         )
 
-    own = _client(personas["city_editor"]).get(url).json()
+    own = api_client(personas["city_editor"]).get(url).json()
     assert own["status"] == "failed"
     assert {(e["line"], e["field"]) for e in own["report"]} >= {(2, "kind")}
     for persona in ("other_city_editor", "resident", "org_member"):
-        assert _client(personas[persona]).get(url).status_code == 404
+        assert api_client(personas[persona]).get(url).status_code == 404
     assert APIClient().get(url).status_code in (401, 403)
 
 
@@ -506,9 +501,7 @@ def test_upload_is_refused_to_all_but_the_city_s_editors(
 ):
     path = tmp_path / "survey.csv"
     path.write_text(f"external_id,kind,lon,lat\nH-1,house,{LON},{LAT}\n")
-    client = APIClient()
-    if persona != "anonymous":
-        client.force_authenticate(personas[persona])
+    client = api_client(personas[persona])
 
     with path.open("rb") as handle:
         response = client.post(

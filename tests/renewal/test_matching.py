@@ -9,7 +9,6 @@ from django.contrib.auth.models import User
 from django.contrib.gis.geos import Point
 from django.core import mail
 from django.db import IntegrityError, connection, transaction
-from rest_framework.test import APIClient
 
 from cities.demo import illustrative_downtown
 from renewal.models import (
@@ -45,16 +44,10 @@ from tests.factories import (
     UserFactory,
     VacantSpaceFactory,
 )
+from tests.helpers import api_client
 
 TODAY = datetime.date(2026, 6, 1)
 METRES_PER_DEGREE_LATITUDE = 111_320
-
-
-def client_for(user=None) -> APIClient:
-    client = APIClient()
-    if user is not None and user.is_authenticated:
-        client.force_authenticate(user)
-    return client
 
 
 def north_of(point: Point, metres: float) -> Point:
@@ -278,7 +271,7 @@ def test_candidates_api_returns_top_n_with_breakdown(city, project):
         _space(city, metres)
 
     body = (
-        client_for()
+        api_client()
         .get(f"/api/v1/projects/{project.pk}/candidates/", {"limit": 3})
         .json()
     )
@@ -306,7 +299,7 @@ def test_candidates_api_downtown_bonus_follows_the_city_setting(city, project):
     inside = _space(city, 200)
     outside = _space(city, 350)
 
-    body = client_for().get(f"/api/v1/projects/{project.pk}/candidates/").json()
+    body = api_client().get(f"/api/v1/projects/{project.pk}/candidates/").json()
 
     by_id = {c["id"]: c for c in body["candidates"]}
     assert by_id[inside.pk]["breakdown"]["downtown"]["score"] == 1.0
@@ -326,11 +319,11 @@ def test_organization_and_resource_candidates(city, project):
     )
 
     organizations = (
-        client_for()
+        api_client()
         .get(f"/api/v1/projects/{project.pk}/candidates/", {"kind": "organization"})
         .json()["candidates"]
     )
-    resources = client_for().get(
+    resources = api_client().get(
         f"/api/v1/projects/{project.pk}/candidates/", {"kind": "resource"}
     )
 
@@ -341,12 +334,12 @@ def test_organization_and_resource_candidates(city, project):
 
 
 def test_candidates_api_rejects_unknown_kind_and_hides_hidden_projects(project):
-    bad = client_for().get(
+    bad = api_client().get(
         f"/api/v1/projects/{project.pk}/candidates/", {"kind": "car"}
     )
     project.is_hidden = True
     project.save()
-    hidden = client_for().get(f"/api/v1/projects/{project.pk}/candidates/")
+    hidden = api_client().get(f"/api/v1/projects/{project.pk}/candidates/")
 
     assert bad.status_code == 400
     assert "kind" in bad.json()["error"]["fields"]
@@ -358,11 +351,11 @@ def test_candidates_query_count_does_not_grow_with_candidates(
 ):
     _space(city, 100)
     with django_assert_max_num_queries(6):
-        one = client_for().get(f"/api/v1/projects/{project.pk}/candidates/")
+        one = api_client().get(f"/api/v1/projects/{project.pk}/candidates/")
     for metres in range(200, 2200, 100):
         _space(city, metres)
     with django_assert_max_num_queries(6):
-        many = client_for().get(f"/api/v1/projects/{project.pk}/candidates/")
+        many = api_client().get(f"/api/v1/projects/{project.pk}/candidates/")
 
     assert len(one.json()["candidates"]) == 1
     assert len(many.json()["candidates"]) == 10
@@ -447,10 +440,10 @@ def test_city_editor_starts_a_run_and_follows_it(
     _space(city, 5000, kind="factory")  # far, and the wrong kind: below minimum
 
     started = _run(
-        client_for(personas["city_editor"]), city, django_capture_on_commit_callbacks
+        api_client(personas["city_editor"]), city, django_capture_on_commit_callbacks
     )
     run = (
-        client_for(personas["city_viewer"])
+        api_client(personas["city_viewer"])
         .get(f"/api/v1/assignment-runs/{started.json()['id']}/")
         .json()
     )
@@ -482,7 +475,7 @@ def test_only_editors_of_the_city_start_runs(
     city, personas, persona, expected, django_capture_on_commit_callbacks
 ):
     response = _run(
-        client_for(personas[persona]), city, django_capture_on_commit_callbacks
+        api_client(personas[persona]), city, django_capture_on_commit_callbacks
     )
 
     assert response.status_code == expected
@@ -493,7 +486,7 @@ def test_runs_are_visible_to_staff_of_their_city_only(city, personas):
     run = AssignmentRun.objects.create(municipality=city, trigger="manual")
 
     seen = {
-        name: client_for(personas[name])
+        name: api_client(personas[name])
         .get(f"/api/v1/assignment-runs/{run.pk}/")
         .status_code
         for name in ("anonymous", "resident", "other_city_editor", "city_viewer")
@@ -545,7 +538,7 @@ def test_a_declined_pair_is_not_suggested_again(
     assert suggestion.space_id == first.pk
 
     with django_capture_on_commit_callbacks(execute=True):
-        declined = client_for(personas["city_editor"]).post(
+        declined = api_client(personas["city_editor"]).post(
             f"/api/v1/matches/{suggestion.pk}/decline/"
         )
 
@@ -574,13 +567,13 @@ def test_full_lifecycle_moves_the_space_with_the_match(
     city, personas, project, django_capture_on_commit_callbacks
 ):
     match = MatchFactory(project=project)
-    editor = client_for(personas["city_editor"])
+    editor = api_client(personas["city_editor"])
 
     offered = editor.post(f"/api/v1/matches/{match.pk}/offer/")
-    seen_by_proposer = client_for(personas["resident"]).get(
+    seen_by_proposer = api_client(personas["resident"]).get(
         f"/api/v1/matches/{match.pk}/"
     )
-    accepted = client_for(personas["resident"]).post(
+    accepted = api_client(personas["resident"]).post(
         f"/api/v1/matches/{match.pk}/accept/", AGREEMENT, format="json"
     )
     match.space.refresh_from_db()
@@ -628,7 +621,7 @@ def test_who_may_accept_an_offer(city, personas, organization, persona, expected
     )
     match = MatchFactory(project=project, status="offered")
 
-    response = client_for(personas[persona]).post(
+    response = api_client(personas[persona]).post(
         f"/api/v1/matches/{match.pk}/accept/", AGREEMENT, format="json"
     )
 
@@ -639,7 +632,7 @@ def test_who_may_accept_an_offer(city, personas, organization, persona, expected
 
 def test_proposer_cannot_offer_and_cannot_accept_a_mere_suggestion(personas, project):
     match = MatchFactory(project=project)
-    client = client_for(personas["resident"])
+    client = api_client(personas["resident"])
 
     offered = client.post(f"/api/v1/matches/{match.pk}/offer/")
     accepted = client.post(
@@ -654,7 +647,7 @@ def test_proposer_cannot_offer_and_cannot_accept_a_mere_suggestion(personas, pro
 def test_agreement_that_ends_before_it_starts_changes_nothing(personas, project):
     match = MatchFactory(project=project, status="offered")
 
-    response = client_for(personas["resident"]).post(
+    response = api_client(personas["resident"]).post(
         f"/api/v1/matches/{match.pk}/accept/",
         dict(AGREEMENT, end_date="2026-01-01"),
         format="json",
@@ -685,7 +678,7 @@ def test_match_list_query_count_does_not_grow(
     personas, project, django_assert_max_num_queries
 ):
     MatchFactory(project=project)
-    client = client_for(personas["city_editor"])
+    client = api_client(personas["city_editor"])
     with django_assert_max_num_queries(8):
         one = client.get("/api/v1/matches/")
     for _ in range(19):
@@ -702,7 +695,7 @@ def test_match_list_is_scoped(personas, project, other_city):
     MatchFactory(project=RenewalProjectFactory(municipality=other_city))
 
     counts = {
-        name: client_for(personas[name]).get("/api/v1/matches/").json()["count"]
+        name: api_client(personas[name]).get("/api/v1/matches/").json()["count"]
         for name in ("anonymous", "resident", "city_viewer", "other_city_editor")
     }
 
@@ -751,7 +744,7 @@ def test_parallel_acceptances_of_one_space_leave_one_accepted():
 
     def accept(match):
         return lambda: (
-            client_for(User.objects.get(pk=match.project.proposer_id))
+            api_client(User.objects.get(pk=match.project.proposer_id))
             .post(f"/api/v1/matches/{match.pk}/accept/", AGREEMENT, format="json")
             .status_code
         )

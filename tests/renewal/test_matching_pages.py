@@ -7,9 +7,7 @@ import re
 
 import pytest
 from django.contrib.gis.geos import Point
-from django.db import connection
 from django.test import Client
-from django.test.utils import CaptureQueriesContext
 
 from renewal.models import (
     AssignmentRun,
@@ -23,16 +21,10 @@ from tests.factories import (
     RenewalProjectFactory,
     VacantSpaceFactory,
 )
+from tests.helpers import count_queries, page_client
 
 METRES_PER_DEGREE_LATITUDE = 111_320
 NOT_EDITORS = ["resident", "org_member", "city_viewer", "other_city_editor"]
-
-
-def client_for(user) -> Client:
-    client = Client()
-    if user.is_authenticated:
-        client.force_login(user)
-    return client
 
 
 def north_of(point: Point, metres: float) -> Point:
@@ -88,7 +80,7 @@ def test_project_page_shows_candidate_spaces_best_first_with_their_breakdown(
     VacantSpaceFactory(municipality=other_city, status="available")
 
     # Shown to everyone who may see the project, signed in or not.
-    response = client_for(personas["anonymous"]).get(f"/en/projects/{project.pk}/")
+    response = page_client(personas["anonymous"]).get(f"/en/projects/{project.pk}/")
 
     assert response.status_code == 200
     html = response.content.decode()
@@ -150,13 +142,12 @@ def test_candidate_panel_says_so_when_no_space_fits(project):
 def test_project_page_queries_do_not_grow_with_the_candidates(project):
     space_near(project, 100)
 
-    def count_queries() -> int:
-        with CaptureQueriesContext(connection) as queries:
-            response = Client().get(f"/en/projects/{project.pk}/")
+    def page_queries() -> int:
+        response, number = count_queries(Client(), f"/en/projects/{project.pk}/")
         assert response.status_code == 200
-        return len(queries)
+        return number
 
-    one = count_queries()
+    one = page_queries()
     for metres in range(200, 2000, 200):
         space_near(project, metres)
     assert (
@@ -165,14 +156,14 @@ def test_project_page_queries_do_not_grow_with_the_candidates(project):
         )
         == 10
     )
-    assert count_queries() == one
+    assert page_queries() == one
 
 
 def test_project_page_links_the_proposer_to_an_offer(project):
     match = MatchFactory(project=project, status="offered")
     suggested = MatchFactory(project=project)
 
-    html = client_for(project.proposer).get(f"/en/projects/{project.pk}/").content
+    html = page_client(project.proposer).get(f"/en/projects/{project.pk}/").content
     html = html.decode()
 
     assert f'href="/en/matches/{match.pk}/"' in html
@@ -191,7 +182,7 @@ def test_assignment_page_is_for_the_city_editor(city, personas):
     AssignmentRun.objects.create(municipality=city, trigger="manual")
     url = f"/en/cities/{city.code}/assignment/"
 
-    response = client_for(personas["city_editor"]).get(url)
+    response = page_client(personas["city_editor"]).get(url)
 
     assert response.status_code == 200
     html = response.content.decode()
@@ -201,7 +192,7 @@ def test_assignment_page_is_for_the_city_editor(city, personas):
 
 @pytest.mark.parametrize("persona", NOT_EDITORS)
 def test_assignment_page_is_forbidden_to_others(city, personas, persona):
-    response = client_for(personas[persona]).get(f"/en/cities/{city.code}/assignment/")
+    response = page_client(personas[persona]).get(f"/en/cities/{city.code}/assignment/")
 
     assert response.status_code == 403
 
@@ -215,7 +206,7 @@ def test_assignment_page_sends_anonymous_visitors_to_sign_in(city):
 
 @pytest.mark.parametrize("persona", NOT_EDITORS)
 def test_only_city_editors_may_start_a_run(city, personas, persona):
-    response = client_for(personas[persona]).post(
+    response = page_client(personas[persona]).post(
         f"/en/cities/{city.code}/assignment/start/"
     )
 
@@ -238,7 +229,7 @@ def test_run_page_is_hidden_outside_the_city_and_forbidden_to_viewers(
 ):
     run = AssignmentRun.objects.create(municipality=city, trigger="manual")
 
-    response = client_for(personas[persona]).get(f"/en/assignment-runs/{run.pk}/")
+    response = page_client(personas[persona]).get(f"/en/assignment-runs/{run.pk}/")
 
     assert response.status_code == status
 
@@ -247,7 +238,7 @@ def test_a_running_run_page_reloads_itself_and_a_finished_one_does_not(city, per
     run = AssignmentRun.objects.create(
         municipality=city, trigger="manual", status=RunStatus.RUNNING, progress=40
     )
-    editor = client_for(personas["city_editor"])
+    editor = page_client(personas["city_editor"])
 
     running = editor.get(f"/en/assignment-runs/{run.pk}/").content.decode()
     run.status = RunStatus.DONE
@@ -264,7 +255,7 @@ def test_editor_starts_a_run_and_sees_the_proposed_pairs(
     project, personas, django_capture_on_commit_callbacks
 ):
     space = space_near(project, 150)
-    editor = client_for(personas["city_editor"])
+    editor = page_client(personas["city_editor"])
 
     with django_capture_on_commit_callbacks(execute=True):
         response = editor.post(
@@ -298,7 +289,7 @@ def test_offer_and_accept_through_the_pages_move_the_space_to_matched(
         municipality=project.municipality, trigger="manual", status=RunStatus.DONE
     )
     match = MatchFactory(project=project, space=space, run=run)
-    editor = client_for(personas["city_editor"])
+    editor = page_client(personas["city_editor"])
     run_page = f"/en/assignment-runs/{run.pk}/"
 
     offered = editor.post(
@@ -311,7 +302,7 @@ def test_offer_and_accept_through_the_pages_move_the_space_to_matched(
     assert match.status == MatchStatus.OFFERED
     assert 'class="inline offer-form"' not in editor.get(run_page).content.decode()
 
-    proposer = client_for(project.proposer)
+    proposer = page_client(project.proposer)
     page = proposer.get(f"/en/matches/{match.pk}/").content.decode()
     assert 'id="accept-form"' in page
     accepted = proposer.post(
@@ -351,12 +342,12 @@ def test_a_second_acceptance_of_the_same_space_shows_an_error(project, personas)
     agreement = {"kind": "free_use", "start_date": "2027-03-01"}
 
     assert (
-        client_for(project.proposer)
+        page_client(project.proposer)
         .post(f"/en/matches/{first.pk}/accept/", agreement)
         .status_code
         == 302
     )
-    response = client_for(other_project.proposer).post(
+    response = page_client(other_project.proposer).post(
         f"/en/matches/{second.pk}/accept/", agreement
     )
 
@@ -372,7 +363,7 @@ def test_an_agreement_that_ends_before_it_starts_is_refused_on_the_form(
 ):
     match = MatchFactory(project=project, status="offered")
 
-    response = client_for(project.proposer).post(
+    response = page_client(project.proposer).post(
         f"/en/matches/{match.pk}/accept/",
         {"kind": "lease", "start_date": "2027-03-01", "end_date": "2027-01-01"},
     )
@@ -387,7 +378,7 @@ def test_the_proposer_declines_an_offer(project, django_capture_on_commit_callba
     match = MatchFactory(project=project, status="offered")
 
     with django_capture_on_commit_callbacks(execute=True):
-        response = client_for(project.proposer).post(
+        response = page_client(project.proposer).post(
             f"/en/matches/{match.pk}/steps/", {"action": "decline"}
         )
 
@@ -409,7 +400,7 @@ def test_the_proposer_declines_an_offer(project, django_capture_on_commit_callba
 def test_match_page_is_for_staff_and_the_project(project, personas, persona, status):
     match = MatchFactory(project=project, status="offered")
 
-    response = client_for(personas[persona]).get(f"/en/matches/{match.pk}/")
+    response = page_client(personas[persona]).get(f"/en/matches/{match.pk}/")
 
     assert response.status_code == status
     if status == 200:
@@ -422,7 +413,7 @@ def test_the_lead_organisation_may_answer_an_offer(project, organization, person
     project.save()
     match = MatchFactory(project=project, status="offered")
 
-    page = client_for(personas["org_member"]).get(f"/en/matches/{match.pk}/")
+    page = page_client(personas["org_member"]).get(f"/en/matches/{match.pk}/")
 
     assert page.status_code == 200
     assert 'id="accept-form"' in page.content.decode()
@@ -431,12 +422,12 @@ def test_the_lead_organisation_may_answer_an_offer(project, organization, person
 def test_the_proposer_cannot_offer_and_a_viewer_cannot_accept(project, personas):
     match = MatchFactory(project=project)
 
-    offer = client_for(project.proposer).post(
+    offer = page_client(project.proposer).post(
         f"/en/matches/{match.pk}/steps/", {"action": "offer"}
     )
     match.status = "offered"
     match.save()
-    accept = client_for(personas["city_viewer"]).post(
+    accept = page_client(personas["city_viewer"]).post(
         f"/en/matches/{match.pk}/accept/",
         {"kind": "free_use", "start_date": "2027-03-01"},
     )
@@ -450,7 +441,7 @@ def test_the_proposer_cannot_offer_and_a_viewer_cannot_accept(project, personas)
 def test_a_step_goes_back_only_to_a_page_of_this_site(project, personas):
     match = MatchFactory(project=project)
 
-    response = client_for(personas["city_editor"]).post(
+    response = page_client(personas["city_editor"]).post(
         f"/en/matches/{match.pk}/steps/",
         {"action": "offer", "next": "https://evil.example/"},
     )

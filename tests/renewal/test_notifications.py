@@ -1,23 +1,17 @@
 import datetime
-import subprocess
-import sys
 import time
 import uuid
 from pathlib import Path
-from urllib.parse import quote
 
 import pytest
-from django.conf import settings as django_settings
 from django.contrib.auth.models import Group
 from django.contrib.contenttypes.models import ContentType
 from django.contrib.gis.geos import Point, Polygon
 from django.core import mail
-from django.db import connection, transaction
-from django.test.utils import CaptureQueriesContext
+from django.db import transaction
 from django.utils import timezone, translation
 from rest_framework.test import APIClient
 
-from config.celery import app as celery_app
 from renewal.models import (
     AreaFollow,
     Comment,
@@ -50,9 +44,7 @@ from renewal.tasks import (
     notifications_for_transition_task,
 )
 from tests.factories import RenewalProjectFactory, UserFactory
-from tests.helpers import clean_environment
-
-ROOT = Path(__file__).resolve().parent.parent.parent
+from tests.helpers import api_client, count_queries
 
 
 def recipients(event_key: str) -> set[str]:
@@ -385,56 +377,12 @@ def email_dir(tmp_path):
 
 
 @pytest.fixture
-def notification_worker(transactional_db, email_dir):
+def notification_worker(celery_worker, email_dir):
     """A worker on a private queue whose mail server refuses each message once."""
-    broker = django_settings.CELERY_BROKER_URL
-    if not broker:
-        pytest.fail("CELERY_BROKER_URL is not set: run the suite with `make test`.")
-    database = connection.settings_dict
-    database_url = (
-        f"postgis://{quote(database['USER'] or '')}:{quote(database['PASSWORD'] or '')}"
-        f"@{database['HOST'] or '127.0.0.1'}:{database['PORT'] or 5432}/{database['NAME']}"
+    return celery_worker(
+        EMAIL_BACKEND="tests.email_backends.FailFirstAttemptBackend",
+        TEST_EMAIL_DIR=str(email_dir),
     )
-    queue = f"test-{uuid.uuid4().hex[:12]}"
-    worker = subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "celery",
-            "-A",
-            "config",
-            "worker",
-            "--queues",
-            queue,
-            "--hostname",
-            f"{queue}@%h",
-            "--pool",
-            "solo",
-            "--without-gossip",
-            "--without-mingle",
-            "--loglevel",
-            "WARNING",
-        ],
-        cwd=ROOT,
-        env={
-            **clean_environment(),
-            "DATABASE_URL": database_url,
-            "CELERY_BROKER_URL": broker,
-            "EMAIL_BACKEND": "tests.email_backends.FailFirstAttemptBackend",
-            "TEST_EMAIL_DIR": str(email_dir),
-        },
-        stdout=subprocess.PIPE,
-        stderr=subprocess.STDOUT,
-        text=True,
-    )
-    celery_app.conf.task_always_eager = False
-    try:
-        yield queue
-    finally:
-        worker.terminate()
-        output, _ = worker.communicate(timeout=30)
-        if worker.returncode not in (0, -15):
-            print(output)
 
 
 def delivered(email_dir: Path) -> list[str]:
@@ -488,12 +436,6 @@ def test_worker_retries_a_refused_email_and_never_sends_twice(
 # In-app API
 
 
-def api(user) -> APIClient:
-    client = APIClient()
-    client.force_authenticate(user)
-    return client
-
-
 def notify(user, n: int = 1, **fields) -> list[Notification]:
     return [
         Notification.objects.create(
@@ -514,7 +456,7 @@ def test_list_shows_only_ones_own_notifications_newest_first(resident):
     older, newer = notify(resident, 2)
     notify(UserFactory())
 
-    body = api(resident).get(LIST).json()
+    body = api_client(resident).get(LIST).json()
 
     assert [item["id"] for item in body["results"]] == [newer.pk, older.pk]
     assert body["results"][0]["message"] == "알림 1 / Notice 1"
@@ -523,7 +465,7 @@ def test_list_shows_only_ones_own_notifications_newest_first(resident):
 
 def test_unread_filter_and_marking_one_read(resident):
     first, second = notify(resident, 2)
-    client = api(resident)
+    client = api_client(resident)
 
     response = client.post(f"{LIST}{first.pk}/read/")
     again = client.post(f"{LIST}{first.pk}/read/")
@@ -537,7 +479,7 @@ def test_unread_filter_and_marking_one_read(resident):
 def test_another_users_notification_is_404_and_stays_unread(resident):
     (theirs,) = notify(UserFactory())
 
-    response = api(resident).post(f"{LIST}{theirs.pk}/read/")
+    response = api_client(resident).post(f"{LIST}{theirs.pk}/read/")
 
     assert response.status_code == 404
     assert response.json()["error"]["code"] == "not_found"
@@ -549,7 +491,7 @@ def test_read_all_marks_only_ones_own(resident):
     notify(resident, 3)
     (theirs,) = notify(UserFactory())
 
-    response = api(resident).post(f"{LIST}read-all/")
+    response = api_client(resident).post(f"{LIST}read-all/")
 
     assert response.json() == {"marked": 3}
     assert not Notification.objects.filter(user=resident, read_at=None).exists()
@@ -558,7 +500,7 @@ def test_read_all_marks_only_ones_own(resident):
 
 
 def test_email_preference_defaults_to_immediate_and_can_be_changed(resident):
-    client = api(resident)
+    client = api_client(resident)
 
     default = client.get(f"{LIST}preferences/").json()
     changed = client.put(
@@ -571,7 +513,7 @@ def test_email_preference_defaults_to_immediate_and_can_be_changed(resident):
 
 
 def test_unknown_email_mode_is_400_naming_the_field(resident):
-    response = api(resident).put(
+    response = api_client(resident).put(
         f"{LIST}preferences/", {"email_mode": "hourly"}, format="json"
     )
 
@@ -599,9 +541,8 @@ def test_list_query_count_does_not_grow_with_rows(resident):
     def queries_for(rows: int) -> int:
         Notification.objects.all().delete()
         notify(resident, rows)
-        with CaptureQueriesContext(connection) as queries:
-            response = api(resident).get(LIST)
+        response, queries = count_queries(api_client(resident), LIST)
         assert len(response.json()["results"]) == rows
-        return len(queries)
+        return queries
 
     assert queries_for(1) == queries_for(20)

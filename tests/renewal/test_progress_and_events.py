@@ -2,10 +2,8 @@ import datetime
 from decimal import Decimal
 
 import pytest
-from django.db import IntegrityError, connection, transaction
-from django.test.utils import CaptureQueriesContext
+from django.db import IntegrityError, transaction
 from django.utils import timezone
-from rest_framework.test import APIClient
 
 from cities.models import MunicipalityGroup
 from renewal.models import ParticipationEvent, ProgressUpdate, ProjectStatus
@@ -27,16 +25,10 @@ from tests.factories import (
     RenewalProjectFactory,
     UserFactory,
 )
+from tests.helpers import api_client, count_queries
 
 EVENTS_URL = "/api/v1/participation-events/"
 TOTALS_URL = "/api/v1/participation-totals/"
-
-
-def client_for(user=None) -> APIClient:
-    client = APIClient()
-    if user is not None and user.is_authenticated:
-        client.force_authenticate(user)
-    return client
 
 
 def updates_url(project) -> str:
@@ -86,7 +78,7 @@ def _event_payload(project, organization, **overrides):
 def test_progress_updates_come_from_the_lead_organisation_or_city_editors(
     personas, led_project, persona, expected
 ):
-    response = client_for(personas[persona]).post(
+    response = api_client(personas[persona]).post(
         updates_url(led_project),
         {"text": "설계 완료", "percent_complete": 40, "milestone": "설계"},
         format="json",
@@ -127,7 +119,7 @@ def test_progress_updates_only_while_approved_or_in_progress(
     led_project.status = status
     led_project.save()
 
-    response = client_for(personas["city_editor"]).post(
+    response = api_client(personas["city_editor"]).post(
         updates_url(led_project),
         {"text": "착공", "percent_complete": 10},
         format="json",
@@ -140,7 +132,7 @@ def test_progress_updates_only_while_approved_or_in_progress(
 def test_percentage_outside_0_to_100_is_refused_naming_the_field(
     personas, led_project, percent
 ):
-    response = client_for(personas["city_editor"]).post(
+    response = api_client(personas["city_editor"]).post(
         updates_url(led_project),
         {"text": "착공", "percent_complete": percent},
         format="json",
@@ -213,13 +205,13 @@ def test_anyone_reads_updates_newest_first(led_project):
     newer = ProgressUpdateFactory(project=led_project, percent_complete=20)
     ProgressUpdateFactory()  # another project's update stays out
 
-    body = client_for().get(updates_url(led_project)).json()
+    body = api_client().get(updates_url(led_project)).json()
 
     assert [row["id"] for row in body["results"]] == [newer.pk, older.pk]
 
 
 def test_updates_of_an_unknown_project_are_404(personas):
-    response = client_for(personas["city_editor"]).get(
+    response = api_client(personas["city_editor"]).get(
         "/api/v1/projects/999999/updates/"
     )
 
@@ -244,7 +236,7 @@ def test_updates_of_an_unknown_project_are_404(personas):
 def test_events_are_recorded_by_members_of_the_organisation(
     personas, led_project, organization, persona, expected
 ):
-    response = client_for(personas[persona]).post(
+    response = api_client(personas[persona]).post(
         EVENTS_URL, _event_payload(led_project, organization), format="json"
     )
 
@@ -266,7 +258,7 @@ def test_organisation_from_elsewhere_records_only_for_a_project_it_leads(
     outsider = CommunityOrganizationFactory(municipality=other_city)
     member = UserFactory()
     organization_role_grant(user=member, organization=outsider)
-    client = client_for(member)
+    client = api_client(member)
 
     refused = client.post(EVENTS_URL, _event_payload(project, outsider), format="json")
     assert refused.status_code == 400
@@ -306,7 +298,7 @@ def test_organisation_of_the_same_city_records_without_leading(
 def test_negative_counts_are_refused_naming_the_field(
     personas, led_project, organization, field
 ):
-    client = client_for(personas["org_member"])
+    client = api_client(personas["org_member"])
 
     response = client.post(
         EVENTS_URL,
@@ -330,7 +322,7 @@ def test_negative_counts_are_refused_naming_the_field(
 def test_event_dated_in_the_future_is_refused(personas, led_project, organization):
     today = timezone.localdate()
     tomorrow = today + datetime.timedelta(days=1)
-    client = client_for(personas["org_member"])
+    client = api_client(personas["org_member"])
 
     refused = client.post(
         EVENTS_URL,
@@ -349,7 +341,7 @@ def test_event_dated_in_the_future_is_refused(personas, led_project, organizatio
 
 
 def test_event_location_must_be_inside_korea(personas, led_project, organization):
-    response = client_for(personas["org_member"]).post(
+    response = api_client(personas["org_member"]).post(
         EVENTS_URL,
         _event_payload(
             led_project,
@@ -375,7 +367,7 @@ def test_event_list_filters(city, other_city, organization):
     festival = ParticipationEventFactory(
         project=there, kind="festival", date=datetime.date(2025, 3, 10)
     )
-    client = client_for()
+    client = api_client()
 
     def ids(**params):
         return {row["id"] for row in client.get(EVENTS_URL, params).json()["results"]}
@@ -390,27 +382,27 @@ def test_event_list_filters(city, other_city, organization):
 
 
 def test_event_list_queries_do_not_grow_with_rows(db):
-    client = client_for()
+    client = api_client()
 
     def queries_for(rows: int) -> int:
         ParticipationEvent.objects.all().delete()
         ParticipationEventFactory.create_batch(rows)
-        with CaptureQueriesContext(connection) as context:
-            assert client.get(EVENTS_URL).json()["count"] == rows
-        return len(context.captured_queries)
+        response, queries = count_queries(client, EVENTS_URL)
+        assert response.json()["count"] == rows
+        return queries
 
     assert queries_for(1) == queries_for(20)
 
 
 def test_update_list_queries_do_not_grow_with_rows(led_project):
-    client = client_for()
+    client = api_client()
 
     def queries_for(rows: int) -> int:
         ProgressUpdate.objects.all().delete()
         ProgressUpdateFactory.create_batch(rows, project=led_project)
-        with CaptureQueriesContext(connection) as context:
-            assert client.get(updates_url(led_project)).json()["count"] == rows
-        return len(context.captured_queries)
+        response, queries = count_queries(client, updates_url(led_project))
+        assert response.json()["count"] == rows
+        return queries
 
     assert queries_for(1) == queries_for(20)
 
@@ -564,7 +556,7 @@ def test_totals_endpoint_answers_for_one_scope(ledger, scope, selected):
     }[scope]
     mine = [e for e in ledger["events"] if selected(ledger, e)]
 
-    body = client_for().get(TOTALS_URL, {scope: value}).json()
+    body = api_client().get(TOTALS_URL, {scope: value}).json()
 
     expected = _expected(mine)
     assert body["events"] == expected["events"]
@@ -577,7 +569,7 @@ def test_totals_endpoint_answers_for_one_scope(ledger, scope, selected):
 
 
 def test_totals_for_a_scope_without_events_are_zero(city):
-    body = client_for().get(TOTALS_URL, {"city": city.code}).json()
+    body = api_client().get(TOTALS_URL, {"city": city.code}).json()
 
     assert body["events"] == 0
     assert body["attendees"] == 0
@@ -594,7 +586,7 @@ def test_totals_for_a_scope_without_events_are_zero(city):
     ],
 )
 def test_totals_endpoint_names_an_unknown_scope(db, params, field):
-    response = client_for().get(TOTALS_URL, params)
+    response = api_client().get(TOTALS_URL, params)
 
     assert response.status_code == 400
     assert field in response.json()["error"]["fields"]
@@ -604,7 +596,7 @@ def test_totals_endpoint_names_an_unknown_scope(db, params, field):
 def test_totals_endpoint_needs_exactly_one_scope(ledger, scopes):
     known = {"project": ledger["here"].pk, "city": ledger["city"].code}
 
-    response = client_for().get(
+    response = api_client().get(
         TOTALS_URL, {name: known[name] for name in scopes}, HTTP_ACCEPT_LANGUAGE="en"
     )
 

@@ -5,9 +5,6 @@ import re
 import pytest
 from django.contrib.auth.models import Group
 from django.contrib.gis.geos import Polygon
-from django.db import connection
-from django.test import Client
-from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
 from renewal.models import (
@@ -26,6 +23,7 @@ from tests.factories import (
     RenewalProjectFactory,
     UserFactory,
 )
+from tests.helpers import count_queries, page_client
 
 PERSONAS = [
     "anonymous",
@@ -35,13 +33,6 @@ PERSONAS = [
     "city_editor",
     "other_city_editor",
 ]
-
-
-def client_for(user) -> Client:
-    client = Client()
-    if user.is_authenticated:
-        client.force_login(user)
-    return client
 
 
 def map_url(city, lang="ko") -> str:
@@ -118,7 +109,7 @@ def proposal_data(city) -> dict:
 def test_project_map_and_detail_render_for_every_persona(
     personas, city, project, persona, lang
 ):
-    client = client_for(personas[persona])
+    client = page_client(personas[persona])
 
     listing = client.get(map_url(city, lang))
     detail = client.get(detail_url(project, lang))
@@ -133,7 +124,7 @@ def test_project_map_and_detail_render_for_every_persona(
 
 
 def test_pages_are_in_english_under_en(personas, city, project):
-    response = client_for(personas["resident"]).get(detail_url(project, "en"))
+    response = page_client(personas["resident"]).get(detail_url(project, "en"))
 
     assert response.headers["Content-Language"] == "en"
     assert "Support this project" in response.content.decode()
@@ -150,7 +141,7 @@ def test_map_carries_points_and_polygons_as_geojson(personas, city):
     features = {
         feature["properties"]["id"]: feature
         for feature in map_features(
-            client_for(personas["anonymous"]).get(map_url(city))
+            page_client(personas["anonymous"]).get(map_url(city))
         )
     }
 
@@ -167,7 +158,7 @@ def test_map_and_list_filter_by_category_and_status(personas, city, other_city):
     )
     RenewalProjectFactory(municipality=other_city, category="heritage_culture")
 
-    response = client_for(personas["resident"]).get(
+    response = page_client(personas["resident"]).get(
         map_url(city), {"category": "heritage_culture", "status": "proposed"}
     )
 
@@ -180,12 +171,14 @@ def test_hidden_project_leaves_the_map_but_not_its_proposer_or_staff(personas, c
         municipality=city, is_hidden=True, proposer=personas["resident"]
     )
 
-    assert listed_ids(client_for(personas["org_member"]).get(map_url(city))) == set()
-    assert client_for(personas["org_member"]).get(detail_url(hidden)).status_code == 404
-    assert listed_ids(client_for(personas["resident"]).get(map_url(city))) == {
+    assert listed_ids(page_client(personas["org_member"]).get(map_url(city))) == set()
+    assert (
+        page_client(personas["org_member"]).get(detail_url(hidden)).status_code == 404
+    )
+    assert listed_ids(page_client(personas["resident"]).get(map_url(city))) == {
         hidden.pk
     }
-    assert listed_ids(client_for(personas["city_viewer"]).get(map_url(city))) == {
+    assert listed_ids(page_client(personas["city_viewer"]).get(map_url(city))) == {
         hidden.pk
     }
 
@@ -194,14 +187,13 @@ def test_hidden_project_leaves_the_map_but_not_its_proposer_or_staff(personas, c
 def test_project_map_query_count_does_not_grow_with_rows(
     personas, city, persona, django_assert_max_num_queries
 ):
-    client = client_for(personas[persona])
+    client = page_client(personas[persona])
     RenewalProjectFactory(municipality=city)
-    with CaptureQueriesContext(connection) as one_row:
-        client.get(map_url(city))
+    _, one_row = count_queries(client, map_url(city))
     for project in RenewalProjectFactory.create_batch(19, municipality=city):
         ProjectSupport.objects.create(project=project, user=UserFactory())
 
-    with django_assert_max_num_queries(len(one_row.captured_queries)):
+    with django_assert_max_num_queries(one_row):
         response = client.get(map_url(city))
 
     assert len(listed_ids(response)) == 20
@@ -210,7 +202,7 @@ def test_project_map_query_count_does_not_grow_with_rows(
 
 def test_unknown_city_is_not_found(personas):
     assert (
-        client_for(personas["resident"]).get("/ko/cities/00000/projects/").status_code
+        page_client(personas["resident"]).get("/ko/cities/00000/projects/").status_code
         == 404
     )
 
@@ -232,7 +224,7 @@ def test_anonymous_is_sent_to_sign_in_from_the_proposal_form(client, city):
 
 
 def test_resident_proposes_a_point_project(personas, city, proposal_data):
-    client = client_for(personas["resident"])
+    client = page_client(personas["resident"])
     assert client.get(create_url(city)).status_code == 200
 
     response = client.post(create_url(city), proposal_data)
@@ -261,7 +253,7 @@ def test_resident_proposes_a_drawn_area(personas, city, proposal_data):
         area=json.dumps({"type": "Polygon", "coordinates": [ring]}),
     )
 
-    client_for(personas["resident"]).post(create_url(city), proposal_data)
+    page_client(personas["resident"]).post(create_url(city), proposal_data)
 
     project = RenewalProject.objects.get(title="골목 쉼터")
     assert project.place.geom_type == "Polygon"
@@ -302,7 +294,7 @@ def test_proposal_form_refuses_bad_input(
 ):
     proposal_data.update(change)
 
-    response = client_for(personas["resident"]).post(
+    response = page_client(personas["resident"]).post(
         "/en" + create_url(city)[3:], proposal_data
     )
 
@@ -328,7 +320,7 @@ def test_project_page_shows_needs_timeline_and_progress(personas, project):
         project=project, percent_complete=45, text="공사 착수", milestone="착공"
     )
 
-    page = client_for(personas["anonymous"]).get(detail_url(project)).content.decode()
+    page = page_client(personas["anonymous"]).get(detail_url(project)).content.decode()
 
     assert "검토 시작" in page
     assert 'id="project-progress-bar" max="100" value="45"' in page
@@ -338,7 +330,7 @@ def test_project_page_shows_needs_timeline_and_progress(personas, project):
 
 
 def test_support_counts_once_and_can_be_withdrawn(personas, project):
-    client = client_for(personas["resident"])
+    client = page_client(personas["resident"])
 
     first = client.post(action_url(project, "support"), {"action": "add"})
     client.post(action_url(project, "support"), {"action": "add"})
@@ -356,7 +348,7 @@ def test_support_counts_once_and_can_be_withdrawn(personas, project):
 def test_closed_project_refuses_supports_with_a_message(personas, project):
     RenewalProject.objects.filter(pk=project.pk).update(status="rejected")
 
-    response = client_for(personas["resident"]).post(
+    response = page_client(personas["resident"]).post(
         "/en" + action_url(project, "support")[3:], {"action": "add"}, follow=True
     )
 
@@ -375,7 +367,7 @@ def test_anonymous_posts_go_to_sign_in(client, project, action):
 
 
 def test_follow_and_unfollow(personas, project):
-    client = client_for(personas["resident"])
+    client = page_client(personas["resident"])
 
     client.post(action_url(project, "follow"), {"action": "follow"})
     assert ProjectFollow.objects.filter(project=project).count() == 1
@@ -386,11 +378,11 @@ def test_follow_and_unfollow(personas, project):
 
 
 def test_threaded_comments_and_replies(personas, project):
-    client = client_for(personas["resident"])
+    client = page_client(personas["resident"])
     client.post(action_url(project, "comments"), {"body": "좋은 생각입니다"})
     parent = Comment.objects.get()
 
-    response = client_for(personas["org_member"]).post(
+    response = page_client(personas["org_member"]).post(
         action_url(project, "comments"), {"body": "함께해요", "parent": parent.pk}
     )
 
@@ -404,7 +396,7 @@ def test_threaded_comments_and_replies(personas, project):
 
 
 def test_empty_comment_is_refused_with_a_message(personas, project):
-    response = client_for(personas["resident"]).post(
+    response = page_client(personas["resident"]).post(
         "/en" + action_url(project, "comments")[3:], {"body": "  "}, follow=True
     )
 
@@ -421,8 +413,8 @@ def test_hidden_comment_shows_as_a_placeholder_to_others(personas, project):
         project=project, author=personas["org_member"], body="답글", parent=hidden
     )
 
-    other = client_for(personas["org_member"]).get(detail_url(project, "en"))
-    own = client_for(author).get(detail_url(project, "en"))
+    other = page_client(personas["org_member"]).get(detail_url(project, "en"))
+    own = page_client(author).get(detail_url(project, "en"))
 
     assert "비밀 글" not in other.content.decode()
     assert "This comment was hidden by a moderator." in other.content.decode()
@@ -431,7 +423,7 @@ def test_hidden_comment_shows_as_a_placeholder_to_others(personas, project):
 
 
 def test_city_editor_moves_the_project_through_review(personas, project):
-    client = client_for(personas["city_editor"])
+    client = page_client(personas["city_editor"])
     page = client.get(detail_url(project)).content.decode()
     assert 'value="under_review"' in page
 
@@ -452,7 +444,7 @@ def test_city_editor_moves_the_project_through_review(personas, project):
 def test_rejection_without_a_reason_is_refused(personas, project):
     RenewalProject.objects.filter(pk=project.pk).update(status="under_review")
 
-    response = client_for(personas["city_editor"]).post(
+    response = page_client(personas["city_editor"]).post(
         "/en" + action_url(project, "transitions")[3:],
         {"to": "rejected", "reason": " "},
         follow=True,
@@ -467,7 +459,7 @@ def test_rejection_without_a_reason_is_refused(personas, project):
     "persona", ["resident", "org_member", "city_viewer", "other_city_editor"]
 )
 def test_only_city_editors_review(personas, project, persona):
-    client = client_for(personas[persona])
+    client = page_client(personas[persona])
 
     page = client.get(detail_url(project)).content.decode()
     response = client.post(action_url(project, "transitions"), {"to": "under_review"})
@@ -478,7 +470,7 @@ def test_only_city_editors_review(personas, project, persona):
 
 
 def test_proposer_may_withdraw_from_the_page(personas, project):
-    client = client_for(project.proposer)
+    client = page_client(project.proposer)
     assert 'value="withdrawn"' in client.get(detail_url(project)).content.decode()
 
     client.post(action_url(project, "transitions"), {"to": "withdrawn"})
@@ -495,7 +487,7 @@ def test_progress_updates_by_lead_organisation_or_city_staff(
     personas, project, persona, allowed
 ):
     RenewalProject.objects.filter(pk=project.pk).update(status="in_progress")
-    client = client_for(personas[persona])
+    client = page_client(personas[persona])
 
     page = client.get(detail_url(project)).content.decode()
     response = client.post(
@@ -511,7 +503,7 @@ def test_progress_updates_by_lead_organisation_or_city_staff(
 def test_progress_form_refuses_a_percentage_above_100(personas, project):
     RenewalProject.objects.filter(pk=project.pk).update(status="in_progress")
 
-    client_for(personas["city_editor"]).post(
+    page_client(personas["city_editor"]).post(
         action_url(project, "progress"), {"text": "x", "percent_complete": "120"}
     )
 
@@ -519,7 +511,7 @@ def test_progress_form_refuses_a_percentage_above_100(personas, project):
 
 
 def test_org_member_records_a_workshop_with_attendance(personas, project, organization):
-    client = client_for(personas["org_member"])
+    client = page_client(personas["org_member"])
     page = client.get(detail_url(project)).content.decode()
     assert f'<option value="{organization.pk}"' in page
 
@@ -548,7 +540,7 @@ def test_org_member_records_a_workshop_with_attendance(personas, project, organi
 
 
 def test_event_in_the_future_is_refused(personas, project, organization):
-    response = client_for(personas["org_member"]).post(
+    response = page_client(personas["org_member"]).post(
         "/en" + action_url(project, "events")[3:],
         {
             "organization": organization.pk,
@@ -569,7 +561,7 @@ def test_event_in_the_future_is_refused(personas, project, organization):
 
 @pytest.mark.parametrize("persona", ["resident", "city_editor"])
 def test_people_outside_organisations_get_no_event_form(personas, project, persona):
-    client = client_for(personas[persona])
+    client = page_client(personas[persona])
 
     page = client.get(detail_url(project)).content.decode()
     response = client.post(action_url(project, "events"), {"kind": "workshop"})
@@ -583,7 +575,7 @@ def test_reporting_a_project_and_a_comment(personas, project, settings):
     comment = Comment.objects.create(
         project=project, author=personas["org_member"], body="광고"
     )
-    client = client_for(personas["resident"])
+    client = page_client(personas["resident"])
 
     first = client.post(
         "/en" + action_url(project, "report")[3:],
@@ -613,7 +605,7 @@ def test_moderators_hidden_project_is_shown_to_moderators(personas, city):
     moderator.groups.add(Group.objects.get_or_create(name="moderators")[0])
     hidden = RenewalProjectFactory(municipality=city, is_hidden=True)
 
-    assert client_for(moderator).get(detail_url(hidden)).status_code == 200
+    assert page_client(moderator).get(detail_url(hidden)).status_code == 200
 
 
 # My page
@@ -650,7 +642,7 @@ def test_my_page_lists_proposals_supports_follows_and_notifications(personas, ci
         message="someone else's",
     )
 
-    page = client_for(me).get("/en/me/").content.decode()
+    page = page_client(me).get("/en/me/").content.decode()
 
     def section(key: str) -> str:
         start = page.index(f'id="{key}-list"')
@@ -678,7 +670,7 @@ def test_notifications_are_marked_read_one_by_one_or_all(personas):
         event_key="status:1",
         message="x",
     )
-    client = client_for(me)
+    client = page_client(me)
 
     client.post(f"/ko/me/notifications/{first.pk}/read/")
     first.refresh_from_db()
@@ -697,7 +689,7 @@ def test_navigation_links_to_my_page_when_signed_in(personas, client):
     assert 'href="/ko/me/"' not in client.get("/ko/").content.decode()
     assert (
         'href="/ko/me/"'
-        in client_for(personas["resident"]).get("/ko/").content.decode()
+        in page_client(personas["resident"]).get("/ko/").content.decode()
     )
 
 
@@ -726,7 +718,7 @@ def test_organisation_participation_totals_chart_and_table(
     )
     ParticipationEventFactory(project=project, date=datetime.date(2026, 5, 3))
 
-    response = client_for(personas["anonymous"]).get(
+    response = page_client(personas["anonymous"]).get(
         f"/en/organizations/{organization.pk}/participation/"
     )
     page = response.content.decode()
@@ -746,7 +738,7 @@ def test_organisation_participation_totals_chart_and_table(
 
 
 def test_organisation_without_events_says_so(personas, organization):
-    response = client_for(personas["resident"]).get(
+    response = page_client(personas["resident"]).get(
         f"/en/organizations/{organization.pk}/participation/"
     )
 
@@ -756,7 +748,7 @@ def test_organisation_without_events_says_so(personas, organization):
 
 def test_unknown_organisation_is_not_found(personas):
     assert (
-        client_for(personas["resident"])
+        page_client(personas["resident"])
         .get("/ko/organizations/999999/participation/")
         .status_code
         == 404
@@ -767,7 +759,7 @@ def test_commenting_page_shares_the_api_limit(personas, project, monkeypatch):
     from rest_framework.throttling import SimpleRateThrottle
 
     monkeypatch.setitem(SimpleRateThrottle.THROTTLE_RATES, "comment", "2/min")
-    client = client_for(personas["resident"])
+    client = page_client(personas["resident"])
 
     statuses = [
         client.post(action_url(project, "comments"), {"body": f"댓글 {n}"}).status_code
@@ -787,7 +779,7 @@ def test_many_accounts_from_one_address_share_the_page_support_limit(
     residents = [personas["resident"], personas["org_member"], personas["city_viewer"]]
 
     statuses = [
-        client_for(user)
+        page_client(user)
         .post(action_url(project, "support"), {"action": "add"})
         .status_code
         for user in residents

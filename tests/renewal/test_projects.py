@@ -4,8 +4,6 @@ import threading
 import pytest
 from django.contrib.auth.models import User
 from django.db import connection
-from django.test.utils import CaptureQueriesContext
-from rest_framework.test import APIClient
 
 from renewal.models.projects import (
     PROJECT_TRANSITIONS,
@@ -17,16 +15,10 @@ from renewal.models.projects import (
 from renewal.services.errors import DomainError, IllegalTransition, NotPermitted
 from renewal.services.projects import renewal_project_transition
 from tests.factories import RenewalProjectFactory, UserFactory
+from tests.helpers import api_client, count_queries
 
 URL = "/api/v1/projects/"
 ALL_PAIRS = list(itertools.product(ProjectStatus.values, ProjectStatus.values))
-
-
-def client_for(user=None) -> APIClient:
-    client = APIClient()
-    if user is not None and user.is_authenticated:
-        client.force_authenticate(user)
-    return client
 
 
 def _proposal(city, geometry=None, **properties):
@@ -45,7 +37,7 @@ def _proposal(city, geometry=None, **properties):
 
 
 def test_resident_proposes_a_project_at_a_point_with_needs(personas, city):
-    response = client_for(personas["resident"]).post(
+    response = api_client(personas["resident"]).post(
         URL,
         _proposal(
             city,
@@ -73,7 +65,7 @@ def test_resident_proposes_an_area(personas, city):
     x, y = city.location.x, city.location.y
     square = [[x, y], [x + 0.002, y], [x + 0.002, y + 0.002], [x, y + 0.002], [x, y]]
 
-    response = client_for(personas["resident"]).post(
+    response = api_client(personas["resident"]).post(
         URL,
         _proposal(city, {"type": "Polygon", "coordinates": [square]}),
         format="json",
@@ -102,7 +94,7 @@ def test_resident_proposes_an_area(personas, city):
     ],
 )
 def test_a_line_or_a_self_crossing_area_is_refused(personas, city, geometry, field):
-    response = client_for(personas["resident"]).post(
+    response = api_client(personas["resident"]).post(
         URL, _proposal(city, geometry), format="json"
     )
 
@@ -112,14 +104,14 @@ def test_a_line_or_a_self_crossing_area_is_refused(personas, city, geometry, fie
 
 
 def test_anonymous_cannot_propose(city):
-    response = client_for().post(URL, _proposal(city), format="json")
+    response = api_client().post(URL, _proposal(city), format="json")
 
     assert response.status_code == 401
     assert not RenewalProject.objects.exists()
 
 
 def test_unknown_category_is_400(personas, city):
-    response = client_for(personas["resident"]).post(
+    response = api_client(personas["resident"]).post(
         URL, _proposal(city, category="casino"), format="json"
     )
 
@@ -181,7 +173,7 @@ def test_rejection_needs_a_reason(personas, city):
 def test_transition_endpoint_logs_who_and_why(personas, city):
     project = RenewalProjectFactory(municipality=city)
 
-    response = client_for(personas["city_editor"]).post(
+    response = api_client(personas["city_editor"]).post(
         f"{URL}{project.pk}/transitions/",
         {"to": "under_review", "reason": "주민 공청회 후 검토"},
         format="json",
@@ -199,7 +191,7 @@ def test_transition_endpoint_logs_who_and_why(personas, city):
 
 def test_support_twice_counts_once_and_withdraws(personas, city):
     project = RenewalProjectFactory(municipality=city)
-    client = client_for(personas["resident"])
+    client = api_client(personas["resident"])
 
     first = client.post(f"{URL}{project.pk}/support/")
     second = client.post(f"{URL}{project.pk}/support/")
@@ -216,7 +208,7 @@ def test_support_twice_counts_once_and_withdraws(personas, city):
 def test_anonymous_cannot_support(city):
     project = RenewalProjectFactory(municipality=city)
 
-    response = client_for().post(f"{URL}{project.pk}/support/")
+    response = api_client().post(f"{URL}{project.pk}/support/")
 
     assert response.status_code == 401
     assert not ProjectSupport.objects.exists()
@@ -225,7 +217,7 @@ def test_anonymous_cannot_support(city):
 def test_closed_projects_take_no_support(personas, city):
     project = RenewalProjectFactory(municipality=city, status=ProjectStatus.REJECTED)
 
-    response = client_for(personas["resident"]).post(f"{URL}{project.pk}/support/")
+    response = api_client(personas["resident"]).post(f"{URL}{project.pk}/support/")
 
     assert response.status_code == 400
     assert not ProjectSupport.objects.exists()
@@ -259,7 +251,7 @@ def test_parallel_supports_by_one_person_count_once():
     statuses = _in_parallel(
         [
             lambda: (
-                client_for(User.objects.get(pk=resident.pk))
+                api_client(User.objects.get(pk=resident.pk))
                 .post(f"{URL}{project.pk}/support/")
                 .status_code
             )
@@ -277,12 +269,12 @@ def test_parallel_supports_by_many_people_are_all_counted():
     residents = UserFactory.create_batch(8)
 
     def support(user):
-        return lambda: client_for(user).post(f"{URL}{project.pk}/support/").status_code
+        return lambda: api_client(user).post(f"{URL}{project.pk}/support/").status_code
 
     statuses = _in_parallel([support(user) for user in residents])
 
     assert statuses == [200] * 8
-    body = client_for().get(URL).json()
+    body = api_client().get(URL).json()
     assert body["features"][0]["properties"]["support_count"] == 8
 
 
@@ -292,7 +284,7 @@ def test_list_filters(personas, city, other_city):
     RenewalProjectFactory(municipality=other_city, category="heritage_culture")
     x, y = city.location.x, city.location.y
 
-    found = client_for().get(
+    found = api_client().get(
         URL,
         {
             "city": city.code,
@@ -309,10 +301,10 @@ def test_list_query_count_does_not_grow_with_rows(personas, city):
     def queries_for(rows: int) -> int:
         RenewalProject.objects.all().delete()
         RenewalProjectFactory.create_batch(rows, municipality=city)
-        client = client_for(User.objects.get(username="city_editor"))
-        with CaptureQueriesContext(connection) as context:
-            assert client.get(URL).json()["count"] == rows
-        return len(context.captured_queries)
+        client = api_client(User.objects.get(username="city_editor"))
+        response, queries = count_queries(client, URL)
+        assert response.json()["count"] == rows
+        return queries
 
     assert queries_for(1) == queries_for(20)
 
@@ -321,7 +313,7 @@ def test_proposing_too_fast_is_429_with_a_message(personas, city, monkeypatch):
     from rest_framework.throttling import SimpleRateThrottle
 
     monkeypatch.setitem(SimpleRateThrottle.THROTTLE_RATES, "propose", "2/min")
-    client = client_for(personas["resident"])
+    client = api_client(personas["resident"])
 
     statuses = [client.post(URL, _proposal(city), format="json") for _ in range(3)]
 
@@ -339,7 +331,7 @@ def test_many_accounts_from_one_address_share_a_budget(personas, city, monkeypat
     accounts = UserFactory.create_batch(3)
 
     statuses = [
-        client_for(user).post(f"{URL}{project.pk}/support/").status_code
+        api_client(user).post(f"{URL}{project.pk}/support/").status_code
         for user in accounts
     ]
 
@@ -353,7 +345,7 @@ def test_reading_is_not_throttled(city, monkeypatch):
     monkeypatch.setitem(SimpleRateThrottle.THROTTLE_RATES, "propose_ip", "1/min")
     RenewalProjectFactory(municipality=city)
 
-    statuses = {client_for().get(URL).status_code for _ in range(3)}
+    statuses = {api_client().get(URL).status_code for _ in range(3)}
 
     assert statuses == {200}
 
@@ -369,9 +361,9 @@ def test_hidden_project_leaves_public_lists_but_stays_for_its_proposer(personas,
 
     content_hide(moderator=moderator, content=project, reason="개인정보 노출")
 
-    assert client_for().get(URL).json()["count"] == 0
-    assert client_for().get(f"{URL}{project.pk}/").status_code == 404
+    assert api_client().get(URL).json()["count"] == 0
+    assert api_client().get(f"{URL}{project.pk}/").status_code == 404
     assert (
-        client_for(personas["resident"]).get(f"{URL}{project.pk}/").status_code == 200
+        api_client(personas["resident"]).get(f"{URL}{project.pk}/").status_code == 200
     )
     assert RenewalProject.objects.filter(pk=project.pk, is_hidden=True).exists()

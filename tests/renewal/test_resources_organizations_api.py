@@ -1,15 +1,8 @@
 import pytest
-from rest_framework.test import APIClient
 
 from renewal.models import CommunityOrganization, InventoryChange, NeighborhoodResource
 from tests.factories import VacantSpaceFactory
-
-
-def client_for(user=None) -> APIClient:
-    client = APIClient()
-    if user is not None and user.is_authenticated:
-        client.force_authenticate(user)
-    return client
+from tests.helpers import api_client
 
 
 def _feature(city, **properties):
@@ -35,7 +28,7 @@ def _feature(city, **properties):
     ],
 )
 def test_only_city_editors_add_resources(personas, city, persona, expected):
-    response = client_for(personas[persona]).post(
+    response = api_client(personas[persona]).post(
         "/api/v1/resources/",
         _feature(city, category="market", name="중앙시장"),
         format="json",
@@ -46,18 +39,18 @@ def test_only_city_editors_add_resources(personas, city, persona, expected):
 
 
 def test_resources_are_public_geojson_filtered_by_city_and_category(personas, city):
-    client_for(personas["city_editor"]).post(
+    api_client(personas["city_editor"]).post(
         "/api/v1/resources/",
         _feature(city, category="heritage", name="옛 역사"),
         format="json",
     )
 
     body = (
-        client_for()
+        api_client()
         .get("/api/v1/resources/", {"city": city.code, "category": "heritage"})
         .json()
     )
-    empty = client_for().get("/api/v1/resources/", {"category": "park"}).json()
+    empty = api_client().get("/api/v1/resources/", {"category": "park"}).json()
 
     assert body["type"] == "FeatureCollection"
     assert [f["properties"]["name"] for f in body["features"]] == ["옛 역사"]
@@ -77,7 +70,7 @@ def test_resources_are_public_geojson_filtered_by_city_and_category(personas, ci
 def test_organisation_profile_edited_by_its_staff_or_city_editors(
     personas, organization, persona, expected
 ):
-    response = client_for(personas[persona]).patch(
+    response = api_client(personas[persona]).patch(
         f"/api/v1/organizations/{organization.pk}/",
         {"properties": {"description": "주말 집수리 봉사"}},
         format="json",
@@ -91,7 +84,7 @@ def test_organisation_profile_edited_by_its_staff_or_city_editors(
 def test_organisation_staff_cannot_verify_their_own_organisation(
     personas, organization
 ):
-    response = client_for(personas["org_member"]).patch(
+    response = api_client(personas["org_member"]).patch(
         f"/api/v1/organizations/{organization.pk}/",
         {"properties": {"verified": True}},
         format="json",
@@ -103,7 +96,7 @@ def test_organisation_staff_cannot_verify_their_own_organisation(
 
 
 def test_city_editor_verifies_and_the_change_is_recorded(personas, organization):
-    client_for(personas["city_editor"]).patch(
+    api_client(personas["city_editor"]).patch(
         f"/api/v1/organizations/{organization.pk}/",
         {"properties": {"verified": True}},
         format="json",
@@ -121,8 +114,8 @@ def test_organisations_filter_by_capability(personas, city, organization):
         capabilities=["housing_repair", "care"]
     )
 
-    found = client_for().get("/api/v1/organizations/", {"capability": "care"}).json()
-    none = client_for().get("/api/v1/organizations/", {"capability": "tourism"}).json()
+    found = api_client().get("/api/v1/organizations/", {"capability": "care"}).json()
+    none = api_client().get("/api/v1/organizations/", {"capability": "tourism"}).json()
 
     assert [f["id"] for f in found["features"]] == [organization.pk]
     assert none["count"] == 0
@@ -140,13 +133,13 @@ def test_organisations_filter_by_capability(personas, city, organization):
 )
 def test_space_history_for_staff_of_its_city(personas, city, persona, expected):
     space = VacantSpaceFactory(municipality=city)
-    client_for(personas["city_editor"]).post(
+    api_client(personas["city_editor"]).post(
         f"/api/v1/spaces/{space.pk}/transitions/",
         {"to": "surveyed", "reason": "현장 확인"},
         format="json",
     )
 
-    response = client_for(personas[persona]).get(f"/api/v1/spaces/{space.pk}/history/")
+    response = api_client(personas[persona]).get(f"/api/v1/spaces/{space.pk}/history/")
 
     assert response.status_code == expected
     if expected == 200:

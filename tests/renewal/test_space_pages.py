@@ -3,9 +3,6 @@ import re
 
 import pytest
 from django.contrib.gis.geos import Point
-from django.db import connection
-from django.test import Client
-from django.test.utils import CaptureQueriesContext
 
 from cities.demo import illustrative_downtown
 from renewal.models import (
@@ -16,6 +13,7 @@ from renewal.models import (
     VacantSpace,
 )
 from tests.factories import VacantSpaceFactory
+from tests.helpers import count_queries, page_client
 
 PERSONAS = [
     "anonymous",
@@ -25,13 +23,6 @@ PERSONAS = [
     "city_editor",
     "other_city_editor",
 ]
-
-
-def client_for(user) -> Client:
-    client = Client()
-    if user.is_authenticated:
-        client.force_login(user)
-    return client
 
 
 def map_url(city, lang="ko") -> str:
@@ -107,7 +98,7 @@ def form_data(city, **overrides) -> dict:
 def test_map_list_and_detail_pages_render_for_every_persona(
     personas, city, owned_space, persona
 ):
-    client = client_for(personas[persona])
+    client = page_client(personas[persona])
 
     for url in (map_url(city), list_url(city), detail_url(owned_space)):
         response = client.get(url)
@@ -129,7 +120,7 @@ def test_map_list_and_detail_pages_render_for_every_persona(
 def test_owner_details_on_the_detail_page_only_for_staff_of_the_city(
     personas, owned_space, persona, sees_owner
 ):
-    page = client_for(personas[persona]).get(detail_url(owned_space)).content.decode()
+    page = page_client(personas[persona]).get(detail_url(owned_space)).content.decode()
 
     assert ("박철수" in page) is sees_owner
     assert ("010-1234-5678" in page) is sees_owner
@@ -139,7 +130,7 @@ def test_owner_details_on_the_detail_page_only_for_staff_of_the_city(
 def test_owner_details_never_appear_on_the_map_or_list_pages(
     personas, city, owned_space
 ):
-    client = client_for(personas["city_editor"])
+    client = page_client(personas["city_editor"])
 
     for url in (map_url(city), list_url(city)):
         assert "박철수" not in client.get(url).content.decode()
@@ -147,7 +138,7 @@ def test_owner_details_never_appear_on_the_map_or_list_pages(
 
 def test_detail_page_lists_the_vacancy_evidence(personas, owned_space):
     page = (
-        client_for(personas["resident"]).get(detail_url(owned_space)).content.decode()
+        page_client(personas["resident"]).get(detail_url(owned_space)).content.decode()
     )
 
     assert "우편함이 가득 참" in page
@@ -175,7 +166,7 @@ def test_history_only_for_staff_of_the_city(
         reason="현장 확인 완료",
     )
 
-    page = client_for(personas[persona]).get(detail_url(owned_space)).content.decode()
+    page = page_client(personas[persona]).get(detail_url(owned_space)).content.decode()
 
     assert ('id="space-history"' in page) is sees_history
     assert ("현장 확인 완료" in page) is sees_history
@@ -200,13 +191,13 @@ def _space_content_type_id() -> int:
 def test_add_a_space_link_only_for_editors_of_the_city(
     personas, city, persona, sees_link
 ):
-    page = client_for(personas[persona]).get(map_url(city)).content.decode()
+    page = page_client(personas[persona]).get(map_url(city)).content.decode()
 
     assert (create_url(city) in page) is sees_link
 
 
 def test_map_page_links_to_the_list_with_its_filters_and_back(personas, city):
-    client = client_for(personas["resident"])
+    client = page_client(personas["resident"])
 
     map_page = client.get(map_url(city), {"kind": "house"}).content.decode()
     list_page = client.get(list_url(city), {"kind": "house"}).content.decode()
@@ -219,7 +210,7 @@ def test_map_page_hands_the_downtown_and_the_api_to_the_script(personas, city):
     city.downtown = illustrative_downtown(city.location, 500)
     city.save()
 
-    response = client_for(personas["resident"]).get(map_url(city))
+    response = page_client(personas["resident"]).get(map_url(city))
 
     config = json.loads(
         re.search(
@@ -238,7 +229,7 @@ def test_map_page_counts_matching_spaces_without_javascript(personas, city):
     VacantSpaceFactory.create_batch(3, municipality=city, kind="house")
     VacantSpaceFactory(municipality=city, kind="shop")
 
-    response = client_for(personas["resident"]).get(
+    response = page_client(personas["resident"]).get(
         map_url(city, "en"), {"kind": "house"}
     )
 
@@ -247,7 +238,7 @@ def test_map_page_counts_matching_spaces_without_javascript(personas, city):
 
 def test_unknown_city_is_not_found(personas):
     assert (
-        client_for(personas["resident"]).get("/ko/cities/00000/spaces/").status_code
+        page_client(personas["resident"]).get("/ko/cities/00000/spaces/").status_code
         == 404
     )
 
@@ -265,7 +256,7 @@ def test_list_filters_by_kind_status_area_and_downtown(personas, city, other_cit
         location=Point(city.location.x + 0.05, city.location.y, srid=4326),
     )
     elsewhere = VacantSpaceFactory(municipality=other_city, kind="house")
-    client = client_for(personas["resident"])
+    client = page_client(personas["resident"])
 
     assert listed_ids(client.get(list_url(city))) == {house.pk, shop.pk, outside.pk}
     assert listed_ids(client.get(list_url(city), {"kind": "house"})) == {house.pk}
@@ -282,7 +273,7 @@ def test_list_filters_by_kind_status_area_and_downtown(personas, city, other_cit
 def test_list_ignores_an_invalid_filter_and_says_so(personas, city):
     space = VacantSpaceFactory(municipality=city)
 
-    response = client_for(personas["resident"]).get(
+    response = page_client(personas["resident"]).get(
         list_url(city, "en"), {"grade": "many"}
     )
 
@@ -293,7 +284,7 @@ def test_list_ignores_an_invalid_filter_and_says_so(personas, city):
 
 def test_list_is_paginated(personas, city):
     VacantSpaceFactory.create_batch(51, municipality=city)
-    client = client_for(personas["resident"])
+    client = page_client(personas["resident"])
 
     first = client.get(list_url(city))
     second = client.get(list_url(city), {"page": 2})
@@ -307,20 +298,19 @@ def test_list_is_paginated(personas, city):
 def test_list_page_query_count_does_not_grow_with_rows(
     personas, city, persona, django_assert_max_num_queries
 ):
-    client = client_for(personas[persona])
+    client = page_client(personas[persona])
     VacantSpaceFactory(municipality=city)
-    with CaptureQueriesContext(connection) as one_row:
-        client.get(list_url(city))
+    _, one_row = count_queries(client, list_url(city))
     VacantSpaceFactory.create_batch(19, municipality=city)
 
-    with django_assert_max_num_queries(len(one_row.captured_queries)):
+    with django_assert_max_num_queries(one_row):
         response = client.get(list_url(city))
 
     assert len(listed_ids(response)) == 20
 
 
 def test_editor_registers_a_space_through_the_form(personas, city):
-    client = client_for(personas["city_editor"])
+    client = page_client(personas["city_editor"])
 
     response = client.post(create_url(city), form_data(city))
 
@@ -341,7 +331,7 @@ def test_editor_registers_a_space_through_the_form(personas, city):
 
 
 def test_register_form_shows_the_services_refusal(personas, city):
-    client = client_for(personas["city_editor"])
+    client = page_client(personas["city_editor"])
 
     response = client.post(
         create_url(city), form_data(city, grading_scheme="", grade="2")
@@ -355,7 +345,7 @@ def test_register_form_shows_the_services_refusal(personas, city):
 
 
 def test_register_form_refuses_coordinates_outside_korea(personas, city):
-    response = client_for(personas["city_editor"]).post(
+    response = page_client(personas["city_editor"]).post(
         create_url(city), form_data(city, longitude="2.35", latitude="48.85")
     )
 
@@ -368,7 +358,7 @@ def test_register_form_refuses_coordinates_outside_korea(personas, city):
     "persona", ["resident", "org_member", "city_viewer", "other_city_editor"]
 )
 def test_non_editors_get_403_on_the_forms(personas, city, owned_space, persona):
-    client = client_for(personas[persona])
+    client = page_client(personas[persona])
 
     assert client.get(create_url(city)).status_code == 403
     assert client.post(create_url(city), form_data(city)).status_code == 403
@@ -392,7 +382,7 @@ def test_anonymous_is_sent_to_login_from_the_forms(client, city, owned_space):
 def test_editor_edits_a_space_and_its_owner_through_the_form(
     personas, city, owned_space
 ):
-    client = client_for(personas["city_editor"])
+    client = page_client(personas["city_editor"])
     form = client.get(edit_url(owned_space)).context["form"]
     assert form.initial["owner_name"] == "박철수"
 
@@ -413,7 +403,7 @@ def test_editor_edits_a_space_and_its_owner_through_the_form(
 
 
 def test_editor_transitions_a_space_from_the_detail_page(personas, owned_space):
-    client = client_for(personas["city_editor"])
+    client = page_client(personas["city_editor"])
     page = client.get(detail_url(owned_space)).content.decode()
     assert 'name="to" value="surveyed"' in page
 
@@ -435,7 +425,7 @@ def test_editor_transitions_a_space_from_the_detail_page(personas, owned_space):
 
 
 def test_illegal_transition_is_shown_as_a_message(personas, owned_space):
-    client = client_for(personas["city_editor"])
+    client = page_client(personas["city_editor"])
 
     response = client.post(
         f"/en/spaces/{owned_space.pk}/transitions/", {"to": "matched"}, follow=True
@@ -451,7 +441,7 @@ def test_illegal_transition_is_shown_as_a_message(personas, owned_space):
 def test_non_editors_cannot_transition_and_see_no_buttons(
     personas, owned_space, persona
 ):
-    client = client_for(personas[persona])
+    client = page_client(personas[persona])
 
     page = client.get(detail_url(owned_space)).content.decode()
     response = client.post(transition_url(owned_space), {"to": "surveyed"})
@@ -471,7 +461,7 @@ def test_anonymous_transition_goes_to_login(client, owned_space):
 
 
 def test_pages_are_in_english_under_en(personas, city):
-    page = client_for(personas["resident"]).get(map_url(city, "en")).content.decode()
+    page = page_client(personas["resident"]).get(map_url(city, "en")).content.decode()
 
     assert "Vacant spaces in Home city" in page
 
@@ -482,7 +472,7 @@ def test_home_page_links_each_city_to_its_inventory_map(client, city):
 
 def test_space_pages_use_only_local_assets(personas, city, owned_space):
     external = re.compile(r'<(?:script|link)[^>]+(?:src|href)="(?:https?:)?//', re.I)
-    client = client_for(personas["city_editor"])
+    client = page_client(personas["city_editor"])
 
     for url in (map_url(city), detail_url(owned_space), create_url(city)):
         page = client.get(url).content.decode()

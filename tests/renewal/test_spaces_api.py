@@ -1,22 +1,13 @@
 import pytest
 from django.contrib.auth.models import User
 from django.contrib.gis.geos import Point
-from django.db import connection
-from django.test.utils import CaptureQueriesContext
-from rest_framework.test import APIClient
 
 from cities.demo import illustrative_downtown
 from renewal.models import InventoryChange, SpaceOwner, VacantSpace
 from tests.factories import VacantSpaceFactory
+from tests.helpers import api_client, count_queries
 
 URL = "/api/v1/spaces/"
-
-
-def client_for(user=None) -> APIClient:
-    client = APIClient()
-    if user is not None and user.is_authenticated:
-        client.force_authenticate(user)
-    return client
 
 
 @pytest.fixture
@@ -40,7 +31,7 @@ def owned_space(city):
 def test_owner_details_only_for_staff_of_the_city(
     personas, owned_space, persona, sees_owner
 ):
-    client = client_for(personas[persona])
+    client = api_client(personas[persona])
 
     listed = client.get(URL).content.decode()
     detail = client.get(f"{URL}{owned_space.pk}/").content.decode()
@@ -53,7 +44,7 @@ def test_owner_details_only_for_staff_of_the_city(
 def test_list_features_carry_the_public_fields(personas, city):
     VacantSpaceFactory(municipality=city, status="surveyed")
 
-    feature = client_for(personas["city_editor"]).get(URL).json()["features"][0]
+    feature = api_client(personas["city_editor"]).get(URL).json()["features"][0]
 
     assert feature["geometry"]["type"] == "Point"
     properties = feature["properties"]
@@ -81,11 +72,11 @@ def test_in_downtown_is_answered_by_the_downtown_polygon(city):
 
     ids_in = [
         f["id"]
-        for f in client_for().get(URL, {"in_downtown": "true"}).json()["features"]
+        for f in api_client().get(URL, {"in_downtown": "true"}).json()["features"]
     ]
     ids_out = [
         f["id"]
-        for f in client_for().get(URL, {"in_downtown": "false"}).json()["features"]
+        for f in api_client().get(URL, {"in_downtown": "false"}).json()["features"]
     ]
 
     assert ids_in == [inside.pk]
@@ -101,8 +92,8 @@ def test_near_filter_is_in_metres(city):
     )
     near = f"{city.location.x},{city.location.y}"
 
-    close = client_for().get(URL, {"near": near, "radius_m": 500}).json()
-    wider = client_for().get(URL, {"near": near, "radius_m": 1500}).json()
+    close = api_client().get(URL, {"near": near, "radius_m": 500}).json()
+    wider = api_client().get(URL, {"near": near, "radius_m": 1500}).json()
 
     assert [f["id"] for f in close["features"]] == [here.pk]
     assert wider["count"] == 2
@@ -114,7 +105,7 @@ def test_bbox_city_kind_and_area_filters(city, other_city):
     VacantSpaceFactory(municipality=other_city, kind="shop", floor_area_m2=200)
     x, y = city.location.x, city.location.y
 
-    found = client_for().get(
+    found = api_client().get(
         URL,
         {
             "city": city.code,
@@ -140,7 +131,7 @@ def test_bbox_city_kind_and_area_filters(city, other_city):
     ],
 )
 def test_invalid_filter_is_400_naming_the_parameter(db, parameters, named):
-    response = client_for().get(URL, parameters)
+    response = api_client().get(URL, parameters)
 
     assert response.status_code == 400
     assert named in response.json()["error"]["fields"]
@@ -151,10 +142,10 @@ def test_list_query_count_does_not_grow_with_page_size(personas, city):
         VacantSpace.objects.all().delete()
         VacantSpaceFactory.create_batch(rows, municipality=city)
         # A fresh user object per request, as in production.
-        client = client_for(User.objects.get(username="city_editor"))
-        with CaptureQueriesContext(connection) as context:
-            assert client.get(URL).json()["count"] == rows
-        return len(context.captured_queries)
+        client = api_client(User.objects.get(username="city_editor"))
+        response, queries = count_queries(client, URL)
+        assert response.json()["count"] == rows
+        return queries
 
     assert queries_for(1) == queries_for(20)
 
@@ -171,7 +162,7 @@ def _feature(city, **properties):
 
 
 def test_city_editor_creates_a_space_from_a_geojson_feature(personas, city):
-    response = client_for(personas["city_editor"]).post(
+    response = api_client(personas["city_editor"]).post(
         URL,
         _feature(city, grading_scheme="urban-2021", grade=2, owner={"name": "이순자"}),
         format="json",
@@ -194,7 +185,7 @@ def test_city_editor_creates_a_space_from_a_geojson_feature(personas, city):
     ],
 )
 def test_others_cannot_create_a_space_in_the_city(personas, city, persona, expected):
-    response = client_for(personas[persona]).post(URL, _feature(city), format="json")
+    response = api_client(personas[persona]).post(URL, _feature(city), format="json")
 
     assert response.status_code == expected, response.content
     assert not VacantSpace.objects.exists()
@@ -204,7 +195,7 @@ def test_coordinates_outside_korea_are_refused(personas, city):
     feature = _feature(city)
     feature["geometry"]["coordinates"] = [200000.0, 450000.0]  # metres, not degrees
 
-    response = client_for(personas["city_editor"]).post(URL, feature, format="json")
+    response = api_client(personas["city_editor"]).post(URL, feature, format="json")
 
     assert response.status_code == 400
     assert "location" in response.json()["error"]["fields"]
@@ -213,7 +204,7 @@ def test_coordinates_outside_korea_are_refused(personas, city):
 
 def test_transition_endpoint_changes_status_once(personas, city):
     space = VacantSpaceFactory(municipality=city)
-    client = client_for(personas["city_editor"])
+    client = api_client(personas["city_editor"])
 
     first = client.post(
         f"{URL}{space.pk}/transitions/", {"to": "surveyed"}, format="json"
@@ -231,7 +222,7 @@ def test_transition_endpoint_changes_status_once(personas, city):
 def test_transition_by_a_viewer_is_403_and_changes_nothing(personas, city):
     space = VacantSpaceFactory(municipality=city)
 
-    response = client_for(personas["city_viewer"]).post(
+    response = api_client(personas["city_viewer"]).post(
         f"{URL}{space.pk}/transitions/", {"to": "surveyed"}, format="json"
     )
 
@@ -243,7 +234,7 @@ def test_transition_by_a_viewer_is_403_and_changes_nothing(personas, city):
 def test_update_by_editor_is_recorded(personas, city):
     space = VacantSpaceFactory(municipality=city)
 
-    response = client_for(personas["city_editor"]).patch(
+    response = api_client(personas["city_editor"]).patch(
         f"{URL}{space.pk}/", {"properties": {"availability": "lease"}}, format="json"
     )
 
@@ -261,10 +252,10 @@ def test_public_list_query_count_does_not_grow_with_rows(city):
         VacantSpace.objects.all().delete()
         for space in VacantSpaceFactory.create_batch(rows, municipality=city):
             SpaceOwner.objects.create(space=space, name="비공개")
-        with CaptureQueriesContext(connection) as context:
-            body = client_for().get(URL).json()
+        response, queries = count_queries(api_client(), URL)
+        body = response.json()
         assert body["count"] == rows
         assert "비공개" not in str(body)
-        return len(context.captured_queries)
+        return queries
 
     assert queries_for(1) == queries_for(20)

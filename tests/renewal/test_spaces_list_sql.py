@@ -8,27 +8,20 @@ from decimal import Decimal
 import pytest
 from django.contrib.auth.models import User
 from django.contrib.gis.geos import Point
-from django.core.management import call_command
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from rest_framework.renderers import JSONRenderer
 from rest_framework.request import Request
-from rest_framework.test import APIClient, APIRequestFactory
+from rest_framework.test import APIRequestFactory
 
 from cities.demo import illustrative_downtown
 from renewal.api.spaces import VacantSpaceSerializer
 from renewal.models import SpaceOwner, SpaceStatus, VacantSpace
 from renewal.selectors.spaces import vacant_space_list
 from tests.factories import UserFactory, VacantSpaceFactory
+from tests.helpers import api_client, count_queries
 
 URL = "/api/v1/spaces/"
-
-
-def client_for(user=None) -> APIClient:
-    client = APIClient()
-    if user is not None and user.is_authenticated:
-        client.force_authenticate(user)
-    return client
 
 
 def serializer_features(user, **filters) -> list[dict]:
@@ -84,7 +77,7 @@ def varied_spaces(city, other_city):
 def test_list_features_equal_the_serializers(personas, varied_spaces, persona):
     user = personas[persona]
 
-    response = client_for(user).get(URL, {"page_size": 1000})
+    response = api_client(user).get(URL, {"page_size": 1000})
 
     assert response.status_code == 200
     assert response.json()["features"] == serializer_features(user)
@@ -93,7 +86,7 @@ def test_list_features_equal_the_serializers(personas, varied_spaces, persona):
 def test_list_features_equal_the_serializers_for_a_superuser(varied_spaces):
     operator = UserFactory(is_superuser=True)
 
-    features = client_for(operator).get(URL, {"page_size": 1000}).json()["features"]
+    features = api_client(operator).get(URL, {"page_size": 1000}).json()["features"]
 
     assert features == serializer_features(operator)
     assert all("owner" in feature["properties"] for feature in features)
@@ -103,7 +96,7 @@ def test_filtered_list_features_equal_the_serializers(personas, varied_spaces, c
     user = personas["city_editor"]
 
     features = (
-        client_for(user)
+        api_client(user)
         .get(URL, {"in_downtown": "true", "page_size": 1000})
         .json()["features"]
     )
@@ -114,7 +107,7 @@ def test_filtered_list_features_equal_the_serializers(personas, varied_spaces, c
 
 def test_features_carry_the_serializers_types(personas, varied_spaces, city):
     features = (
-        client_for(personas["city_editor"])
+        api_client(personas["city_editor"])
         .get(URL, {"city": city.code, "page_size": 1000})
         .json()["features"]
     )
@@ -140,7 +133,7 @@ def test_other_citys_editor_gets_transitions_only_in_their_city(
     personas, varied_spaces, city, other_city
 ):
     features = (
-        client_for(personas["other_city_editor"])
+        api_client(personas["other_city_editor"])
         .get(URL, {"page_size": 1000})
         .json()["features"]
     )
@@ -153,7 +146,7 @@ def test_other_citys_editor_gets_transitions_only_in_their_city(
 
 
 def test_pagination_keeps_count_and_links(varied_spaces):
-    client = client_for()
+    client = api_client()
     ids = list(VacantSpace.objects.order_by("id").values_list("id", flat=True))
 
     first = client.get(URL, {"page_size": 5}).json()
@@ -179,8 +172,8 @@ def test_pagination_keeps_count_and_links(varied_spaces):
 
 
 def test_empty_and_out_of_range_pages(db):
-    empty = client_for().get(URL)
-    beyond = client_for().get(URL, {"page": 2})
+    empty = api_client().get(URL)
+    beyond = api_client().get(URL, {"page": 2})
 
     assert empty.json() == {
         "type": "FeatureCollection",
@@ -195,7 +188,7 @@ def test_empty_and_out_of_range_pages(db):
 
 
 def test_browsable_api_still_renders_the_list(varied_spaces):
-    response = client_for().get(URL, HTTP_ACCEPT="text/html")
+    response = api_client().get(URL, HTTP_ACCEPT="text/html")
 
     assert response.status_code == 200
     assert "FeatureCollection" in response.content.decode()
@@ -216,7 +209,7 @@ def test_owner_table_is_joined_only_for_staff(
     # Staff of the other city see that city's owners; the listed rows are the home
     # city's, but the owner join is still needed for the other city's rows.
     with CaptureQueriesContext(connection) as context:
-        client_for(personas[persona]).get(URL, {"city": city.code})
+        api_client(personas[persona]).get(URL, {"city": city.code})
 
     page_sql = context.captured_queries[-1]["sql"]
     assert "renewal_vacantspace" in page_sql
@@ -232,10 +225,10 @@ def test_list_query_count_is_the_same_for_1_and_20_rows(personas, city, username
             SpaceOwner.objects.create(space=space, name="박철수")
         # A fresh user object per request, as in production.
         user = User.objects.get(username=username) if username else None
-        client = client_for(user)
-        with CaptureQueriesContext(connection) as context:
-            assert len(client.get(URL).json()["features"]) == rows
-        return len(context.captured_queries)
+        client = api_client(user)
+        response, queries = count_queries(client, URL)
+        assert len(response.json()["features"]) == rows
+        return queries
 
     one, twenty = queries_for(1), queries_for(20)
 
@@ -245,20 +238,8 @@ def test_list_query_count_is_the_same_for_1_and_20_rows(personas, city, username
     assert one == (1 if username is None else 2)
 
 
-def test_schema_documents_the_list_as_a_paginated_feature_collection(tmp_path):
-    output = tmp_path / "schema.json"
-
-    call_command(
-        "spectacular",
-        "--validate",
-        "--fail-on-warn",
-        "--format",
-        "openapi-json",
-        "--file",
-        str(output),
-    )
-
-    schema = json.loads(output.read_text())
+def test_schema_documents_the_list_as_a_paginated_feature_collection(openapi_schema):
+    schema = openapi_schema
 
     def resolve(node: dict) -> dict:
         if "$ref" in node:
@@ -280,7 +261,7 @@ def test_schema_documents_the_list_as_a_paginated_feature_collection(tmp_path):
 
 
 def test_page_last_and_malformed_page_numbers(varied_spaces):
-    client = client_for()
+    client = api_client()
     ids = list(VacantSpace.objects.order_by("id").values_list("id", flat=True))
 
     last = client.get(URL, {"page_size": 5, "page": "last"}).json()
@@ -298,7 +279,7 @@ def test_count_beyond_the_limit_is_a_lower_bound_and_pages_stay_in_id_order(
     varied_spaces, settings
 ):
     settings.SPACES_LIST_COUNT_LIMIT = 4
-    client = client_for()
+    client = api_client()
     ids = list(VacantSpace.objects.order_by("id").values_list("id", flat=True))
 
     pages = [client.get(URL, {"page_size": 5, "page": n}).json() for n in (1, 2, 3)]
@@ -326,7 +307,7 @@ def test_count_limit_applies_the_filter_to_every_page(varied_spaces, city, setti
         .values_list("id", flat=True)
     )
 
-    page = client_for().get(URL, {"city": city.code, "page_size": 3}).json()
+    page = api_client().get(URL, {"city": city.code, "page_size": 3}).json()
 
     assert (page["count"], page["count_exact"]) == (2, False)
     assert [f["id"] for f in page["features"]] == in_city[:3]
@@ -336,7 +317,7 @@ def test_count_limit_applies_the_filter_to_every_page(varied_spaces, city, setti
 @pytest.mark.parametrize("limit", [6, 12])
 def test_count_at_or_under_the_limit_is_exact(varied_spaces, settings, limit):
     settings.SPACES_LIST_COUNT_LIMIT = limit
-    page = client_for().get(URL, {"page_size": 5}).json()
+    page = api_client().get(URL, {"page_size": 5}).json()
 
     expected = (12, True) if limit == 12 else (6, False)
     assert (page["count"], page["count_exact"]) == expected
