@@ -105,5 +105,12 @@ bench: setup
 USERS ?= 50
 DURATION ?= 60
 .PHONY: loadtest
-loadtest: setup
-	@$(SERVICES); USERS=$(USERS) DURATION=$(DURATION) docs/loadtest/run.sh
+LOADTEST_VENV := var/loadtest-venv
+loadtest: setup $(LOADTEST_VENV)/.installed
+	@$(SERVICES); USERS=$(USERS) DURATION=$(DURATION) LOCUST=$(LOADTEST_VENV)/bin/locust \
+	  docs/loadtest/run.sh
+
+$(LOADTEST_VENV)/.installed: docs/loadtest/requirements.txt
+	test -x $(LOADTEST_VENV)/bin/python || $(PYTHON) -m venv $(LOADTEST_VENV)
+	$(LOADTEST_VENV)/bin/python -m pip install --quiet -r docs/loadtest/requirements.txt
+	touch $@

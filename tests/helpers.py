@@ -5,6 +5,10 @@ from django.test import Client
 from django.test.utils import CaptureQueriesContext
 from rest_framework.test import APIClient
 
+# A guard against a hung child process, not a speed limit: a slow machine never
+# comes near it, and a test that reaches it has found a hang.
+HANG_GUARD_SECONDS = 900
+
 
 def clean_environment() -> dict[str, str]:
     """The environment for a child process that stands for a real deployment."""

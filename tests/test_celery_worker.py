@@ -4,6 +4,7 @@ import pytest
 
 from cities.tasks import system_probe
 from tests.factories import MunicipalityFactory
+from tests.helpers import HANG_GUARD_SECONDS
 
 
 @pytest.fixture
@@ -16,7 +17,9 @@ def worker_queue(celery_worker):
 def test_worker_runs_a_task_against_the_same_database(worker_queue):
     MunicipalityFactory.create_batch(3)
 
-    result = system_probe.apply_async(queue=worker_queue).get(timeout=90)
+    result = system_probe.apply_async(queue=worker_queue).get(
+        timeout=HANG_GUARD_SECONDS
+    )
 
     assert result["municipalities"] == 3
     assert result["postgis"].startswith("3.")

@@ -9,7 +9,7 @@ from django.contrib.auth.models import User
 from django.db import transaction
 
 from config.db_router import ReplicaRouter
-from tests.helpers import clean_environment
+from tests.helpers import HANG_GUARD_SECONDS, clean_environment
 
 ROOT = Path(__file__).resolve().parent.parent
 router = ReplicaRouter()
@@ -22,7 +22,7 @@ def shell(command: str, **environment: str) -> subprocess.CompletedProcess:
         env={**clean_environment(), **environment},
         capture_output=True,
         text=True,
-        timeout=60,
+        timeout=HANG_GUARD_SECONDS,
     )
 
 
@@ -109,7 +109,7 @@ def test_invalid_replica_url_is_one_sentence():
         env={**clean_environment(), "DATABASE_REPLICA_URL": "not a url"},
         capture_output=True,
         text=True,
-        timeout=60,
+        timeout=HANG_GUARD_SECONDS,
     )
 
     assert result.returncode != 0

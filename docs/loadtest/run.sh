@@ -52,7 +52,7 @@ fi
 echo "Load test: $users users for ${duration}s against gunicorn (${WEB_WORKERS:-4} workers) on :$port"
 echo "Machine: $(nproc) CPUs, $(free -g | awk '/^Mem:/ {print $2}') GiB RAM; $(uptime)"
 status=0
-LOADTEST_DATA=var/loadtest/data.json .venv/bin/locust \
+LOADTEST_DATA=var/loadtest/data.json "${LOCUST:-var/loadtest-venv/bin/locust}" \
   -f docs/loadtest/locustfile.py --headless --host "http://127.0.0.1:$port" \
   --users "$users" --spawn-rate 10 --run-time "${duration}s" --only-summary \
   --csv var/loadtest/result --loglevel WARNING || status=$?

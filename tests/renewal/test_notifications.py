@@ -44,7 +44,7 @@ from renewal.tasks import (
     notifications_for_transition_task,
 )
 from tests.factories import RenewalProjectFactory, UserFactory
-from tests.helpers import api_client, count_queries
+from tests.helpers import HANG_GUARD_SECONDS, api_client, count_queries
 
 
 def recipients(event_key: str) -> set[str]:
@@ -407,7 +407,7 @@ def test_worker_retries_a_refused_email_and_never_sends_twice(
 
     notifications_for_transition_task.apply_async(
         (transition_id,), queue=notification_worker
-    ).get(timeout=60)
+    ).get(timeout=HANG_GUARD_SECONDS)
     deadline = time.monotonic() + 60
     while len(delivered(email_dir)) < 2 and time.monotonic() < deadline:
         time.sleep(0.2)
@@ -422,11 +422,11 @@ def test_worker_retries_a_refused_email_and_never_sends_twice(
     # A redelivered producer and a repeated send change nothing.
     notifications_for_transition_task.apply_async(
         (transition_id,), queue=notification_worker
-    ).get(timeout=60)
+    ).get(timeout=HANG_GUARD_SECONDS)
     ids = list(Notification.objects.values_list("pk", flat=True))
     again = notification_emails_send_task.apply_async(
         (ids,), queue=notification_worker
-    ).get(timeout=60)
+    ).get(timeout=HANG_GUARD_SECONDS)
 
     assert again == 0
     assert len(delivered(email_dir)) == 2

@@ -13,6 +13,7 @@ from drf_spectacular.validation import validate_schema
 from cities.services import demo_indicators_load
 from renewal.models import CommunityOrganization, SpaceOwner, VacantSpace
 from tests.factories import RenewalProjectFactory, VacantSpaceFactory
+from tests.helpers import HANG_GUARD_SECONDS
 
 COLLECTION_IDS = [
     "spaces",
@@ -295,7 +296,7 @@ def test_items_page_costs_the_same_queries_for_3_or_30_rows(client, city):
 
 def gdal(*args: str) -> str:
     result = subprocess.run(
-        args, capture_output=True, text=True, timeout=120, check=False
+        args, capture_output=True, text=True, timeout=HANG_GUARD_SECONDS, check=False
     )
     assert result.returncode == 0, result.stderr
     return result.stdout

@@ -19,7 +19,7 @@ from renewal.services.matching.matches import (
 )
 from renewal.services.tiles import tiles_version
 from tests.factories import MatchFactory, RenewalProjectFactory, VacantSpaceFactory
-from tests.helpers import clean_environment
+from tests.helpers import HANG_GUARD_SECONDS, clean_environment
 
 ROOT = Path(__file__).resolve().parent.parent.parent
 AGREEMENT = {
@@ -146,7 +146,7 @@ def test_web_processes_do_not_load_scipy():
         env={**clean_environment(), "DJANGO_SETTINGS_MODULE": "config.settings"},
         capture_output=True,
         text=True,
-        timeout=60,
+        timeout=HANG_GUARD_SECONDS,
     )
 
     assert result.returncode == 0, result.stderr
