@@ -7,6 +7,7 @@ from urllib.parse import quote
 
 import pytest
 from django.conf import settings as django_settings
+from django.contrib.auth.models import AnonymousUser, Group
 from django.core.cache import cache
 from django.core.management import call_command
 from django.db import connection
@@ -68,8 +69,22 @@ def organization(city):
 
 
 @pytest.fixture
-def personas(city, other_city, organization):
-    from django.contrib.auth.models import AnonymousUser
+def lead_organization(city):
+    """An organisation of the home city that leads projects; org_member is not in it,
+    so that leading a project is told apart from belonging to some organisation."""
+    return CommunityOrganizationFactory(municipality=city)
+
+
+@pytest.fixture
+def moderator(db):
+    """A member of the site-wide moderators group (renewal.rules.is_moderator)."""
+    user = UserFactory(username="moderator")
+    user.groups.add(Group.objects.get_or_create(name="moderators")[0])
+    return user
+
+
+@pytest.fixture
+def personas(city, other_city, organization, lead_organization, moderator):
 
     city_editor = UserFactory(username="city_editor")
     city_role_grant(user=city_editor, municipality=city, role=CityRole.EDITOR)
@@ -81,13 +96,17 @@ def personas(city, other_city, organization):
     )
     org_member = UserFactory(username="org_member")
     organization_role_grant(user=org_member, organization=organization)
+    lead_org_member = UserFactory(username="lead_org_member")
+    organization_role_grant(user=lead_org_member, organization=lead_organization)
     return {
         "anonymous": AnonymousUser(),
         "resident": UserFactory(username="resident"),
         "org_member": org_member,
+        "lead_org_member": lead_org_member,
         "city_viewer": city_viewer,
         "city_editor": city_editor,
         "other_city_editor": other_city_editor,
+        "moderator": moderator,
     }
 
 

@@ -1,6 +1,6 @@
 import factory
 from django.contrib.auth.models import User
-from django.contrib.gis.geos import Point
+from django.contrib.gis.geos import MultiPolygon, Point, Polygon
 
 from cities.models import Municipality, MunicipalityKind, Province
 
@@ -106,3 +106,53 @@ class MatchFactory(factory.django.DjangoModelFactory):
     )
     score = 0.8
     breakdown = factory.LazyFunction(dict)
+
+
+def _square_around(point, half_side_degrees: float = 0.002):
+    x, y = point.x, point.y
+    d = half_side_degrees
+    ring = (
+        (x - d, y - d),
+        (x + d, y - d),
+        (x + d, y + d),
+        (x - d, y + d),
+        (x - d, y - d),
+    )
+    return MultiPolygon(Polygon(ring), srid=4326)
+
+
+class BusinessImprovementDistrictFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = "renewal.BusinessImprovementDistrict"
+
+    municipality = factory.SubFactory(MunicipalityFactory)
+    name = factory.Sequence(lambda n: f"중앙상점가 {n}")
+    polygon = factory.LazyAttribute(
+        lambda district: _square_around(district.municipality.location)
+    )
+    management_organization = factory.SubFactory(
+        CommunityOrganizationFactory,
+        municipality=factory.SelfAttribute("..municipality"),
+        kind="bid_body",
+    )
+
+
+class CommentFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = "renewal.Comment"
+
+    project = factory.SubFactory(RenewalProjectFactory)
+    author = factory.SubFactory(UserFactory)
+    body = "좋은 제안입니다"
+
+
+class NeighborhoodResourceFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = "renewal.NeighborhoodResource"
+
+    municipality = factory.SubFactory(MunicipalityFactory)
+    category = "community_facility"
+    name = factory.Sequence(lambda n: f"마을회관 {n}")
+    location = factory.LazyAttribute(
+        lambda resource: resource.municipality.location.clone()
+    )

@@ -1,0 +1,480 @@
+"""Every permission of the project × every persona × every object state it depends on.
+
+The expected answers are written out by hand below, never derived from the rules under
+test: a rule that changes must change this table with it. A permission registered
+without a row here fails `test_every_registered_permission_has_a_row`.
+
+Rows marked PENDING state what the issue asks for where another change to the rules is
+under way; they are strict expected failures today, and turn into failures (XPASS) the
+day the rule is changed, so that the marker is removed then.
+"""
+
+import importlib
+import importlib.util
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+import rules
+from django.apps import apps
+from django.conf import settings
+
+from renewal.models import InventoryChange, MatchingSettings, SpaceImport
+from renewal.services.roles import organization_role_grant
+from tests.factories import (
+    BusinessImprovementDistrictFactory,
+    CommentFactory,
+    CommunityOrganizationFactory,
+    MatchFactory,
+    NeighborhoodResourceFactory,
+    RenewalProjectFactory,
+    UserFactory,
+    VacantSpaceFactory,
+)
+
+PERSONAS = (
+    "anonymous",
+    "resident",
+    "org_member",
+    "lead_org_member",
+    "city_viewer",
+    "city_editor",
+    "other_city_editor",
+    "moderator",
+)
+NOBODY: frozenset[str] = frozenset()
+SIGNED_IN = frozenset(
+    {
+        "resident",
+        "org_member",
+        "lead_org_member",
+        "city_viewer",
+        "city_editor",
+        "other_city_editor",
+        "moderator",
+    }
+)
+
+
+@dataclass
+class World:
+    """The fixtures an object state is built from. In every project and match below
+    `resident` is the proposer and `lead_organization` the lead organisation unless a
+    state says otherwise; org_member belongs to `organization`, which leads nothing."""
+
+    city: object
+    other_city: object
+    organization: object
+    lead_organization: object
+    personas: dict
+
+
+def _project(w: World, *, status="proposed", city=None, **fields):
+    return RenewalProjectFactory(
+        municipality=city or w.city,
+        status=status,
+        proposer=fields.pop("proposer", w.personas["resident"]),
+        lead_organization=fields.pop("lead_organization", w.lead_organization),
+        **fields,
+    )
+
+
+def _match(w: World, status: str, *, city=None, **project_fields):
+    return MatchFactory(
+        project=_project(w, status="approved", city=city, **project_fields),
+        status=status,
+    )
+
+
+def _stranger_project(w: World, *, city=None, status="approved"):
+    """A project of someone else, led by no organisation."""
+    return _project(
+        w, city=city, status=status, proposer=UserFactory(), lead_organization=None
+    )
+
+
+def _bid(w: World, *, status="proposed", city=None, saved=True):
+    """A district managed by a BID body whose member org_member is (home city), or by
+    a body no persona belongs to (other city)."""
+    city = city or w.city
+    body = CommunityOrganizationFactory(municipality=city, kind="bid_body")
+    if city == w.city:
+        organization_role_grant(user=w.personas["org_member"], organization=body)
+    if saved:
+        return BusinessImprovementDistrictFactory(
+            municipality=city, management_organization=body, status=status
+        )
+    return BusinessImprovementDistrictFactory.build(
+        municipality=city, management_organization=body
+    )
+
+
+def _own_organization_elsewhere(w: World):
+    """An organisation of the other city that org_member belongs to: membership, not
+    the city, is what gives its staff their rights."""
+    organization = CommunityOrganizationFactory(municipality=w.other_city)
+    organization_role_grant(user=w.personas["org_member"], organization=organization)
+    return organization
+
+
+# Object states: name → how to build the object the code passes to has_perm.
+STATES = {
+    "anywhere (no object)": lambda w: None,
+    # Municipalities: `add_*`, assignment runs, typology, per-city SQL filters.
+    "home city": lambda w: w.city,
+    "other city": lambda w: w.other_city,
+    # Inventory.
+    "space of home city": lambda w: VacantSpaceFactory(municipality=w.city),
+    "available space of home city": lambda w: VacantSpaceFactory(
+        municipality=w.city, status="available"
+    ),
+    "space of other city": lambda w: VacantSpaceFactory(municipality=w.other_city),
+    "import into home city": lambda w: SpaceImport(municipality=w.city),
+    "history entry of home city": lambda w: InventoryChange(municipality=w.city),
+    "history entry of other city": lambda w: InventoryChange(municipality=w.other_city),
+    "resource of home city": lambda w: NeighborhoodResourceFactory(municipality=w.city),
+    "resource of other city": lambda w: NeighborhoodResourceFactory(
+        municipality=w.other_city
+    ),
+    # Organisations.
+    "org_member's organisation": lambda w: w.organization,
+    "lead organisation": lambda w: w.lead_organization,
+    "organisation of other city": lambda w: CommunityOrganizationFactory(
+        municipality=w.other_city
+    ),
+    "org_member's organisation in other city": _own_organization_elsewhere,
+    # Projects.
+    "proposed project": lambda w: _project(w),
+    "project under review": lambda w: _project(w, status="under_review"),
+    "approved project": lambda w: _project(w, status="approved"),
+    "in-progress project": lambda w: _project(w, status="in_progress"),
+    "rejected project": lambda w: _project(w, status="rejected"),
+    "completed project": lambda w: _project(w, status="completed"),
+    "hidden proposed project": lambda w: _project(w, is_hidden=True),
+    "approved project without lead organisation": lambda w: _project(
+        w, status="approved", lead_organization=None
+    ),
+    "someone else's proposed project": lambda w: _stranger_project(
+        w, status="proposed"
+    ),
+    "project under review in other city": lambda w: _project(
+        w, status="under_review", city=w.other_city
+    ),
+    "approved project in other city": lambda w: _project(
+        w, status="approved", city=w.other_city
+    ),
+    # Comments.
+    "comment": lambda w: CommentFactory(project=_project(w)),
+    "hidden comment": lambda w: CommentFactory(project=_project(w), is_hidden=True),
+    # Matches.
+    "suggested match": lambda w: _match(w, "suggested"),
+    "offered match": lambda w: _match(w, "offered"),
+    "accepted match": lambda w: _match(w, "accepted"),
+    "declined match": lambda w: _match(w, "declined"),
+    "active match": lambda w: _match(w, "active"),
+    "ended match": lambda w: _match(w, "ended"),
+    "offered match on someone else's project": lambda w: MatchFactory(
+        project=_stranger_project(w), status="offered"
+    ),
+    "offered match in other city": lambda w: MatchFactory(
+        project=_stranger_project(w, city=w.other_city), status="offered"
+    ),
+    "matching settings of home city": lambda w: MatchingSettings(municipality=w.city),
+    "matching settings of other city": lambda w: MatchingSettings(
+        municipality=w.other_city
+    ),
+    # Business Improvement Districts.
+    "district being created": lambda w: _bid(w, saved=False),
+    "proposed district": lambda w: _bid(w),
+    "district in formation ballot": lambda w: _bid(w, status="ballot"),
+    "active district": lambda w: _bid(w, status="active"),
+    "district in renewal ballot": lambda w: _bid(w, status="renewal_ballot"),
+    "ended district": lambda w: _bid(w, status="ended"),
+    "district of other city": lambda w: _bid(w, city=w.other_city),
+}
+
+
+CITY_EDITORS = frozenset({"city_editor", "other_city_editor"})
+HOME_STAFF = frozenset({"city_viewer", "city_editor"})
+ALL_STAFF = frozenset({"city_viewer", "city_editor", "other_city_editor"})
+ORG_MEMBERS = frozenset({"org_member", "lead_org_member"})
+PROPOSER_AND_LEAD = frozenset({"resident", "lead_org_member"})
+
+# permission → object state → the personas allowed. Everyone not named is refused.
+MATRIX: dict[str, dict[str, frozenset[str]]] = {
+    # Vacant spaces and their history: editors of the space's city write, its staff
+    # read the back office and owner details. The admin asks with no object.
+    "renewal.add_vacantspace": {
+        "home city": {"city_editor"},
+        "other city": {"other_city_editor"},
+        "anywhere (no object)": CITY_EDITORS,
+    },
+    "renewal.change_vacantspace": {
+        "space of home city": {"city_editor"},
+        "space of other city": {"other_city_editor"},
+        "anywhere (no object)": CITY_EDITORS,
+    },
+    "renewal.transition_vacantspace": {
+        "space of home city": {"city_editor"},
+        "available space of home city": {"city_editor"},
+        "space of other city": {"other_city_editor"},
+        "home city": {"city_editor"},
+    },
+    "renewal.view_vacantspace": {
+        "space of home city": HOME_STAFF,
+        "space of other city": {"other_city_editor"},
+        "import into home city": HOME_STAFF,
+        "anywhere (no object)": ALL_STAFF,
+    },
+    "renewal.view_space_personal_data": {
+        "space of home city": HOME_STAFF,
+        "space of other city": {"other_city_editor"},
+        "home city": HOME_STAFF,
+        "other city": {"other_city_editor"},
+    },
+    "renewal.view_inventory_history": {
+        "space of home city": HOME_STAFF,
+        "space of other city": {"other_city_editor"},
+        "history entry of home city": HOME_STAFF,
+        "history entry of other city": {"other_city_editor"},
+        "anywhere (no object)": ALL_STAFF,
+    },
+    "renewal.add_neighborhoodresource": {
+        "home city": {"city_editor"},
+        "other city": {"other_city_editor"},
+        "anywhere (no object)": CITY_EDITORS,
+    },
+    "renewal.change_neighborhoodresource": {
+        "resource of home city": {"city_editor"},
+        "resource of other city": {"other_city_editor"},
+        "anywhere (no object)": CITY_EDITORS,
+    },
+    "renewal.view_neighborhoodresource": {
+        "resource of home city": HOME_STAFF,
+        "resource of other city": {"other_city_editor"},
+        "anywhere (no object)": ALL_STAFF,
+    },
+    # Organisations: the city registers and verifies them; their own staff edit the
+    # profile. (Changing the kind: see test_organisation_staff_cannot_change_its_kind.)
+    "renewal.add_communityorganization": {
+        "home city": {"city_editor"},
+        "other city": {"other_city_editor"},
+        "anywhere (no object)": CITY_EDITORS,
+    },
+    "renewal.change_communityorganization": {
+        "org_member's organisation": {"city_editor", "org_member"},
+        "lead organisation": {"city_editor", "lead_org_member"},
+        "organisation of other city": {"other_city_editor"},
+        "org_member's organisation in other city": {"other_city_editor", "org_member"},
+        "anywhere (no object)": CITY_EDITORS | ORG_MEMBERS,
+    },
+    "renewal.view_communityorganization": {
+        "org_member's organisation": HOME_STAFF | {"org_member"},
+        "lead organisation": HOME_STAFF | {"lead_org_member"},
+        "organisation of other city": {"other_city_editor"},
+        "org_member's organisation in other city": {"other_city_editor", "org_member"},
+        "anywhere (no object)": ALL_STAFF | ORG_MEMBERS,
+    },
+    "renewal.verify_communityorganization": {
+        "org_member's organisation": {"city_editor"},
+        "lead organisation": {"city_editor"},
+        "organisation of other city": {"other_city_editor"},
+        "org_member's organisation in other city": {"other_city_editor"},
+    },
+    # Projects: anyone signed in proposes, supports and comments (visibility of a
+    # hidden project is the selector's 404, not the rule's); the city's editors
+    # review; the proposer withdraws. Which step a status allows is the workflow
+    # table's answer, so these rules do not look at the status.
+    "renewal.add_renewalproject": {
+        "anywhere (no object)": SIGNED_IN,
+    },
+    "renewal.support_renewalproject": {
+        "proposed project": SIGNED_IN,
+        "approved project in other city": SIGNED_IN,
+        "hidden proposed project": SIGNED_IN,
+        "someone else's proposed project": SIGNED_IN,
+    },
+    "renewal.comment_renewalproject": {
+        "proposed project": SIGNED_IN,
+        "rejected project": SIGNED_IN,
+        "approved project in other city": SIGNED_IN,
+        "hidden proposed project": SIGNED_IN,
+    },
+    "renewal.review_renewalproject": {
+        "proposed project": {"city_editor"},
+        "project under review": {"city_editor"},
+        "approved project": {"city_editor"},
+        "hidden proposed project": {"city_editor"},
+        "someone else's proposed project": {"city_editor"},
+        "project under review in other city": {"other_city_editor"},
+    },
+    "renewal.withdraw_renewalproject": {
+        "proposed project": {"resident"},
+        "project under review": {"resident"},
+        "approved project": {"resident"},
+        "hidden proposed project": {"resident"},
+        "project under review in other city": {"resident"},
+        "someone else's proposed project": NOBODY,
+    },
+    # Participation.
+    "renewal.add_progressupdate": {
+        "approved project": {"city_editor", "lead_org_member"},
+        "in-progress project": {"city_editor", "lead_org_member"},
+        "completed project": {"city_editor", "lead_org_member"},
+        "approved project without lead organisation": {"city_editor"},
+        "approved project in other city": {"other_city_editor", "lead_org_member"},
+    },
+    "renewal.add_participationevent": {
+        "org_member's organisation": {"org_member"},
+        "lead organisation": {"lead_org_member"},
+        "organisation of other city": NOBODY,
+        "org_member's organisation in other city": {"org_member"},
+    },
+    "renewal.report_content": {
+        "proposed project": SIGNED_IN,
+        "comment": SIGNED_IN,
+        "hidden comment": SIGNED_IN,
+    },
+    "renewal.moderate_content": {
+        "proposed project": {"moderator"},
+        "approved project in other city": {"moderator"},
+        "comment": {"moderator"},
+        "hidden comment": {"moderator"},
+        "anywhere (no object)": {"moderator"},
+    },
+    # Matching. The city's editors run, offer, activate and end; the proposer and
+    # the lead organisation answer; declining an offer is either side's.
+    "renewal.run_assignment": {
+        "home city": {"city_editor"},
+        "other city": {"other_city_editor"},
+    },
+    "renewal.offer_match": {
+        "suggested match": {"city_editor"},
+        "offered match": {"city_editor"},
+        "offered match in other city": {"other_city_editor"},
+        "home city": {"city_editor"},
+    },
+    "renewal.manage_match": {
+        "accepted match": {"city_editor"},
+        "active match": {"city_editor"},
+        "offered match in other city": {"other_city_editor"},
+    },
+    "renewal.respond_match": {
+        "suggested match": PROPOSER_AND_LEAD,
+        "offered match": PROPOSER_AND_LEAD,
+        "accepted match": PROPOSER_AND_LEAD,
+        "offered match on someone else's project": NOBODY,
+        "offered match in other city": NOBODY,
+    },
+    "renewal.decline_match": {
+        "suggested match": {"city_editor"},
+        "offered match": {"city_editor"} | PROPOSER_AND_LEAD,
+        "accepted match": {"city_editor"},
+        "declined match": {"city_editor"},
+        "active match": {"city_editor"},
+        "ended match": {"city_editor"},
+        "offered match on someone else's project": {"city_editor"},
+        "offered match in other city": {"other_city_editor"},
+    },
+    "renewal.view_match": {
+        "suggested match": HOME_STAFF | PROPOSER_AND_LEAD,
+        "offered match": HOME_STAFF | PROPOSER_AND_LEAD,
+        "ended match": HOME_STAFF | PROPOSER_AND_LEAD,
+        "offered match on someone else's project": HOME_STAFF,
+        "offered match in other city": {"other_city_editor"},
+    },
+    # IN FLUX: the matching-settings feature is being built elsewhere. The issue:
+    # "city editors may change their city's matching settings".
+    "renewal.change_matchingsettings": {
+        "matching settings of home city": {"city_editor"},
+        "matching settings of other city": {"other_city_editor"},
+        "home city": {"city_editor"},
+        "other city": {"other_city_editor"},
+    },
+    # City typology: the city's editors override the computed type.
+    "cities.override_typology": {
+        "home city": {"city_editor"},
+        "other city": {"other_city_editor"},
+    },
+    # Business Improvement Districts: the city's editors and the management body's
+    # members manage a district whatever its status (the lifecycle table decides
+    # which step is possible). IN FLUX: creating one needs the city (PENDING below).
+    "renewal.manage_bid": {
+        "district being created": {"city_editor"},
+        "proposed district": {"city_editor", "org_member"},
+        "district in formation ballot": {"city_editor", "org_member"},
+        "active district": {"city_editor", "org_member"},
+        "district in renewal ballot": {"city_editor", "org_member"},
+        "ended district": {"city_editor", "org_member"},
+        "district of other city": {"other_city_editor"},
+    },
+}
+
+# Rows whose expected answer is what the issue asks for while the rule is being
+# changed elsewhere. Remove a row's entry when its rule lands.
+PENDING = {
+    ("renewal.manage_bid", "district being created"): (
+        "PENDING: creating a district needs the city; today the management body's "
+        "members may create one (issue: 'creating a district needs the city')"
+    ),
+}
+
+
+def _rows():
+    for permission, states in sorted(MATRIX.items()):
+        for state in states:
+            reason = PENDING.get((permission, state))
+            marks = [pytest.mark.xfail(strict=True, reason=reason)] if reason else []
+            yield pytest.param(
+                permission, state, marks=marks, id=f"{permission}|{state}"
+            )
+
+
+@pytest.fixture
+def world(personas, city, other_city, organization, lead_organization) -> World:
+    return World(city, other_city, organization, lead_organization, personas)
+
+
+@pytest.mark.parametrize(("permission", "state"), list(_rows()))
+def test_permission_answers_every_persona_as_the_table_says(world, permission, state):
+    target = STATES[state](world)
+
+    allowed = {
+        name for name in PERSONAS if world.personas[name].has_perm(permission, target)
+    }
+
+    assert allowed == set(MATRIX[permission][state])
+
+
+def _project_permissions() -> set[str]:
+    """Every permission registered with django-rules for an app of this project
+    (an app whose package sits in the project root), its rules module imported."""
+    labels = set()
+    for config in apps.get_app_configs():
+        if Path(config.path).parent != Path(settings.BASE_DIR):
+            continue
+        labels.add(config.label)
+        if importlib.util.find_spec(f"{config.name}.rules") is not None:
+            importlib.import_module(f"{config.name}.rules")
+    return {
+        name for name in rules.permissions.permissions if name.split(".")[0] in labels
+    }
+
+
+def test_every_registered_permission_has_a_row():
+    registered = _project_permissions()
+
+    assert registered - set(MATRIX) == set(), "permissions without a row in MATRIX"
+    assert set(MATRIX) - registered == set(), "rows for permissions that do not exist"
+
+
+def test_every_state_of_the_table_can_be_built():
+    used = {state for states in MATRIX.values() for state in states}
+
+    assert used - set(STATES) == set()
+    assert set(STATES) - used == set(), "states no row asks"
+    assert set(PENDING) <= {(p, s) for p, states in MATRIX.items() for s in states}
+
+
+def test_the_personas_are_the_shared_fixtures(personas):
+    assert set(personas) == set(PERSONAS)
