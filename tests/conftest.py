@@ -77,8 +77,9 @@ def lead_organization(city):
 
 @pytest.fixture
 def moderator(db):
-    """A member of the site-wide moderators group (renewal.rules.is_moderator)."""
-    user = UserFactory(username="moderator")
+    """A member of the site-wide moderators group (renewal.rules.is_moderator).
+    Its username leaves "moderator" free for tests that make their own."""
+    user = UserFactory(username="site_moderator")
     user.groups.add(Group.objects.get_or_create(name="moderators")[0])
     return user
 
