@@ -187,7 +187,7 @@ CACHES = {
 
 # Object-level rules first (renewal/rules.py); ModelBackend for passwords and superusers.
 AUTHENTICATION_BACKENDS = [
-    "rules.permissions.ObjectPermissionBackend",
+    "renewal.auth_backends.ActiveUserRulesBackend",
     "django.contrib.auth.backends.ModelBackend",
 ]
 

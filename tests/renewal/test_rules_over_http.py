@@ -294,3 +294,15 @@ def test_a_district_is_created_by_the_city(personas, city, persona, expected):
 
     assert response.status_code == expected, response.content
     assert body.managed_bids.exists() is (expected == 201)
+
+
+def test_a_deactivated_editor_loses_every_right_even_without_a_session(personas, city):
+    city_editor = personas["city_editor"]
+    # Work queued by an editor re-checks the permission when it runs, with no
+    # session in between: deactivation must take the rights away there too.
+    assert city_editor.has_perm("renewal.add_vacantspace", city)
+
+    city_editor.is_active = False
+    city_editor.save(update_fields=["is_active"])
+
+    assert not city_editor.has_perm("renewal.add_vacantspace", city)
