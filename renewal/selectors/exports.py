@@ -37,6 +37,7 @@ from django.db.models.functions import Cast
 
 from cities.models import Municipality
 from renewal.models import VacantSpace
+from renewal.models.spaces import SPACE_OWNER_FIELDS, SPACE_PUBLIC_FIELDS
 from renewal.rules import city_roles
 
 PERSONAL_DATA_PERMISSION = "renewal.view_space_personal_data"
@@ -59,28 +60,25 @@ class Column:
     ogr_type: str
 
 
-def _field(name: str, ogr_type: str = "String") -> Column:
-    return Column(name, F(name), ogr_type)
+# GDAL's type of each kind of model field a space has; anything else is text.
+_OGR_TYPES = {
+    "DecimalField": "Real",
+    "PositiveSmallIntegerField": "Integer",
+    "PositiveIntegerField": "Integer",
+    "DateField": "Date",
+}
+
+
+def _field(name: str) -> Column:
+    internal_type = VacantSpace._meta.get_field(name).get_internal_type()
+    return Column(name, F(name), _OGR_TYPES.get(internal_type, "String"))
 
 
 PUBLIC_COLUMNS = [
     Column("id", F("id"), "Integer64"),
     Column("platform_id", F("id"), "Integer64"),
     Column("municipality", F("municipality__code"), "String"),
-    _field("external_id"),
-    _field("kind"),
-    _field("status"),
-    _field("address"),
-    _field("floor_area_m2", "Real"),
-    _field("land_area_m2", "Real"),
-    _field("year_built", "Integer"),
-    _field("grading_scheme"),
-    _field("grade", "Integer"),
-    _field("vacant_since", "Date"),
-    _field("ownership"),
-    _field("availability"),
-    _field("asking_rent_krw", "Integer"),
-    _field("source"),
+    *(_field(name) for name in SPACE_PUBLIC_FIELDS),
     Column("in_downtown", F("in_downtown"), "Integer(Boolean)"),
 ]
 # Points only: longitude and latitude read in every spreadsheet, where WKT would not.
@@ -96,7 +94,6 @@ COORDINATE_COLUMNS = [
         "Real",
     ),
 ]
-OWNER_FIELDS = ["name", "contact", "note"]
 
 
 def municipality_ids_with_permission(*, user, permission: str) -> frozenset[int]:
@@ -141,7 +138,7 @@ def export_columns(*, user) -> list[Column]:
             ),
             "String",
         )
-        for name in OWNER_FIELDS
+        for name in SPACE_OWNER_FIELDS
     ]
 
 
