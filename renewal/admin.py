@@ -1,14 +1,22 @@
 """Back office for city and organisation staff.
 
 Lists show only records of the user's own cities; every add, change and view is asked
-of renewal/rules.py, the same rules the API uses.
+of renewal/rules.py, the same rules the API uses. Vacant spaces are written through
+the space services, as on the pages and the API. Resources, organisations and
+districts are read-only here: their pages and API write them through services that
+check what the admin could not (an organisation's kind and verification are the
+city's decision, a district's boundary and lifecycle), so a second way to write them
+would be a way around those checks.
 """
 
-from django.contrib import admin
+from django import forms
+from django.contrib import admin, messages
 from django.db.models import Q
+from django.http import HttpResponseRedirect
 from rules.contrib.admin import ObjectPermissionsModelAdmin
 
 from cities.admin import MapAdmin
+from cities.models import Municipality
 from renewal.models import (
     BusinessImprovementDistrict,
     CityMembership,
@@ -20,7 +28,19 @@ from renewal.models import (
     VacancyEvidence,
     VacantSpace,
 )
-from renewal.rules import city_roles, organization_ids
+from renewal.models.spaces import SPACE_OWNER_FIELDS, SPACE_TRACKED_FIELDS
+from renewal.rules import organization_ids
+from renewal.selectors.exports import municipality_ids_with_permission
+from renewal.services.errors import DomainError
+from renewal.services.spaces import (
+    vacant_space_check,
+    vacant_space_register,
+    vacant_space_update,
+)
+
+
+def _permission(model_admin: admin.ModelAdmin, action: str) -> str:
+    return f"{model_admin.opts.app_label}.{action}_{model_admin.opts.model_name}"
 
 
 class CityScopedAdmin(ObjectPermissionsModelAdmin, MapAdmin):
@@ -28,22 +48,41 @@ class CityScopedAdmin(ObjectPermissionsModelAdmin, MapAdmin):
         records = super().get_queryset(request).select_related("municipality")
         if request.user.is_superuser:
             return records
-        return records.filter(municipality_id__in=city_roles(request.user))
+        return records.filter(
+            municipality_id__in=municipality_ids_with_permission(
+                user=request.user, permission=_permission(self, "view")
+            )
+        )
 
     def formfield_for_foreignkey(self, db_field, request, **kwargs):
         if db_field.name == "municipality" and not request.user.is_superuser:
-            from cities.models import Municipality
-
-            editable = [
-                pk for pk, role in city_roles(request.user).items() if role == "editor"
-            ]
-            kwargs["queryset"] = Municipality.objects.filter(pk__in=editable)
+            kwargs["queryset"] = Municipality.objects.filter(
+                pk__in=municipality_ids_with_permission(
+                    user=request.user, permission=_permission(self, "add")
+                )
+            )
         return super().formfield_for_foreignkey(db_field, request, **kwargs)
+
+
+class ReadOnlyAdmin(CityScopedAdmin):
+    """Shown to those who may view, written only through the services' pages and API."""
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
 
 
 class SpaceOwnerInline(admin.StackedInline):
     model = SpaceOwner
     extra = 0
+    max_num = 1
+    # Clearing the fields removes the details; the record stays for the history.
+    can_delete = False
 
 
 class VacancyEvidenceInline(admin.TabularInline):
@@ -51,8 +90,30 @@ class VacancyEvidenceInline(admin.TabularInline):
     extra = 0
 
 
+class VacantSpaceAdminForm(forms.ModelForm):
+    class Meta:
+        model = VacantSpace
+        fields = ["municipality", *SPACE_TRACKED_FIELDS]
+
+    def _post_clean(self):
+        super()._post_clean()
+        if self._errors:
+            return
+        # The services' own check, so that a refusal shows on the form with the
+        # values typed; saving checks again under the row lock.
+        try:
+            vacant_space_check(self.instance)
+        except DomainError as refused:
+            self.add_error(None, str(refused.message))
+            for name, errors in refused.fields.items():
+                if name in self.fields:
+                    for error in errors:
+                        self.add_error(name, str(error))
+
+
 @admin.register(VacantSpace)
 class VacantSpaceAdmin(CityScopedAdmin):
+    form = VacantSpaceAdminForm
     list_display = [
         "id",
         "kind",
@@ -75,16 +136,86 @@ class VacantSpaceAdmin(CityScopedAdmin):
     ]
     inlines = [SpaceOwnerInline, VacancyEvidenceInline]
 
+    def get_readonly_fields(self, request, obj=None):
+        fields = super().get_readonly_fields(request, obj)
+        # A space never moves to another city (the services refuse it).
+        return [*fields, "municipality"] if obj is not None else fields
+
+    def has_delete_permission(self, request, obj=None):
+        # A space leaves the inventory by retiring, which its history records.
+        return False
+
+    def changeform_view(self, request, object_id=None, form_url="", extra_context=None):
+        # The admin saves inside one transaction: a refusal by the services (such
+        # as a change made meanwhile that breaks a rule) undoes the whole save.
+        try:
+            return super().changeform_view(request, object_id, form_url, extra_context)
+        except DomainError as refused:
+            self.message_user(request, str(refused.message), messages.ERROR)
+            return HttpResponseRedirect(request.get_full_path())
+
+    def save_model(self, request, obj, form, change):
+        # Written in save_related, once the owner inline's values are known too:
+        # one service call, one history entry for the whole edit.
+        pass
+
+    def save_related(self, request, form, formsets, change):
+        space = form.instance
+        owner = None
+        for formset in formsets:
+            if formset.model is SpaceOwner:
+                owner = self._owner_data(formset)
+        if change:
+            data = {
+                name: form.cleaned_data[name]
+                for name in form.changed_data
+                if name in SPACE_TRACKED_FIELDS
+            }
+            vacant_space_update(actor=request.user, space=space, data=data, owner=owner)
+        else:
+            data = {
+                name: value
+                for name, value in form.cleaned_data.items()
+                if name in SPACE_TRACKED_FIELDS
+            }
+            created = vacant_space_register(
+                actor=request.user,
+                municipality=form.cleaned_data["municipality"],
+                data=data,
+                owner=owner,
+            )
+            # The admin logs and redirects to the object it built from the form.
+            space.pk = created.pk
+            space._state.adding = False
+        for formset in formsets:
+            if formset.model is SpaceOwner:
+                # Saved by the service above; the admin's change message reads these.
+                formset.new_objects = formset.changed_objects = []
+                formset.deleted_objects = []
+            else:
+                self.save_formset(request, form, formset, change=change)
+
+    @staticmethod
+    def _owner_data(formset) -> dict | None:
+        changed = [
+            owner_form for owner_form in formset.forms if owner_form.has_changed()
+        ]
+        if not changed:
+            return None
+        return {
+            name: changed[0].cleaned_data.get(name, "") for name in SPACE_OWNER_FIELDS
+        }
+
 
 @admin.register(NeighborhoodResource)
-class NeighborhoodResourceAdmin(CityScopedAdmin):
+class NeighborhoodResourceAdmin(ReadOnlyAdmin):
     list_display = ["name", "category", "municipality"]
     list_filter = ["category"]
     search_fields = ["name"]
 
 
 @admin.register(CommunityOrganization)
-class CommunityOrganizationAdmin(CityScopedAdmin):
+class CommunityOrganizationAdmin(ReadOnlyAdmin):
     list_display = ["name", "kind", "municipality", "verified"]
     list_filter = ["kind", "verified"]
     search_fields = ["name"]
@@ -95,7 +226,11 @@ class CommunityOrganizationAdmin(CityScopedAdmin):
         if request.user.is_superuser:
             return records
         return records.filter(
-            Q(municipality_id__in=city_roles(request.user))
+            Q(
+                municipality_id__in=municipality_ids_with_permission(
+                    user=request.user, permission=_permission(self, "view")
+                )
+            )
             | Q(pk__in=organization_ids(request.user))
         )
 
@@ -121,7 +256,11 @@ class InventoryChangeAdmin(admin.ModelAdmin):
         )
         if request.user.is_superuser:
             return records
-        return records.filter(municipality_id__in=city_roles(request.user))
+        return records.filter(
+            municipality_id__in=municipality_ids_with_permission(
+                user=request.user, permission="renewal.view_inventory_history"
+            )
+        )
 
     def has_view_permission(self, request, obj=None):
         return request.user.has_perm("renewal.view_inventory_history", obj)
@@ -140,7 +279,7 @@ class InventoryChangeAdmin(admin.ModelAdmin):
 
 
 @admin.register(BusinessImprovementDistrict)
-class BusinessImprovementDistrictAdmin(CityScopedAdmin):
+class BusinessImprovementDistrictAdmin(ReadOnlyAdmin):
     list_display = ["name", "municipality", "status", "term_start", "term_end"]
     list_filter = ["status"]
     search_fields = ["name"]

@@ -6,6 +6,7 @@ from django.utils.translation import gettext_lazy as _
 
 from renewal.api.spaces import KOREA_BOUNDS, VacantSpaceFilter
 from renewal.models import VacantSpace
+from renewal.models.spaces import SPACE_EDITABLE_FIELDS, SPACE_OWNER_FIELDS
 from renewal.services.errors import DomainError
 
 
@@ -107,26 +108,9 @@ class VacantSpacePageFilter(VacantSpaceFilter):
             self.filters[name].extra["min_value"] = 0
 
 
-SPACE_FIELDS = [
-    "kind",
-    "address",
-    "floor_area_m2",
-    "land_area_m2",
-    "year_built",
-    "grading_scheme",
-    "grade",
-    "vacant_since",
-    "ownership",
-    "availability",
-    "asking_rent_krw",
-    "source",
-    "external_id",
-]
-OWNER_FORM_FIELDS = {
-    "owner_name": "name",
-    "owner_contact": "contact",
-    "owner_note": "note",
-}
+# The survey identifier, rarely typed by hand, comes last on the page.
+SPACE_FIELDS = sorted(SPACE_EDITABLE_FIELDS, key=lambda name: name == "external_id")
+OWNER_FORM_FIELDS = {f"owner_{name}": name for name in SPACE_OWNER_FIELDS}
 
 
 class VacantSpaceForm(DomainErrorFormMixin, forms.Form):

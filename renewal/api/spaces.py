@@ -23,6 +23,7 @@ from renewal.api.geometry import (  # noqa: F401  KOREA_BOUNDS is imported from 
 )
 from renewal.api.history import HistoryMixin
 from renewal.models import Availability, SpaceKind, SpaceOwner, SpaceStatus, VacantSpace
+from renewal.models.spaces import SPACE_OWNER_FIELDS, SPACE_PUBLIC_FIELDS
 from renewal.selectors.spaces import (
     SpacePage,
     near,
@@ -41,7 +42,7 @@ from renewal.services.spaces import (
 class SpaceOwnerSerializer(serializers.ModelSerializer):
     class Meta:
         model = SpaceOwner
-        fields = ["name", "contact", "note"]
+        fields = list(SPACE_OWNER_FIELDS)
 
 
 class VacantSpaceSerializer(GeoFeatureModelSerializer):
@@ -58,20 +59,7 @@ class VacantSpaceSerializer(GeoFeatureModelSerializer):
         fields = [
             "id",
             "municipality",
-            "external_id",
-            "kind",
-            "status",
-            "address",
-            "floor_area_m2",
-            "land_area_m2",
-            "year_built",
-            "grading_scheme",
-            "grade",
-            "vacant_since",
-            "ownership",
-            "availability",
-            "asking_rent_krw",
-            "source",
+            *SPACE_PUBLIC_FIELDS,
             "in_downtown",
             "allowed_transitions",
             "owner",

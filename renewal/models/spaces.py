@@ -48,6 +48,35 @@ class SpaceStatus(models.TextChoices):
     RETIRED = "retired", _("Retired")
 
 
+# Each list of a space's fields, stated once: the API, the pages' form, imports,
+# exports, OGC API Features and the SQL-built list derive theirs from these.
+# The public fields, in the order every output shows them (the municipality, the
+# geometry and computed values such as in_downtown are added by each output).
+SPACE_PUBLIC_FIELDS = (
+    "external_id",
+    "kind",
+    "status",
+    "address",
+    "floor_area_m2",
+    "land_area_m2",
+    "year_built",
+    "grading_scheme",
+    "grade",
+    "vacant_since",
+    "ownership",
+    "availability",
+    "asking_rent_krw",
+    "source",
+)
+# What staff set directly: the status moves only through the lifecycle's transitions.
+SPACE_EDITABLE_FIELDS = tuple(name for name in SPACE_PUBLIC_FIELDS if name != "status")
+# What a space's history records by value. Owner details are personal data and are
+# recorded only as "changed", never by value.
+SPACE_TRACKED_FIELDS = (*SPACE_PUBLIC_FIELDS, "location", "footprint")
+# The owner's details (SpaceOwner), seen only by staff of the space's city.
+SPACE_OWNER_FIELDS = ("name", "contact", "note")
+
+
 class VacantSpace(models.Model):
     municipality = models.ForeignKey(
         "cities.Municipality", on_delete=models.PROTECT, related_name="vacant_spaces"

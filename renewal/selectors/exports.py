@@ -37,6 +37,7 @@ from django.db.models.functions import Cast
 
 from cities.models import Municipality
 from renewal.models import VacantSpace
+from renewal.models.spaces import SPACE_OWNER_FIELDS, SPACE_PUBLIC_FIELDS
 from renewal.rules import city_roles
 
 PERSONAL_DATA_PERMISSION = "renewal.view_space_personal_data"
@@ -59,28 +60,25 @@ class Column:
     ogr_type: str
 
 
-def _field(name: str, ogr_type: str = "String") -> Column:
-    return Column(name, F(name), ogr_type)
+# GDAL's type of each kind of model field a space has; anything else is text.
+_OGR_TYPES = {
+    "DecimalField": "Real",
+    "PositiveSmallIntegerField": "Integer",
+    "PositiveIntegerField": "Integer",
+    "DateField": "Date",
+}
+
+
+def _field(name: str) -> Column:
+    internal_type = VacantSpace._meta.get_field(name).get_internal_type()
+    return Column(name, F(name), _OGR_TYPES.get(internal_type, "String"))
 
 
 PUBLIC_COLUMNS = [
     Column("id", F("id"), "Integer64"),
     Column("platform_id", F("id"), "Integer64"),
     Column("municipality", F("municipality__code"), "String"),
-    _field("external_id"),
-    _field("kind"),
-    _field("status"),
-    _field("address"),
-    _field("floor_area_m2", "Real"),
-    _field("land_area_m2", "Real"),
-    _field("year_built", "Integer"),
-    _field("grading_scheme"),
-    _field("grade", "Integer"),
-    _field("vacant_since", "Date"),
-    _field("ownership"),
-    _field("availability"),
-    _field("asking_rent_krw", "Integer"),
-    _field("source"),
+    *(_field(name) for name in SPACE_PUBLIC_FIELDS),
     Column("in_downtown", F("in_downtown"), "Integer(Boolean)"),
 ]
 # Points only: longitude and latitude read in every spreadsheet, where WKT would not.
@@ -96,7 +94,6 @@ COORDINATE_COLUMNS = [
         "Real",
     ),
 ]
-OWNER_FIELDS = ["name", "contact", "note"]
 
 
 def municipality_ids_with_permission(*, user, permission: str) -> frozenset[int]:
@@ -141,7 +138,7 @@ def export_columns(*, user) -> list[Column]:
             ),
             "String",
         )
-        for name in OWNER_FIELDS
+        for name in SPACE_OWNER_FIELDS
     ]
 
 
@@ -154,16 +151,39 @@ def _alias(column: Column) -> str:
     return f"export_{column.name}"
 
 
-def _copy_csv_sql(spaces: QuerySet[VacantSpace], columns: list[Column]) -> str:
-    """The COPY statement, composed on the connection it is to run on (spaces.db)."""
+# A spreadsheet reads a cell that begins with one of these as a formula (OWASP, "CSV
+# injection"): "=HYPERLINK(…)" in an address would run in the reader's Excel.
+FORMULA_STARTS_SQL = r"'=', '+', '-', '@', E'\t', E'\r'"
+
+
+def _csv_cell(column: Column, *, for_spreadsheets: bool) -> str:
+    cell = f'export."{_alias(column)}"'
+    if column.ogr_type == "Integer(Boolean)":
+        # "true"/"false" rather than COPY's "t"/"f".
+        return f"{cell}::text"
+    if for_spreadsheets and column.ogr_type == "String":
+        # OWASP's escape: a leading single quote makes the cell plain text. Text
+        # columns only: numbers, a negative one too, stay numbers.
+        return (
+            f"CASE WHEN left({cell}, 1) IN ({FORMULA_STARTS_SQL}) "
+            f"THEN '''' || {cell} ELSE {cell} END"
+        )
+    return cell
+
+
+def _copy_csv_sql(
+    spaces: QuerySet[VacantSpace], columns: list[Column], *, for_spreadsheets: bool
+) -> str:
+    """The COPY statement, composed on the connection it is to run on (spaces.db).
+
+    for_spreadsheets escapes text that a spreadsheet would run as a formula; the
+    CSV that GDAL turns into a GeoPackage keeps the values as they are.
+    """
     rows = spaces.values(**{_alias(column): column.expression for column in columns})
     sql, params = rows.query.sql_with_params()
-    # The outer SELECT fixes the column order and names the header; a boolean cast
-    # to text reads "true"/"false" rather than COPY's "t"/"f".
+    # The outer SELECT fixes the column order and names the header.
     select = ", ".join(
-        f'export."{_alias(column)}"'
-        + ("::text" if column.ogr_type == "Integer(Boolean)" else "")
-        + f' AS "{column.name}"'
+        _csv_cell(column, for_spreadsheets=for_spreadsheets) + f' AS "{column.name}"'
         for column in columns
     )
     # COPY takes no bind parameters; psycopg merges them client-side, with the
@@ -202,7 +222,9 @@ def vacant_space_export_csv(
     # Read where the queryset reads (the replica, when one is configured), decided
     # now: the response streams after the view has returned.
     spaces = spaces.using(spaces.db)
-    statement = _copy_csv_sql(spaces, columns + COORDINATE_COLUMNS)
+    statement = _copy_csv_sql(
+        spaces, columns + COORDINATE_COLUMNS, for_spreadsheets=True
+    )
 
     def chunks() -> Iterator[bytes]:
         yield UTF8_BOM
@@ -309,7 +331,7 @@ def vacant_space_export_gpkg(
     """
     columns = columns + COORDINATE_COLUMNS
     spaces = spaces.using(spaces.db)
-    statement = _copy_csv_sql(spaces, columns)
+    statement = _copy_csv_sql(spaces, columns, for_spreadsheets=False)
     directory = Path(tempfile.mkdtemp(prefix="renewal-export-"))
     try:
         source = directory / f"{GPKG_LAYER}.csv"

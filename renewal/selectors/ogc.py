@@ -42,6 +42,7 @@ from renewal.models import (
 from renewal.models.organizations import OrganizationKind
 from renewal.models.projects import ProjectCategory, ProjectStatus, RenewalProject
 from renewal.models.resources import ResourceCategory
+from renewal.models.spaces import SPACE_PUBLIC_FIELDS
 from renewal.services.errors import DomainError
 
 MUNICIPALITY_TABLE = Municipality._meta.db_table
@@ -127,20 +128,7 @@ COLLECTIONS: dict[str, Collection] = {
             geometry_type="Point",
             properties={
                 "municipality": "m.code",
-                "external_id": "t.external_id",
-                "kind": "t.kind",
-                "status": "t.status",
-                "address": "t.address",
-                "floor_area_m2": "t.floor_area_m2",
-                "land_area_m2": "t.land_area_m2",
-                "year_built": "t.year_built",
-                "grading_scheme": "t.grading_scheme",
-                "grade": "t.grade",
-                "vacant_since": "t.vacant_since",
-                "ownership": "t.ownership",
-                "availability": "t.availability",
-                "asking_rent_krw": "t.asking_rent_krw",
-                "source": "t.source",
+                **{name: f"t.{name}" for name in SPACE_PUBLIC_FIELDS},
                 "created_at": "t.created_at",
                 "updated_at": "t.updated_at",
             },

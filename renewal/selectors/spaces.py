@@ -23,9 +23,9 @@ from django.db.models.expressions import RawSQL
 from django.db.models.functions import Cast
 
 from renewal.models import SPACE_TRANSITIONS, SpaceOwner, VacantSpace
+from renewal.models.spaces import SPACE_OWNER_FIELDS
 from renewal.rules import city_roles
 from renewal.selectors.exports import (
-    OWNER_FIELDS,
     PUBLIC_COLUMNS,
     geojson_geometry,
     json_object,
@@ -117,7 +117,9 @@ def _owner() -> Expression:
     # only for rows whose owner the user may see, and null when there is none.
     owners = SpaceOwner.objects.filter(space=OuterRef("pk"))
     return Subquery(
-        owners.values(details=json_object({name: F(name) for name in OWNER_FIELDS})),
+        owners.values(
+            details=json_object({name: F(name) for name in SPACE_OWNER_FIELDS})
+        ),
         output_field=TextField(),
     )
 

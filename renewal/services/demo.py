@@ -5,12 +5,14 @@ Deterministic per city (seeded by its code) and idempotent: rows carry a stable
 """
 
 import datetime
+from decimal import Decimal
 
 from django.db import transaction
 
 from cities.demo import ILLUSTRATIVE_SOURCE, DemoGenerator
 from cities.models import Municipality, MunicipalityKind
 from renewal.models import Availability, GradingScheme, SpaceStatus, VacantSpace
+from renewal.services.spaces import SpaceWrite, vacant_spaces_create
 
 KIND_WEIGHTS = {
     "house": 55,
@@ -49,13 +51,18 @@ def demo_spaces_generate(*, municipalities=None) -> int:
     return created
 
 
+def _area(value: float) -> Decimal:
+    return Decimal(f"{value:.1f}")
+
+
 def _generate_for(city: Municipality) -> int:
-    existing = VacantSpace.objects.filter(
-        municipality=city, external_id__startswith="demo-"
+    existing = set(
+        VacantSpace.objects.filter(
+            municipality=city, external_id__startswith="demo-"
+        ).values_list("external_id", flat=True)
     )
-    before = existing.count()
     count = _count_for(getattr(city, "population", None))
-    if before >= count:
+    if len(existing) >= count:
         return 0
     generator = DemoGenerator(f"spaces:{city.code}")
     points = generator.scatter(
@@ -67,8 +74,10 @@ def _generate_for(city: Municipality) -> int:
     )
     kinds, weights = zip(*KIND_WEIGHTS.items(), strict=True)
     offers = [Availability.LEASE, Availability.SALE, Availability.FREE_USE]
-    spaces = []
+    writes = []
     for number, point in enumerate(points, start=1):
+        # Every draw is made for every number, so that the rows that exist already
+        # leave the others as a first run would have made them.
         kind = generator.choice(kinds, weights)
         area = MEDIAN_FLOOR_AREA_M2.get(kind)
         status = generator.choice(
@@ -76,31 +85,33 @@ def _generate_for(city: Municipality) -> int:
             [20, 50, 30],
         )
         offered = status == SpaceStatus.AVAILABLE
-        spaces.append(
-            VacantSpace(
-                municipality=city,
-                external_id=f"demo-{city.code}-{number:04d}",
-                kind=kind,
-                address=f"{city.name_ko} 예시 주소 {number}",
-                location=point,
-                floor_area_m2=round(generator.lognormal(area, 0.4), 1)
-                if area
-                else None,
-                land_area_m2=round(generator.lognormal(250, 0.6), 1),
-                year_built=generator.random.randint(1955, 2008),
-                grading_scheme=GradingScheme.NATIONAL_2023,
-                grade=generator.choice([1, 2, 3], [45, 40, 15]),
-                vacant_since=datetime.date(2014, 1, 1)
-                + datetime.timedelta(days=generator.random.randint(0, 4000)),
-                availability=generator.choice(offers, [50, 30, 20])
-                if offered
-                else Availability.NOT_OFFERED,
-                asking_rent_krw=generator.random.randrange(200_000, 1_500_000, 50_000)
-                if offered and kind in ("shop", "office")
-                else None,
-                status=status,
-                source=ILLUSTRATIVE_SOURCE,
-            )
+        data = {
+            "external_id": f"demo-{city.code}-{number:04d}",
+            "kind": kind,
+            "address": f"{city.name_ko} 예시 주소 {number}",
+            "location": point,
+            "floor_area_m2": _area(generator.lognormal(area, 0.4)) if area else None,
+            "land_area_m2": _area(generator.lognormal(250, 0.6)),
+            "year_built": generator.random.randint(1955, 2008),
+            "grading_scheme": GradingScheme.NATIONAL_2023,
+            "grade": generator.choice([1, 2, 3], [45, 40, 15]),
+            "vacant_since": datetime.date(2014, 1, 1)
+            + datetime.timedelta(days=generator.random.randint(0, 4000)),
+            "availability": generator.choice(offers, [50, 30, 20])
+            if offered
+            else Availability.NOT_OFFERED,
+            "asking_rent_krw": generator.random.randrange(200_000, 1_500_000, 50_000)
+            if offered and kind in ("shop", "office")
+            else None,
+            "status": status,
+            "source": ILLUSTRATIVE_SOURCE,
+        }
+        if data["external_id"] not in existing:
+            writes.append(SpaceWrite(data=data))
+    # The demo's projects arrive next with illustrative matches of their own: an
+    # automatic assignment run would add system proposals the demo does not show.
+    return len(
+        vacant_spaces_create(
+            actor=None, municipality=city, writes=writes, rerun_matching=False
         )
-    VacantSpace.objects.bulk_create(spaces, ignore_conflicts=True)
-    return existing.count() - before
+    )

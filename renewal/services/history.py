@@ -80,6 +80,37 @@ def record_created(
     )
 
 
+def records_created(
+    *,
+    records: list[models.Model],
+    actor,
+    fields: list[str] | tuple[str, ...],
+    extras: list[dict | None],
+) -> None:
+    """record_created for many records of one model, in one statement."""
+    if not records:
+        return
+    content_type = ContentType.objects.get_for_model(records[0])
+    actor = actor if actor is not None and actor.is_authenticated else None
+    InventoryChange.objects.bulk_create(
+        InventoryChange(
+            content_type=content_type,
+            object_id=record.pk,
+            municipality_id=record.municipality_id,
+            action=ChangeAction.CREATE,
+            changes={
+                **{
+                    name: [None, value]
+                    for name, value in snapshot(record, fields).items()
+                },
+                **(extra or {}),
+            },
+            actor=actor,
+        )
+        for record, extra in zip(records, extras, strict=True)
+    )
+
+
 def record_updated(*, record: models.Model, actor, changes: dict) -> bool:
     """The history entry of an edit, if it changed anything (as apply_changes
     reports it); returns whether it did."""

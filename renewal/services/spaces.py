@@ -1,7 +1,22 @@
+"""Vacant spaces: register, change and move along the lifecycle.
+
+Check, then do. The services named for a user's action (`vacant_space_register`,
+`vacant_space_update`, `vacant_space_transition`) ask the rules whether the user may,
+then call the do-functions (`vacant_space_create`, `vacant_spaces_create`,
+`vacant_space_change`, `space_status_set`). Every writer that has already decided
+who may (imports, the demo loader, the admin, management commands, matching) calls
+the do-functions directly. They validate (`vacant_space_check`), save, record the
+history and queue the side effects (fresh tiles, a matching re-run) after commit.
+"""
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+
 from django.db import transaction
 from django.utils.translation import gettext as _
 
 from cities.models import Municipality
+from renewal.geography import KOREA_BOUNDS
 from renewal.models import (
     HIGHEST_GRADE,
     SPACE_TRANSITIONS,
@@ -10,6 +25,7 @@ from renewal.models import (
     SpaceStatus,
     VacantSpace,
 )
+from renewal.models.spaces import SPACE_OWNER_FIELDS, SPACE_TRACKED_FIELDS
 from renewal.services.errors import (
     DomainError,
     IllegalTransition,
@@ -19,37 +35,48 @@ from renewal.services.errors import (
 from renewal.services.history import (
     apply_changes,
     inventory_change_record,
-    record_created,
     record_updated,
+    records_created,
     snapshot,
 )
 from renewal.services.matching.runs import enqueue_assignment_rerun
 from renewal.services.tiles import tiles_invalidate
 
-# Fields a space's history records; owner details are personal data and are recorded
-# only as "changed", never by value.
-TRACKED_FIELDS = [
-    "external_id",
-    "kind",
-    "address",
-    "location",
-    "footprint",
-    "floor_area_m2",
-    "land_area_m2",
-    "year_built",
-    "grading_scheme",
-    "grade",
-    "vacant_since",
-    "ownership",
-    "availability",
-    "asking_rent_krw",
-    "status",
-    "source",
-]
-OWNER_FIELDS = ["name", "contact", "note"]
+
+@dataclass(frozen=True)
+class SpaceWrite:
+    """One space to create: its field values and, when given, its owner's details
+    (a dict of SPACE_OWNER_FIELDS; None leaves the space without an owner record)."""
+
+    data: dict
+    owner: dict | None = None
 
 
-def _validate(space: VacantSpace) -> None:
+def vacant_space_check(space: VacantSpace) -> None:
+    """Refuse a space, as it would be stored, that breaks a rule of the inventory:
+    a place outside Korea or outside its city's boundary, a grade without its
+    scheme or beyond it. Raises DomainError naming the field."""
+    location = space.location
+    if location is None:
+        raise DomainError(
+            _("A space needs a location."),
+            fields={"location": [_("Required.")]},
+        )
+    min_lon, min_lat, max_lon, max_lat = KOREA_BOUNDS
+    if not (min_lon <= location.x <= max_lon and min_lat <= location.y <= max_lat):
+        # Most often a file or a form in another coordinate system.
+        raise DomainError(
+            _("%(lon).6f, %(lat).6f lies outside Korea; check the coordinate system.")
+            % {"lon": location.x, "lat": location.y},
+            fields={
+                "location": [
+                    _(
+                        "Coordinates must be longitude, latitude in EPSG:4326 "
+                        "inside Korea."
+                    )
+                ]
+            },
+        )
     if space.grade is not None and not space.grading_scheme:
         raise DomainError(
             _("A condition grade needs the grading scheme it belongs to."),
@@ -70,7 +97,7 @@ def _validate(space: VacantSpace) -> None:
                 },
             )
     if space.municipality.boundary and not space.municipality.boundary.contains(
-        space.location
+        location
     ):
         raise DomainError(
             _("The location lies outside %(city)s.")
@@ -79,16 +106,141 @@ def _validate(space: VacantSpace) -> None:
         )
 
 
-def _save_owner(space: VacantSpace, owner: dict | None) -> bool:
+def _owner_save(space: VacantSpace, owner: dict | None) -> bool:
+    """Write the owner's details given; whether their values changed."""
     if owner is None:
         return False
-    record, _created = SpaceOwner.objects.get_or_create(space=space)
-    before = snapshot(record, OWNER_FIELDS)
-    for name in OWNER_FIELDS:
+    try:
+        record = space.owner  # loaded already when the caller selected it
+    except SpaceOwner.DoesNotExist:
+        record = SpaceOwner(space=space)
+    before = snapshot(record, SPACE_OWNER_FIELDS)
+    for name in SPACE_OWNER_FIELDS:
         if name in owner:
             setattr(record, name, owner[name] or "")
-    record.save()
-    return before != snapshot(record, OWNER_FIELDS)
+    changed = before != snapshot(record, SPACE_OWNER_FIELDS)
+    if changed or record.pk is None:
+        record.save()
+    return changed
+
+
+def _inventory_changed(municipality_id: int, *, rerun_matching: bool = True) -> None:
+    # Both after commit: the tiles get a new version, and the re-run (debounced, so
+    # that a burst of edits makes one) reads the city's spaces as committed.
+    if rerun_matching:
+        enqueue_assignment_rerun(municipality_id)
+    tiles_invalidate("spaces")
+
+
+@transaction.atomic
+def vacant_spaces_create(
+    *,
+    actor,
+    municipality: Municipality,
+    writes: Sequence[SpaceWrite],
+    rerun_matching: bool = True,
+) -> list[VacantSpace]:
+    """Create spaces of one city, each checked and recorded in its history, in a
+    few statements whatever their number; nothing is written unless every one
+    passes. The data may set the initial status (an import's, the demo's).
+
+    rerun_matching=False leaves the city's assignment alone: for the demo loader,
+    whose projects arrive later with matches of their own.
+    """
+    spaces = [
+        VacantSpace(municipality=municipality, created_by=actor, **write.data)
+        for write in writes
+    ]
+    for space in spaces:
+        vacant_space_check(space)
+    if not spaces:
+        return []
+    VacantSpace.objects.bulk_create(spaces)
+    SpaceOwner.objects.bulk_create(
+        SpaceOwner(
+            space=space,
+            **{name: write.owner.get(name) or "" for name in SPACE_OWNER_FIELDS},
+        )
+        for space, write in zip(spaces, writes, strict=True)
+        if write.owner is not None
+    )
+    records_created(
+        records=spaces,
+        actor=actor,
+        fields=SPACE_TRACKED_FIELDS,
+        extras=[
+            {"owner": "changed"} if write.owner and any(write.owner.values()) else None
+            for write in writes
+        ],
+    )
+    _inventory_changed(municipality.pk, rerun_matching=rerun_matching)
+    return spaces
+
+
+def vacant_space_create(
+    *, actor, municipality: Municipality, data: dict, owner: dict | None = None
+) -> VacantSpace:
+    """Create one space: checked, saved, recorded, tiles and matching refreshed."""
+    [space] = vacant_spaces_create(
+        actor=actor,
+        municipality=municipality,
+        writes=[SpaceWrite(data=data, owner=owner)],
+    )
+    return space
+
+
+def _change(*, actor, space: VacantSpace, data: dict, owner: dict | None) -> bool:
+    if "status" in data:
+        raise DomainError(
+            _("Change the status through a transition, which checks the lifecycle."),
+            fields={"status": [_("Use the transitions endpoint.")]},
+        )
+    if "municipality" in data or "municipality_id" in data:
+        raise DomainError(_("A space cannot move to another municipality."))
+    changed = {
+        name: value for name, value in data.items() if getattr(space, name) != value
+    }
+    # Rows that say again what is stored (a re-import, a form saved unchanged) are
+    # neither saved nor recorded.
+    changes = (
+        apply_changes(space, changed, SPACE_TRACKED_FIELDS, validate=vacant_space_check)
+        if changed
+        else {}
+    )
+    if _owner_save(space, owner):
+        changes["owner"] = "changed"
+    return record_updated(record=space, actor=actor, changes=changes)
+
+
+@transaction.atomic
+def vacant_space_change(
+    *, actor, space: VacantSpace, data: dict, owner: dict | None = None
+) -> bool:
+    """Change a space's fields and owner details; whether anything changed. Checked
+    as stored, recorded in its history, tiles and matching refreshed. The caller
+    holds the row (select_for_update) when others may edit it at the same time."""
+    changed = _change(actor=actor, space=space, data=data, owner=owner)
+    if changed:
+        _inventory_changed(space.municipality_id)
+    return changed
+
+
+@transaction.atomic
+def vacant_spaces_change(
+    *,
+    actor,
+    municipality: Municipality,
+    changes: Sequence[tuple[VacantSpace, SpaceWrite]],
+) -> int:
+    """vacant_space_change for many spaces of one city (locked by the caller), with
+    the side effects queued once; how many changed."""
+    changed = 0
+    for space, write in changes:
+        if _change(actor=actor, space=space, data=write.data, owner=write.owner):
+            changed += 1
+    if changed:
+        _inventory_changed(municipality.pk)
+    return changed
 
 
 @transaction.atomic
@@ -100,18 +252,9 @@ def vacant_space_register(
     owner: dict | None = None,
 ) -> VacantSpace:
     require_perm(actor, "renewal.add_vacantspace", municipality)
-    space = VacantSpace(municipality=municipality, created_by=actor, **data)
-    _validate(space)
-    space.save()
-    record_created(
-        record=space,
-        actor=actor,
-        fields=TRACKED_FIELDS,
-        extra={"owner": "changed"} if _save_owner(space, owner) else None,
+    return vacant_space_create(
+        actor=actor, municipality=municipality, data=data, owner=owner
     )
-    enqueue_assignment_rerun(space.municipality_id)
-    tiles_invalidate("spaces")
-    return space
 
 
 @transaction.atomic
@@ -120,19 +263,7 @@ def vacant_space_update(
 ) -> VacantSpace:
     space = VacantSpace.objects.select_for_update().get(pk=space.pk)
     require_perm(actor, "renewal.change_vacantspace", space)
-    if "status" in data:
-        raise DomainError(
-            _("Change the status through a transition, which checks the lifecycle."),
-            fields={"status": [_("Use the transitions endpoint.")]},
-        )
-    if "municipality" in data or "municipality_id" in data:
-        raise DomainError(_("A space cannot move to another municipality."))
-    changes = apply_changes(space, data, TRACKED_FIELDS, validate=_validate)
-    if _save_owner(space, owner):
-        changes["owner"] = "changed"
-    if record_updated(record=space, actor=actor, changes=changes):
-        enqueue_assignment_rerun(space.municipality_id)
-        tiles_invalidate("spaces")
+    vacant_space_change(actor=actor, space=space, data=data, owner=owner)
     return space
 
 
@@ -149,16 +280,6 @@ def vacant_space_transition(
     # The row lock makes a double click or two staff members racing see one change.
     space = VacantSpace.objects.select_for_update().get(pk=space.pk)
     require_perm(actor, "renewal.transition_vacantspace", space)
-    if to not in SpaceStatus.values:
-        raise IllegalTransition(
-            _("“%(status)s” is not a status of a vacant space.") % {"status": to},
-            fields={
-                "to": [
-                    _("Choose one of: %(choices)s.")
-                    % {"choices": ", ".join(SpaceStatus.values)}
-                ]
-            },
-        )
     return space_status_set(
         space=space,
         to=to,
@@ -187,6 +308,16 @@ def space_status_set(
     history, the re-run it calls for and fresh tiles. The caller has decided who may
     (the space's rules, or a match's); `refusal` and `fields` say why a step the
     lifecycle table does not allow is refused."""
+    if to not in SpaceStatus.values:
+        raise IllegalTransition(
+            _("“%(status)s” is not a status of a vacant space.") % {"status": to},
+            fields={
+                "to": [
+                    _("Choose one of: %(choices)s.")
+                    % {"choices": ", ".join(SpaceStatus.values)}
+                ]
+            },
+        )
     check_transition(
         SPACE_TRANSITIONS, SpaceStatus, space.status, to, refusal, fields=fields
     )
@@ -201,7 +332,7 @@ def space_status_set(
         reason=reason,
     )
     # Runs read only available spaces: other steps leave their input unchanged.
-    if SpaceStatus.AVAILABLE in (previous, to):
-        enqueue_assignment_rerun(space.municipality_id)
-    tiles_invalidate("spaces")
+    _inventory_changed(
+        space.municipality_id, rerun_matching=SpaceStatus.AVAILABLE in (previous, to)
+    )
     return space

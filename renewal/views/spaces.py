@@ -28,10 +28,10 @@ from renewal.models import (
     SpaceStatus,
     VacantSpace,
 )
+from renewal.models.spaces import SPACE_TRACKED_FIELDS
 from renewal.selectors.spaces import vacant_space_list
 from renewal.services.errors import DomainError, NotPermitted
 from renewal.services.spaces import (
-    TRACKED_FIELDS,
     allowed_space_transitions,
     vacant_space_register,
     vacant_space_transition,
@@ -127,7 +127,7 @@ def _change_lines(changes: dict) -> list[tuple[str, str]]:
     """(field label, "old → new") for one history entry, for people to read."""
     lines = []
     for name, change in changes.items():
-        if name in TRACKED_FIELDS:
+        if name in SPACE_TRACKED_FIELDS:
             label = str(VacantSpace._meta.get_field(name).verbose_name)
         else:
             label = _("owner details") if name == "owner" else name

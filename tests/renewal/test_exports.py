@@ -319,3 +319,31 @@ def test_abandoned_download_leaves_the_connection_usable(personas, city, export_
     chunks.close()
 
     assert VacantSpace.objects.filter(municipality=city).count() == 2_500
+
+
+def test_csv_escapes_text_a_spreadsheet_would_run_as_a_formula(personas, city):
+    formula = '=HYPERLINK("http://example.com/x","클릭")'
+    space = VacantSpaceFactory(
+        municipality=city,
+        address=formula,
+        external_id="@SUM(1+1)",
+        source="-2+3",
+        land_area_m2=-5,
+    )
+    SpaceOwner.objects.create(space=space, name="+82 10", contact="\t=1", note="\r=1")
+
+    (row,) = export(personas["city_editor"], "csv")
+    (feature,) = export(personas["city_editor"], "geojson")
+    (layer_row,) = export(personas["city_editor"], "gpkg")
+
+    # OWASP: a leading single quote makes each cell text in Excel and LibreOffice.
+    assert row["address"] == "'" + formula
+    assert row["external_id"] == "'@SUM(1+1)"
+    assert row["source"] == "'-2+3"
+    assert (row["owner_name"], row["owner_contact"]) == ("'+82 10", "'\t=1")
+    assert row["owner_note"] == "'\r=1"
+    # Numbers stay numbers, a negative one too; harmless text is left alone.
+    assert row["land_area_m2"] == "-5.00"
+    assert row["kind"] == "shop"
+    # Other formats are not read by spreadsheets: the values travel as stored.
+    assert feature["address"] == layer_row["address"] == formula

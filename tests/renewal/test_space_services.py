@@ -202,6 +202,13 @@ def test_demo_spaces_are_illustrative_concentrated_downtown_and_idempotent(demo_
     spaces = VacantSpace.objects.filter(municipality__name_en="Andong")
     assert created == spaces.count() >= 100
     assert again == 0
+    # Written through the space services: each space's creation is in its history.
+    assert (
+        InventoryChange.objects.filter(
+            action=ChangeAction.CREATE, object_id__in=spaces.values("pk")
+        ).count()
+        == created
+    )
     assert all(
         source == ILLUSTRATIVE_SOURCE
         for source in spaces.values_list("source", flat=True)
@@ -226,3 +233,63 @@ def test_inventory_change_queues_one_assignment_rerun_for_the_city(personas, cit
 
     # Debounced: a burst of changes waits in one queued run.
     assert AssignmentRun.objects.filter(municipality=city, status="queued").count() == 1
+
+
+@pytest.mark.parametrize("place", [Point(139.69, 35.69), Point(127.0, 45.0)])
+def test_a_space_outside_korea_is_refused_by_the_service_itself(personas, city, place):
+    # The API's serializer checks the bounds too; the admin, imports and the demo
+    # loader have only the service.
+    with pytest.raises(DomainError) as refused:
+        _register(personas, city, location=Point(place.x, place.y, srid=4326))
+
+    assert f"{place.x:.6f}, {place.y:.6f}" in str(refused.value.message)
+    assert "location" in refused.value.fields
+    assert not VacantSpace.objects.exists()
+    assert not InventoryChange.objects.exists()
+
+
+def test_moving_an_existing_space_outside_korea_is_refused(personas, city):
+    space = VacantSpaceFactory(municipality=city)
+
+    with pytest.raises(DomainError):
+        vacant_space_update(
+            actor=personas["city_editor"],
+            space=space,
+            data={"location": Point(139.69, 35.69, srid=4326)},
+        )
+
+    space.refresh_from_db()
+    assert space.location.equals_exact(city.location)
+    assert not InventoryChange.objects.exists()
+
+
+def test_a_change_that_restates_the_stored_values_writes_nothing(personas, city):
+    space = VacantSpaceFactory(municipality=city, address="중앙로 1")
+    stamp = space.updated_at
+
+    vacant_space_update(
+        actor=personas["city_editor"],
+        space=space,
+        data={"address": "중앙로 1", "kind": space.kind},
+    )
+
+    space.refresh_from_db()
+    assert space.updated_at == stamp
+    assert not InventoryChange.objects.exists()
+
+
+def test_no_module_imports_a_private_name_of_the_space_services():
+    import pathlib
+    import re
+
+    root = pathlib.Path(__file__).resolve().parents[2]
+    imports = re.compile(r"from renewal\.services\.spaces import (\([^)]*\)|.*)")
+    offenders = [
+        f"{path.relative_to(root)}: {name}"
+        for folder in ("renewal", "cities", "config", "tests")
+        for path in (root / folder).rglob("*.py")
+        for names in imports.findall(path.read_text())
+        for name in re.findall(r"\w+", names)
+        if name.startswith("_")
+    ]
+    assert offenders == []

@@ -12,7 +12,6 @@ from django.contrib.gis.geos import (
 )
 from django.utils.translation import gettext as _
 
-from renewal.geography import KOREA_BOUNDS
 from renewal.models import (
     HIGHEST_GRADE,
     Availability,
@@ -23,7 +22,7 @@ from renewal.models import (
     VacantSpace,
 )
 from renewal.services.errors import DomainError
-from renewal.services.spaces import _validate
+from renewal.services.spaces import vacant_space_check
 
 
 @dataclass
@@ -225,22 +224,9 @@ def _place(line, geometry, problems):
 
 
 def validate_row(row, municipality, existing, problems) -> None:
+    # The space services' own rules (inside Korea and the boundary, grade within its
+    # scheme), asked of the row as it would be stored.
     location = row.data["location"]
-    if municipality.boundary is None:
-        min_lon, min_lat, max_lon, max_lat = KOREA_BOUNDS
-        if not (min_lon <= location.x <= max_lon and min_lat <= location.y <= max_lat):
-            problems.add(
-                row.line,
-                "geometry",
-                _(
-                    "%(lon).6f, %(lat).6f lies outside Korea; check the coordinate "
-                    "system."
-                )
-                % {"lon": location.x, "lat": location.y},
-            )
-            return
-    # The space services' own rules (grade within its scheme, inside the boundary),
-    # asked of the row as it would be stored.
     candidate = VacantSpace(
         municipality=municipality,
         location=location,
@@ -250,6 +236,10 @@ def validate_row(row, municipality, existing, problems) -> None:
         grade=row.data.get("grade", existing.grade if existing else None),
     )
     try:
-        _validate(candidate)
+        vacant_space_check(candidate)
     except DomainError as refused:
-        problems.add(row.line, next(iter(refused.fields), "geometry"), refused.message)
+        # A file has no location column: its coordinates are its geometry.
+        field_name = next(iter(refused.fields), "geometry")
+        if field_name == "location":
+            field_name = "geometry"
+        problems.add(row.line, field_name, refused.message)

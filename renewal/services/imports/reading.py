@@ -43,6 +43,7 @@ from django.contrib.gis.geos import GEOSException
 from django.utils.translation import gettext as _
 
 from renewal.models import SpaceImport
+from renewal.models.spaces import SPACE_OWNER_FIELDS, SPACE_PUBLIC_FIELDS
 from renewal.services.errors import DomainError
 from renewal.services.imports.parsing import (
     Problems,
@@ -68,22 +69,11 @@ TABULAR = {".csv", ".xlsx"}
 
 LON_NAMES = ("lon", "lng", "longitude", "x")
 LAT_NAMES = ("lat", "latitude", "y")
+# A space's public fields but its source (the import names itself as the source),
+# and the owner's name and contact (a note is written by staff, not by surveys).
 COLUMNS = [
-    "external_id",
-    "kind",
-    "address",
-    "floor_area_m2",
-    "land_area_m2",
-    "year_built",
-    "grading_scheme",
-    "grade",
-    "vacant_since",
-    "ownership",
-    "availability",
-    "asking_rent_krw",
-    "status",
-    "owner_name",
-    "owner_contact",
+    *(name for name in SPACE_PUBLIC_FIELDS if name != "source"),
+    *(f"owner_{name}" for name in SPACE_OWNER_FIELDS if name != "note"),
 ]
 ALIASES = {"id": "external_id"}
 # Shapefile (dBase) field names stop at 10 characters: "floor_area_m2" → "floor_area".

@@ -1,19 +1,18 @@
-"""Writing validated rows: matching existing spaces, then all or nothing."""
+"""Writing validated rows: matching existing spaces, then all or nothing, through the
+space services' do-functions, so that an import is checked, recorded and followed by
+fresh tiles and a matching re-run exactly as an editor's change is."""
 
 from django.db import transaction
 from django.utils.translation import gettext as _
 
 from cities.models import Municipality
 from renewal.models import SpaceImport, VacantSpace
-from renewal.services.history import apply_changes, record_created, record_updated
 from renewal.services.imports.parsing import Row
-from renewal.services.matching.runs import enqueue_assignment_rerun
 from renewal.services.spaces import (
-    TRACKED_FIELDS,
-    _save_owner,
-    _validate,
+    SpaceWrite,
+    vacant_spaces_change,
+    vacant_spaces_create,
 )
-from renewal.services.tiles import tiles_invalidate
 
 
 def existing_spaces(
@@ -29,21 +28,27 @@ def existing_spaces(
     }
 
 
-def _owner_values(space: VacantSpace) -> dict:
-    owner = getattr(space, "owner", None) if space.pk else None
-    return {"name": owner.name, "contact": owner.contact} if owner else {}
+def _owner(row: Row, space: VacantSpace | None) -> dict | None:
+    # Empty owner columns say nothing about the owner: no record is made for them.
+    # A space that has an owner record gets the columns as given, blanks included.
+    if row.owner is None or any(row.owner.values()):
+        return row.owner
+    has_owner = space is not None and hasattr(space, "owner")
+    return row.owner if has_owner else None
 
 
 def write_rows(space_import: SpaceImport, rows: list[Row]) -> tuple[int, int]:
-    """Create or update every row in one transaction; history through the space
-    services' own helpers, so an import's history reads like an editor's.
+    """Create or update every row in one transaction; (created, updated).
 
-    The services' vacant_space_register needs a user as actor; an operator import
-    has none, so both kinds of import share this one path instead.
+    The actor is the importing user, or None for an operator's import (manage.py
+    import_spaces without --user), whose right to write was decided by the caller.
     """
     municipality = space_import.municipality
     actor = space_import.created_by
-    created = updated = 0
+    source = (
+        _("Import #%(id)s: %(name)s")
+        % {"id": space_import.pk, "name": space_import.original_filename}
+    )[:255]
     with transaction.atomic():
         # Locked, then compared again: an editor may have changed a space since the
         # validation pass.
@@ -56,58 +61,25 @@ def write_rows(space_import: SpaceImport, rows: list[Row]) -> tuple[int, int]:
             )
             .select_related("owner")
         }
+        new, changes = [], []
         for row in rows:
             space = existing.get(row.data["external_id"])
             if space is None:
-                _create(space_import, municipality, actor, row)
-                created += 1
+                new.append(
+                    SpaceWrite(
+                        data={**row.data, "status": row.status, "source": source},
+                        owner=_owner(row, None),
+                    )
+                )
                 continue
-            # Validation reads the city's boundary: the one already loaded, rather
-            # than a query (and a boundary) per updated row.
+            # Checking a row reads the city's boundary: the one already loaded,
+            # rather than a query (and a boundary) per updated row.
             space.municipality = municipality
-            if _update(actor, space, row):
-                updated += 1
-        if created or updated:
-            enqueue_assignment_rerun(municipality.pk)
-            tiles_invalidate("spaces")
-    return created, updated
-
-
-def _create(space_import, municipality, actor, row: Row) -> None:
-    space = VacantSpace(
-        municipality=municipality,
-        created_by=actor,
-        status=row.status,
-        source=_("Import #%(id)s: %(name)s")
-        % {"id": space_import.pk, "name": space_import.original_filename},
-        **row.data,
-    )
-    space.source = space.source[:255]
-    space.save()
-    owner = row.owner if row.owner and any(row.owner.values()) else None
-    record_created(
-        record=space,
-        actor=actor,
-        fields=TRACKED_FIELDS,
-        extra={"owner": "changed"} if _save_owner(space, owner) else None,
-    )
-
-
-def _update(actor, space: VacantSpace, row: Row) -> bool:
-    changed_fields = {
-        name: value for name, value in row.data.items() if getattr(space, name) != value
-    }
-    owner = row.owner
-    current_owner = _owner_values(space)
-    if owner is not None and not current_owner and not any(owner.values()):
-        owner = None
-    owner_changed = owner is not None and any(
-        current_owner.get(name, "") != value for name, value in owner.items()
-    )
-    if not changed_fields and not owner_changed:
-        return False
-    changes = apply_changes(space, changed_fields, TRACKED_FIELDS, validate=_validate)
-    if owner_changed and _save_owner(space, owner):
-        changes["owner"] = "changed"
-    record_updated(record=space, actor=actor, changes=changes)
-    return True
+            changes.append((space, SpaceWrite(data=row.data, owner=_owner(row, space))))
+        created = vacant_spaces_create(
+            actor=actor, municipality=municipality, writes=new
+        )
+        updated = vacant_spaces_change(
+            actor=actor, municipality=municipality, changes=changes
+        )
+    return len(created), updated
