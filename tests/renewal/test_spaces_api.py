@@ -118,6 +118,19 @@ def test_bbox_city_kind_and_area_filters(city, other_city):
     assert [f["id"] for f in found.json()["features"]] == [shop.pk]
 
 
+def test_bbox_alone_keeps_out_a_space_that_every_other_filter_would_let_in(city):
+    x, y = city.location.x, city.location.y
+    inside = VacantSpaceFactory(municipality=city, location=Point(x, y, srid=4326))
+    VacantSpaceFactory(municipality=city, location=Point(x + 0.01, y, srid=4326))
+
+    found = api_client().get(
+        URL,
+        {"city": city.code, "bbox": f"{x - 0.001},{y - 0.001},{x + 0.001},{y + 0.001}"},
+    )
+
+    assert [f["id"] for f in found.json()["features"]] == [inside.pk]
+
+
 @pytest.mark.parametrize(
     ("parameters", "named"),
     [
