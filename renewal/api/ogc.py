@@ -12,7 +12,7 @@ OGC clients read the first and our own clients the second.
 import json
 
 from django.http import HttpResponse, JsonResponse
-from django.urls import path, reverse
+from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_safe
@@ -494,18 +494,3 @@ def openapi_document(request) -> dict:
 @require_safe
 def api(request):
     return _response(openapi_document(request), content_type=OPENAPI)
-
-
-urlpatterns = [
-    path("", landing, name="ogc-landing"),
-    path("conformance", conformance, name="ogc-conformance"),
-    path("api", api, name="ogc-api"),
-    path("collections", collections, name="ogc-collections"),
-    path("collections/<str:collection_id>", collection, name="ogc-collection"),
-    path("collections/<str:collection_id>/items", items, name="ogc-items"),
-    path(
-        "collections/<str:collection_id>/items/<str:feature_id>",
-        item,
-        name="ogc-item",
-    ),
-]
