@@ -18,7 +18,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_safe
 
 from config.api import error_body
-from renewal.geography import KOREA_BOUNDS
+from renewal.geography import KOREA_BOUNDS, InvalidBbox, bbox_parse
 from renewal.selectors.ogc import (
     COLLECTIONS,
     URBAN_ZONES,
@@ -28,7 +28,6 @@ from renewal.selectors.ogc import (
     ItemQuery,
     collection_item,
     collection_items,
-    parse_bbox,
     parse_datetime_range,
 )
 
@@ -192,6 +191,13 @@ def _integer(request, name: str, default: int, minimum: int) -> int:
     return value
 
 
+def _bbox(raw: str) -> tuple[float, float, float, float]:
+    try:
+        return bbox_parse(raw)
+    except InvalidBbox as error:
+        raise InvalidParameter("bbox", str(error))
+
+
 def _item_query(
     request, found: Collection | ComputedCollection
 ) -> tuple[ItemQuery, int, int]:
@@ -211,7 +217,7 @@ def _item_query(
     bbox = request.GET.get("bbox")
     datetime = request.GET.get("datetime")
     query = ItemQuery(
-        bbox=parse_bbox(bbox) if bbox is not None else None,
+        bbox=_bbox(bbox) if bbox is not None else None,
         datetime_range=parse_datetime_range(datetime) if datetime else None,
         filters={
             name: request.GET[name] for name in found.filters if name in request.GET
