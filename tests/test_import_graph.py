@@ -4,7 +4,8 @@ A cycle works only while the import order happens to suit it, and a new import i
 any of its modules can break start-up with a half-initialised module. Imports
 inside function bodies run later, once every module is loaded, and are how a task
 module reaches its services (services import the tasks at module level), so they
-are left out; so are imports needed only by the type checker.
+are left out; so are imports needed only by the type checker. Importing a module
+runs its packages' __init__ modules first, so those count as imported too.
 """
 
 import ast
@@ -78,8 +79,12 @@ def _targets(node, module: str, path: Path, modules: dict[str, Path]) -> set[str
         # `import a.b.c` of a name that is not a module of ours: its nearest one.
         while name and name not in modules:
             name = name.rpartition(".")[0]
-        if name and name != module:
+        # Loading a.b.c runs a/__init__.py and a/b/__init__.py first: a cycle
+        # through a package's __init__ counts, except for the importer's own
+        # packages, which are loaded (or loading) before it by then.
+        while name and name != module and not module.startswith(f"{name}."):
             found.add(name)
+            name = name.rpartition(".")[0]
     return found
 
 
