@@ -2,9 +2,6 @@ import socket
 
 from celery import shared_task
 
-from cities.models import Municipality
-from cities.selectors import database_status
-
 
 @shared_task
 def system_probe() -> dict:
@@ -13,6 +10,11 @@ def system_probe() -> dict:
     Operators (and the test suite) use it to prove a worker shares the web tier's
     broker and database.
     """
+    # Imported here, as in every task module: code the tasks call imports the
+    # tasks at module level, never the other way round.
+    from cities.models import Municipality
+    from cities.selectors import database_status
+
     return {
         "worker": socket.gethostname(),
         "municipalities": Municipality.objects.count(),

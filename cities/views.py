@@ -31,11 +31,15 @@ from cities.selectors import (
 )
 from cities.services.typology import typology_override_set
 from cities.typology import municipality_typology
-from cities.views_support import detail_url_template, geojson, municipality_or_404
+from cities.views_support import (
+    detail_url_template,
+    geojson,
+    municipality_or_404,
+    refusal_shown,
+)
 from renewal.models import ProjectStatus, SpaceKind, SpaceStatus
 from renewal.selectors.moderation import visible_projects
 from renewal.selectors.projects import renewal_project_list
-from renewal.services.errors import DomainError, NotPermitted
 
 DOWNTOWN_TREND_YEARS = 5
 CITY_PROJECTS_SHOWN = 20
@@ -198,19 +202,14 @@ def city_typology_override(request, code: str):
             for error in errors:
                 messages.error(request, error)
         return redirect(f"{page}#typology")
-    try:
+    with refusal_shown(request):
         typology_override_set(
             actor=request.user,
             municipality=municipality,
             city_type=form.cleaned_data["city_type"],
             reason=form.cleaned_data["reason"],
         )
-    except NotPermitted as error:
-        raise PermissionDenied from error
-    except DomainError as error:
-        messages.error(request, str(error))
-        return redirect(f"{page}#typology")
-    messages.success(request, _("The override is recorded."))
+        messages.success(request, _("The override is recorded."))
     return redirect(f"{page}#typology")
 
 

@@ -4,19 +4,8 @@ from smtplib import SMTPException
 from celery import shared_task
 from django.utils import timezone
 
-from renewal.models import SpaceImport
-from renewal.services.imports import space_import_run
-from renewal.services.notifications import (
-    NOTIFICATION_QUEUE,
-    notification_digest_recipients,
-    notification_digest_send,
-    notification_emails_send_immediate,
-    notifications_for_comment,
-    notifications_for_moderation,
-    notifications_for_new_project,
-    notifications_for_progress_update,
-    notifications_for_transition,
-)
+# Tasks import the services they call inside their bodies: the services import
+# the tasks at module level to enqueue them, and this keeps that one way.
 
 
 # acks_late: a worker that dies mid-import leaves the message to be delivered again;
@@ -26,6 +15,9 @@ from renewal.services.notifications import (
 # never waits behind, or holds up, the default queue.
 @shared_task(acks_late=True)
 def space_import_run_task(import_id: int) -> None:
+    from renewal.models import SpaceImport
+    from renewal.services.imports import space_import_run
+
     space_import = SpaceImport.objects.filter(pk=import_id).first()
     if space_import is None:  # deleted since
         return
@@ -47,6 +39,8 @@ NOTIFICATION_RETRY = {
 def _same_queue(task) -> str:
     # Follow-up work goes to the queue this task came from ("notifications" in
     # production, a private queue under test); run in-process there is none.
+    from renewal.services.notifications import NOTIFICATION_QUEUE
+
     delivery_info = task.request.delivery_info or {}
     return delivery_info.get("routing_key") or NOTIFICATION_QUEUE
 
@@ -61,36 +55,50 @@ def _email_after(task, notification_ids: list[int]) -> None:
 
 @shared_task(bind=True, **NOTIFICATION_RETRY)
 def notifications_for_transition_task(self, transition_id: int) -> None:
+    from renewal.services.notifications import notifications_for_transition
+
     _email_after(self, notifications_for_transition(transition_id=transition_id))
 
 
 @shared_task(bind=True, **NOTIFICATION_RETRY)
 def notifications_for_progress_update_task(self, update_id: int) -> None:
+    from renewal.services.notifications import notifications_for_progress_update
+
     _email_after(self, notifications_for_progress_update(update_id=update_id))
 
 
 @shared_task(bind=True, **NOTIFICATION_RETRY)
 def notifications_for_comment_task(self, comment_id: int) -> None:
+    from renewal.services.notifications import notifications_for_comment
+
     _email_after(self, notifications_for_comment(comment_id=comment_id))
 
 
 @shared_task(bind=True, **NOTIFICATION_RETRY)
 def notifications_for_new_project_task(self, project_id: int) -> None:
+    from renewal.services.notifications import notifications_for_new_project
+
     _email_after(self, notifications_for_new_project(project_id=project_id))
 
 
 @shared_task(bind=True, **NOTIFICATION_RETRY)
 def notifications_for_moderation_task(self, log_id: int) -> None:
+    from renewal.services.notifications import notifications_for_moderation
+
     _email_after(self, notifications_for_moderation(log_id=log_id))
 
 
 @shared_task(**NOTIFICATION_RETRY)
 def notification_emails_send_task(notification_ids: list[int]) -> int:
+    from renewal.services.notifications import notification_emails_send_immediate
+
     return notification_emails_send_immediate(notification_ids=notification_ids)
 
 
 @shared_task(**NOTIFICATION_RETRY)
 def notification_digest_send_task(user_id: int, day: str) -> int:
+    from renewal.services.notifications import notification_digest_send
+
     return notification_digest_send(user_id=user_id, day=date.fromisoformat(day))
 
 
@@ -98,6 +106,8 @@ def notification_digest_send_task(user_id: int, day: str) -> int:
 # that one failing mailbox retries alone.
 @shared_task(bind=True, **NOTIFICATION_RETRY)
 def notification_digests_send_task(self, day: str | None = None) -> int:
+    from renewal.services.notifications import notification_digest_recipients
+
     digest_day = (
         date.fromisoformat(day) if day else timezone.localdate() - timedelta(days=1)
     )

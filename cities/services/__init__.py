@@ -1,7 +1,6 @@
 """Writes of the cities app. Each sub-domain has its module; the names most callers
 need are re-exported here."""
 
-from cities.services.demo_indicators import demo_indicators_load
 from cities.services.municipalities import DATA_DIR, demo_municipalities_load
 
-__all__ = ["DATA_DIR", "demo_indicators_load", "demo_municipalities_load"]
+__all__ = ["DATA_DIR", "demo_municipalities_load"]

@@ -2,13 +2,11 @@
 votes, levy, budget and KPIs. Thin views: the services decide and check rights."""
 
 from django.shortcuts import get_object_or_404
-from django.urls import path
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import extend_schema
 from rest_framework import mixins, serializers, status, viewsets
 from rest_framework.decorators import action
 from rest_framework.response import Response
-from rest_framework.routers import SimpleRouter
 from rest_framework.views import APIView
 from rest_framework_gis.fields import GeometryField
 from rest_framework_gis.serializers import GeoFeatureModelSerializer
@@ -277,23 +275,3 @@ class BallotCloseView(APIView):
     def post(self, request, pk: int, ballot_pk: int):
         ballot = bid_ballot_close(actor=request.user, ballot=_ballot(pk, ballot_pk))
         return Response(BallotSerializer(ballot).data)
-
-
-router = SimpleRouter()
-router.register("bids", BidViewSet, basename="bid")
-
-urlpatterns = [
-    path("bids/<int:pk>/members/", BidMembersView.as_view(), name="bid-members"),
-    path("bids/<int:pk>/ballots/", BidBallotsView.as_view(), name="bid-ballots"),
-    path(
-        "bids/<int:pk>/ballots/<int:ballot_pk>/votes/",
-        BallotVotesView.as_view(),
-        name="bid-ballot-votes",
-    ),
-    path(
-        "bids/<int:pk>/ballots/<int:ballot_pk>/close/",
-        BallotCloseView.as_view(),
-        name="bid-ballot-close",
-    ),
-    *router.urls,
-]

@@ -5,7 +5,6 @@ costs a request some tens of seconds of GDAL, which a scoped throttle would boun
 """
 
 from django.http import FileResponse, StreamingHttpResponse
-from django.urls import path
 from django.utils import timezone
 from django.utils.cache import patch_cache_control
 from django.utils.http import content_disposition_header
@@ -107,8 +106,3 @@ class VacantSpaceExportView(GenericAPIView):
             # Personal data must not linger in browser or proxy caches.
             patch_cache_control(response, no_store=True)
         return response
-
-
-urlpatterns = [
-    path("spaces/export/", VacantSpaceExportView.as_view(), name="vacant-space-export"),
-]

@@ -3,7 +3,7 @@ from django.utils.translation import gettext as _
 from rest_framework.exceptions import ValidationError
 
 # Re-exported: renewal.api.spaces and its importers take KOREA_BOUNDS from here.
-from renewal.geography import KOREA_BOUNDS
+from renewal.geography import KOREA_BOUNDS, InvalidBbox, bbox_parse
 
 
 def validate_korean_point(location) -> Point:
@@ -39,8 +39,9 @@ def parse_floats(name: str, raw: str, count: int) -> list[float]:
 
 
 def parse_bbox(name: str, raw: str) -> tuple[float, float, float, float]:
-    """minLon,minLat,maxLon,maxLat from query parameter `name`, or a 400 naming it."""
-    min_lon, min_lat, max_lon, max_lat = parse_floats(name, raw, 4)
-    if min_lon >= max_lon or min_lat >= max_lat:
-        raise ValidationError({name: [_("Minimum must be below maximum.")]})
-    return min_lon, min_lat, max_lon, max_lat
+    """A bbox (renewal.geography.bbox_parse) from query parameter `name`, or a 400
+    naming it."""
+    try:
+        return bbox_parse(raw)
+    except InvalidBbox as error:
+        raise ValidationError({name: [str(error)]})

@@ -2,7 +2,7 @@
 
 from django.http import Http404
 from django.shortcuts import get_object_or_404
-from django.urls import path, reverse
+from django.urls import reverse
 from drf_spectacular.utils import extend_schema
 from rest_framework import serializers, status
 from rest_framework.parsers import FormParser, MultiPartParser
@@ -122,13 +122,3 @@ class SpaceImportDetailView(APIView):
         return Response(
             SpaceImportSerializer(space_import, context={"request": request}).data
         )
-
-
-urlpatterns = [
-    path("spaces/imports/", SpaceImportUploadView.as_view(), name="space-import-list"),
-    path(
-        "spaces/imports/<int:pk>/",
-        SpaceImportDetailView.as_view(),
-        name="space-import-detail",
-    ),
-]

@@ -2,12 +2,10 @@
 
 import django_filters
 from django.shortcuts import get_object_or_404
-from django.urls import path
 from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import mixins, serializers, status, viewsets
 from rest_framework.decorators import action
 from rest_framework.response import Response
-from rest_framework.routers import SimpleRouter
 from rest_framework.views import APIView
 
 from cities.models import Municipality
@@ -288,26 +286,3 @@ class AssignmentRunDetailView(APIView):
             for pair in pairs
         ]
         return Response(body)
-
-
-router = SimpleRouter()
-router.register("matches", MatchViewSet, basename="match")
-
-urlpatterns = [
-    path(
-        "projects/<int:pk>/candidates/",
-        ProjectCandidatesView.as_view(),
-        name="project-candidates",
-    ),
-    path(
-        "municipalities/<str:code>/assignment-runs/",
-        MunicipalityAssignmentRunsView.as_view(),
-        name="municipality-assignment-runs",
-    ),
-    path(
-        "assignment-runs/<int:pk>/",
-        AssignmentRunDetailView.as_view(),
-        name="assignment-run-detail",
-    ),
-    *router.urls,
-]

@@ -5,7 +5,6 @@ was never issued.
 """
 
 from django.shortcuts import get_object_or_404
-from django.urls import path
 from drf_spectacular.utils import (
     OpenApiParameter,
     extend_schema,
@@ -131,23 +130,3 @@ class NotificationPreferenceView(APIView):
             user=request.user, email_mode=payload.validated_data["email_mode"]
         )
         return Response(NotificationPreferenceSerializer(preference).data)
-
-
-urlpatterns = [
-    path("notifications/", NotificationListView.as_view(), name="notification-list"),
-    path(
-        "notifications/read-all/",
-        NotificationReadAllView.as_view(),
-        name="notification-read-all",
-    ),
-    path(
-        "notifications/preferences/",
-        NotificationPreferenceView.as_view(),
-        name="notification-preferences",
-    ),
-    path(
-        "notifications/<int:pk>/read/",
-        NotificationReadView.as_view(),
-        name="notification-read",
-    ),
-]

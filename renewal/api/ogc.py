@@ -12,13 +12,13 @@ OGC clients read the first and our own clients the second.
 import json
 
 from django.http import HttpResponse, JsonResponse
-from django.urls import path, reverse
+from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_safe
 
 from config.api import error_body
-from renewal.geography import KOREA_BOUNDS
+from renewal.geography import KOREA_BOUNDS, InvalidBbox, bbox_parse
 from renewal.selectors.ogc import (
     COLLECTIONS,
     URBAN_ZONES,
@@ -28,7 +28,6 @@ from renewal.selectors.ogc import (
     ItemQuery,
     collection_item,
     collection_items,
-    parse_bbox,
     parse_datetime_range,
 )
 
@@ -192,6 +191,13 @@ def _integer(request, name: str, default: int, minimum: int) -> int:
     return value
 
 
+def _bbox(raw: str) -> tuple[float, float, float, float]:
+    try:
+        return bbox_parse(raw)
+    except InvalidBbox as error:
+        raise InvalidParameter("bbox", str(error))
+
+
 def _item_query(
     request, found: Collection | ComputedCollection
 ) -> tuple[ItemQuery, int, int]:
@@ -211,7 +217,7 @@ def _item_query(
     bbox = request.GET.get("bbox")
     datetime = request.GET.get("datetime")
     query = ItemQuery(
-        bbox=parse_bbox(bbox) if bbox is not None else None,
+        bbox=_bbox(bbox) if bbox is not None else None,
         datetime_range=parse_datetime_range(datetime) if datetime else None,
         filters={
             name: request.GET[name] for name in found.filters if name in request.GET
@@ -494,18 +500,3 @@ def openapi_document(request) -> dict:
 @require_safe
 def api(request):
     return _response(openapi_document(request), content_type=OPENAPI)
-
-
-urlpatterns = [
-    path("", landing, name="ogc-landing"),
-    path("conformance", conformance, name="ogc-conformance"),
-    path("api", api, name="ogc-api"),
-    path("collections", collections, name="ogc-collections"),
-    path("collections/<str:collection_id>", collection, name="ogc-collection"),
-    path("collections/<str:collection_id>/items", items, name="ogc-items"),
-    path(
-        "collections/<str:collection_id>/items/<str:feature_id>",
-        item,
-        name="ogc-item",
-    ),
-]

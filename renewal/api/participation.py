@@ -5,7 +5,6 @@ data); writes go through the services, which ask the rules.
 """
 
 import django_filters
-from django.urls import path
 from django.utils.translation import gettext as _
 from drf_spectacular.utils import extend_schema, inline_serializer
 from rest_framework import generics, serializers, status
@@ -269,22 +268,3 @@ class ParticipationTotalsView(APIView):
             group=data.get("group"),
         )
         return Response(TotalsSerializer(participation_totals(events=events)).data)
-
-
-urlpatterns = [
-    path(
-        "projects/<int:pk>/updates/",
-        ProgressUpdateListView.as_view(),
-        name="project-updates",
-    ),
-    path(
-        "participation-events/",
-        ParticipationEventListView.as_view(),
-        name="participation-event-list",
-    ),
-    path(
-        "participation-totals/",
-        ParticipationTotalsView.as_view(),
-        name="participation-totals",
-    ),
-]

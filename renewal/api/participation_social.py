@@ -9,7 +9,6 @@ staff of their city and moderators (renewal.selectors.moderation).
 """
 
 from django.shortcuts import get_object_or_404
-from django.urls import path
 from django.utils.translation import gettext as _
 from drf_spectacular.utils import extend_schema, extend_schema_field, inline_serializer
 from rest_framework import generics, serializers, status
@@ -330,24 +329,3 @@ class HideView(ModerationView):
 
 class UnhideView(ModerationView):
     decide = staticmethod(content_unhide)
-
-
-urlpatterns = [
-    path(
-        "projects/<int:pk>/comments/",
-        ProjectCommentsView.as_view(),
-        name="project-comments",
-    ),
-    path(
-        "projects/<int:pk>/follow/", ProjectFollowView.as_view(), name="project-follow"
-    ),
-    path("area-follows/", AreaFollowListView.as_view(), name="area-follow-list"),
-    path(
-        "area-follows/<int:pk>/",
-        AreaFollowDetailView.as_view(),
-        name="area-follow-detail",
-    ),
-    path("reports/", ReportListView.as_view(), name="report-list"),
-    path("moderation/hide/", HideView.as_view(), name="moderation-hide"),
-    path("moderation/unhide/", UnhideView.as_view(), name="moderation-unhide"),
-]

@@ -8,7 +8,7 @@ Filters are query parameters, several values separated by commas
 """
 
 from django.http import HttpResponse, JsonResponse
-from django.urls import path, register_converter
+from django.urls import register_converter
 from django.utils.cache import patch_cache_control
 from django.utils.translation import gettext as _
 from django.views.decorators.http import condition, require_safe
@@ -68,8 +68,3 @@ def tile(request, layer: str, z: int, x: int, y: int):
     # Public data for any map client on any origin (no cookies are read).
     response["Access-Control-Allow-Origin"] = "*"
     return response
-
-
-urlpatterns = [
-    path("<tile_layer:layer>/<int:z>/<int:x>/<int:y>.mvt", tile, name="tiles-tile"),
-]

@@ -264,23 +264,6 @@ class ItemQuery:
     filters: dict[str, str] = field(default_factory=dict)
 
 
-def parse_bbox(raw: str) -> tuple[float, float, float, float]:
-    try:
-        values = [float(part) for part in raw.split(",")]
-    except ValueError:
-        values = []
-    if len(values) == 6:  # a 3D box: heights do not apply to these collections
-        values = [values[0], values[1], values[3], values[4]]
-    if len(values) != 4:
-        raise InvalidParameter(
-            "bbox", _("Expected minLon,minLat,maxLon,maxLat (CRS84).")
-        )
-    min_lon, min_lat, max_lon, max_lat = values
-    if min_lon > max_lon or min_lat > max_lat:
-        raise InvalidParameter("bbox", _("Minimum must be below maximum."))
-    return min_lon, min_lat, max_lon, max_lat
-
-
 def _instant(raw: str, *, end: bool) -> dt.datetime | None:
     if raw in ("", ".."):
         return None

@@ -52,6 +52,13 @@ from renewal.models import (
 from renewal.selectors.spaces import METRES_PER_DEGREE_LATITUDE
 from renewal.services.background import enqueue_after_commit
 from renewal.services.errors import NotPermitted
+from renewal.tasks import (
+    notifications_for_comment_task,
+    notifications_for_moderation_task,
+    notifications_for_new_project_task,
+    notifications_for_progress_update_task,
+    notifications_for_transition_task,
+)
 
 NOTIFICATION_QUEUE = "notifications"
 MESSAGE_LANGUAGES = ("ko", "en")
@@ -79,32 +86,28 @@ EMAIL_SUBJECTS = {
 # outage is logged, never an error for the user (enqueue_after_commit).
 
 
-def _enqueue(task_name: str, object_id: int) -> None:
-    from renewal import tasks
-
-    enqueue_after_commit(
-        getattr(tasks, task_name), args=(object_id,), queue=NOTIFICATION_QUEUE
-    )
+def _enqueue(task, object_id: int) -> None:
+    enqueue_after_commit(task, args=(object_id,), queue=NOTIFICATION_QUEUE)
 
 
 def enqueue_transition_notifications(transition_id: int) -> None:
-    _enqueue("notifications_for_transition_task", transition_id)
+    _enqueue(notifications_for_transition_task, transition_id)
 
 
 def enqueue_progress_update_notifications(update_id: int) -> None:
-    _enqueue("notifications_for_progress_update_task", update_id)
+    _enqueue(notifications_for_progress_update_task, update_id)
 
 
 def enqueue_comment_notifications(comment_id: int) -> None:
-    _enqueue("notifications_for_comment_task", comment_id)
+    _enqueue(notifications_for_comment_task, comment_id)
 
 
 def enqueue_new_project_notifications(project_id: int) -> None:
-    _enqueue("notifications_for_new_project_task", project_id)
+    _enqueue(notifications_for_new_project_task, project_id)
 
 
 def enqueue_moderation_notifications(log_id: int) -> None:
-    _enqueue("notifications_for_moderation_task", log_id)
+    _enqueue(notifications_for_moderation_task, log_id)
 
 
 def bilingual(render: Callable[[], str]) -> str:

@@ -21,7 +21,12 @@ from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_POST
 
 from cities.models import Municipality
-from cities.views_support import detail_url_template, geojson, municipality_or_404
+from cities.views_support import (
+    detail_url_template,
+    geojson,
+    municipality_or_404,
+    refusal_shown,
+)
 from renewal.forms import UseAgreementForm
 from renewal.models import (
     AgreementKind,
@@ -39,7 +44,6 @@ from renewal.selectors.matching import (
     match_candidates,
     match_list,
 )
-from renewal.services.errors import DomainError, NotPermitted
 from renewal.services.matching.matches import (
     allowed_match_actions,
     match_accept,
@@ -182,12 +186,11 @@ def assignment_runs(request, code: str):
 @require_POST
 def assignment_run_create(request, code: str):
     municipality = municipality_or_404(code)
-    try:
+    with refusal_shown(request):
         run = assignment_run_start(actor=request.user, municipality=municipality)
-    except NotPermitted:
-        raise PermissionDenied
-    messages.success(request, _("The assignment run has been started."))
-    return redirect("renewal:assignment-run-detail", pk=run.pk)
+        messages.success(request, _("The assignment run has been started."))
+        return redirect("renewal:assignment-run-detail", pk=run.pk)
+    return redirect("renewal:assignment-runs", code=municipality.code)
 
 
 def _pairs(run) -> list[dict]:
@@ -345,15 +348,10 @@ def match_accept_view(request, pk: int):
     match = _match(request, pk)
     form = UseAgreementForm(request.POST)
     if form.is_valid():
-        try:
+        with refusal_shown(request, form=form):
             match_accept(
                 actor=request.user, match=match, agreement=form.agreement_data()
             )
-        except NotPermitted:
-            raise PermissionDenied
-        except DomainError as error:
-            form.add_domain_error(error)
-        else:
             messages.success(
                 request,
                 _("You have accepted the space. The city will be in touch."),
@@ -373,13 +371,8 @@ def match_step(request, pk: int):
     if action not in STEPS:
         messages.error(request, _("Unknown action."))
     else:
-        try:
+        with refusal_shown(request):
             STEPS[action](actor=request.user, match=match)
-        except NotPermitted:
-            raise PermissionDenied
-        except DomainError as error:
-            messages.error(request, str(error.message))
-        else:
             messages.success(request, str(STEP_DONE[action]))
     back = request.POST.get("next", "")
     if back and url_has_allowed_host_and_scheme(

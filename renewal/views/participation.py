@@ -1,15 +1,16 @@
 """An organisation's participation: totals, a monthly chart and a table.
 
-The chart is SVG drawn on the server: the figures are readable (and printable)
-without JavaScript, and each bar carries its number as text and as a <title>.
+The charts are SVG drawn on the server (cities/charts.py): the figures are readable
+(and printable) without JavaScript, and each bar carries its number as text and as
+a <title>.
 """
 
-from dataclasses import dataclass
 from decimal import Decimal
 
 from django.shortcuts import get_object_or_404, render
 from django.utils import formats
 
+from cities.charts import bar_chart
 from renewal.models import CommunityOrganization, RenewalProject
 from renewal.selectors.moderation import visible_projects
 from renewal.selectors.participation import (
@@ -18,40 +19,8 @@ from renewal.selectors.participation import (
     participation_totals,
 )
 
-CHART_HEIGHT = 160  # px of the tallest bar
 BAR_WIDTH = 36
-BAR_GAP = 18  # room for a "2026.05" label under each bar
 RECENT_EVENTS = 20
-
-
-@dataclass
-class Bar:
-    x: int
-    center: int
-    y: int
-    height: int
-    label: str
-    value: str
-
-
-def _bars(months, values: list) -> tuple[list[Bar], int]:
-    """Bars scaled to the largest value; returns them and the chart's width."""
-    largest = max(values, default=0) or 1
-    bars = []
-    for index, (month, value) in enumerate(zip(months, values, strict=True)):
-        height = round(CHART_HEIGHT * float(value) / float(largest))
-        x = BAR_GAP + index * (BAR_WIDTH + BAR_GAP)
-        bars.append(
-            Bar(
-                x=x,
-                center=x + BAR_WIDTH // 2,
-                y=CHART_HEIGHT - height + 20,
-                height=height,
-                label=formats.date_format(month, "Y.m"),
-                value=formats.number_format(value),
-            )
-        )
-    return bars, BAR_GAP + len(bars) * (BAR_WIDTH + BAR_GAP)
 
 
 def organization_participation(request, pk: int):
@@ -62,28 +31,21 @@ def organization_participation(request, pk: int):
     )
     events = participation_events_in_scope(organization=organization)
     totals = participation_totals(events=events)
-    months = [figures.month for figures in totals.monthly]
-    attendee_bars, width = _bars(
-        months, [figures.attendees for figures in totals.monthly]
-    )
-    hour_bars, _width = _bars(
-        months,
-        [figures.volunteer_hours or Decimal("0") for figures in totals.monthly],
-    )
+    months = [formats.date_format(figures.month, "Y.m") for figures in totals.monthly]
+    attendees = [figures.attendees for figures in totals.monthly]
+    hours = [figures.volunteer_hours or Decimal("0") for figures in totals.monthly]
     return render(
         request,
         "renewal/organization_participation.html",
         {
             "organization": organization,
             "totals": totals,
-            "charts": [
-                ("attendees", attendee_bars),
-                ("hours", hour_bars),
-            ],
-            "chart_width": width,
-            "chart_height": CHART_HEIGHT + 60,
-            "bar_width": BAR_WIDTH,
-            "baseline": CHART_HEIGHT + 20,
+            "attendees_chart": bar_chart(
+                list(zip(months, attendees, strict=True)), bar_width=BAR_WIDTH
+            ),
+            "hours_chart": bar_chart(
+                list(zip(months, hours, strict=True)), bar_width=BAR_WIDTH
+            ),
             # Events of hidden projects count in the totals but are not linked.
             "recent_events": participation_event_list().filter(
                 organization=organization,

@@ -24,6 +24,7 @@ from cities.views_support import (
     geojson,
     municipality_or_404,
     query_without_page,
+    refusal_shown,
 )
 from config.ratelimit import rate_limited
 from renewal.forms import (
@@ -55,7 +56,6 @@ from renewal.selectors.moderation import content_get, visible_projects
 from renewal.selectors.participation import progress_update_list
 from renewal.selectors.projects import renewal_project_list
 from renewal.services.comments import comment_post
-from renewal.services.errors import DomainError, NotPermitted
 from renewal.services.events import participation_event_record
 from renewal.services.follows import project_follow, project_unfollow
 from renewal.services.moderation import content_report
@@ -142,17 +142,12 @@ def project_create(request, code: str):
         raise PermissionDenied
     form = RenewalProjectProposalForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
-        try:
+        with refusal_shown(request, form=form):
             project = renewal_project_propose(
                 proposer=request.user,
                 municipality=municipality,
                 data=form.project_data(),
             )
-        except NotPermitted:
-            raise PermissionDenied
-        except DomainError as error:
-            form.add_domain_error(error)
-        else:
             messages.success(request, _("Your proposal has been published."))
             return redirect("renewal:project-detail", pk=project.pk)
     return render(
@@ -253,30 +248,19 @@ def _back(project: RenewalProject, anchor: str = ""):
     return redirect(f"{url}#{anchor}" if anchor else url)
 
 
-def _refusal(request, error: DomainError) -> None:
-    messages.error(request, str(error.message))
-    for field_messages in error.fields.values():
-        for message in field_messages:
-            messages.error(request, str(message))
-
-
 @login_required
 @require_POST
 @rate_limited("support")
 def project_support(request, pk: int):
     """Support (or withdraw it). Repeating a support is harmless: it counts once."""
     project = _project(request, pk)
-    try:
+    with refusal_shown(request):
         if request.POST.get("action") == "withdraw":
             project_support_withdraw(user=request.user, project=project)
             messages.success(request, _("Your support has been withdrawn."))
         else:
             project_support_add(user=request.user, project=project)
             messages.success(request, _("Thank you for supporting this project."))
-    except NotPermitted:
-        raise PermissionDenied
-    except DomainError as error:
-        _refusal(request, error)
     return _back(project, "support")
 
 
@@ -307,38 +291,29 @@ def project_comment(request, pk: int):
         parent = get_object_or_404(
             Comment, pk=parent_id if parent_id.isdigit() else 0, project=project
         )
-    try:
+    with refusal_shown(request):
         comment = comment_post(
             author=request.user,
             project=project,
             body=request.POST.get("body", ""),
             parent=parent,
         )
-    except NotPermitted:
-        raise PermissionDenied
-    except DomainError as error:
-        _refusal(request, error)
-        return _back(project, "comments")
-    messages.success(request, _("Your comment has been posted."))
-    return _back(project, f"comment-{comment.pk}")
+        messages.success(request, _("Your comment has been posted."))
+        return _back(project, f"comment-{comment.pk}")
+    return _back(project, "comments")
 
 
 @login_required
 @require_POST
 def project_transition(request, pk: int):
     project = _project(request, pk)
-    try:
+    with refusal_shown(request):
         project = renewal_project_transition(
             actor=request.user,
             project=project,
             to=request.POST.get("to", ""),
             reason=request.POST.get("reason", ""),
         )
-    except NotPermitted:
-        raise PermissionDenied
-    except DomainError as error:
-        _refusal(request, error)
-    else:
         messages.success(
             request,
             _("The project is now “%(status)s”.")
@@ -357,13 +332,8 @@ def project_progress(request, pk: int):
             for message in field_errors:
                 messages.error(request, message)
         return _back(project, "progress")
-    try:
+    with refusal_shown(request):
         progress_update_post(author=request.user, project=project, **form.cleaned_data)
-    except NotPermitted:
-        raise PermissionDenied
-    except DomainError as error:
-        _refusal(request, error)
-    else:
         messages.success(request, _("The progress update has been posted."))
     return _back(project, "progress")
 
@@ -385,18 +355,13 @@ def project_event(request, pk: int):
     organization = next(
         item for item in organizations if item.pk == form.cleaned_data["organization"]
     )
-    try:
+    with refusal_shown(request):
         participation_event_record(
             actor=request.user,
             project=project,
             organization=organization,
             data=form.event_data(),
         )
-    except NotPermitted:
-        raise PermissionDenied
-    except DomainError as error:
-        _refusal(request, error)
-    else:
         messages.success(request, _("The event has been recorded."))
     return _back(project, "participation")
 
@@ -417,17 +382,12 @@ def project_report(request, pk: int):
             raise PermissionDenied
     else:
         return _back(project)
-    try:
+    with refusal_shown(request):
         _report, created = content_report(
             reporter=request.user,
             content=content,
             reason=request.POST.get("reason", ""),
         )
-    except NotPermitted:
-        raise PermissionDenied
-    except DomainError as error:
-        _refusal(request, error)
-    else:
         messages.success(
             request,
             _("Thank you: the moderators will look at it.")

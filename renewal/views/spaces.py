@@ -18,6 +18,7 @@ from cities.views_support import (
     geojson,
     municipality_or_404,
     query_without_page,
+    refusal_shown,
 )
 from renewal.forms import VacantSpaceForm, VacantSpacePageFilter
 from renewal.models import (
@@ -30,7 +31,6 @@ from renewal.models import (
 )
 from renewal.models.spaces import SPACE_TRACKED_FIELDS
 from renewal.selectors.spaces import vacant_space_list
-from renewal.services.errors import DomainError, NotPermitted
 from renewal.services.spaces import (
     allowed_space_transitions,
     vacant_space_register,
@@ -180,18 +180,13 @@ def space_detail(request, pk: int):
 @require_POST
 def space_transition(request, pk: int):
     space = _space(request, pk)
-    try:
+    with refusal_shown(request):
         space = vacant_space_transition(
             actor=request.user,
             space=space,
             to=request.POST.get("to", ""),
             reason=request.POST.get("reason", "").strip(),
         )
-    except NotPermitted:
-        raise PermissionDenied
-    except DomainError as error:
-        messages.error(request, str(error.message))
-    else:
         messages.success(
             request,
             _("The space is now “%(status)s”.")
@@ -225,18 +220,13 @@ def space_create(request, code: str):
     form = VacantSpaceForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
         owner = form.owner_data()
-        try:
+        with refusal_shown(request, form=form):
             space = vacant_space_register(
                 actor=request.user,
                 municipality=municipality,
                 data=form.space_data(),
                 owner=owner if any(owner.values()) else None,
             )
-        except NotPermitted:
-            raise PermissionDenied
-        except DomainError as error:
-            form.add_domain_error(error)
-        else:
             messages.success(request, _("The space has been registered."))
             return redirect("renewal:space-detail", pk=space.pk)
     return _form_page(request, form=form, municipality=municipality)
@@ -255,15 +245,10 @@ def space_edit(request, pk: int):
         owner = form.owner_data()
         if not any(owner.values()) and _owner_of(space) is None:
             owner = None  # no empty owner record for a space that never had one
-        try:
+        with refusal_shown(request, form=form):
             vacant_space_update(
                 actor=request.user, space=space, data=form.space_data(), owner=owner
             )
-        except NotPermitted:
-            raise PermissionDenied
-        except DomainError as error:
-            form.add_domain_error(error)
-        else:
             messages.success(request, _("The space has been saved."))
             return redirect("renewal:space-detail", pk=space.pk)
     return _form_page(request, form=form, municipality=space.municipality, space=space)

@@ -2,8 +2,8 @@
 
 import pytest
 
+from cities.demo.indicators import demo_indicators_load
 from cities.models import Indicator, Observation, TypologyOverride
-from cities.services import demo_indicators_load
 from tests.factories import MunicipalityFactory
 from tests.helpers import api_client
 
@@ -133,7 +133,7 @@ def test_urban_zones_reject_a_bad_period(client, db):
 
 def test_downtown_health_endpoint(client, demo):
     from cities.models import Municipality
-    from renewal.services.demo import demo_spaces_generate
+    from renewal.demo.spaces import demo_spaces_generate
 
     demo_spaces_generate(municipalities=Municipality.objects.filter(code="47170"))
 

@@ -1,7 +1,7 @@
 import pytest
 
+from cities.demo.indicators import demo_indicators_load
 from cities.models import CityType, Municipality
-from cities.services import demo_indicators_load
 from cities.typology import (
     DEFAULT_PARAMETERS,
     TypologyInputs,

@@ -1,6 +1,6 @@
 import pytest
 
-from cities.services import demo_indicators_load
+from cities.demo.indicators import demo_indicators_load
 from cities.zones import (
     CENTRE_PERIPHERY,
     NETWORK,

@@ -691,7 +691,7 @@ def test_city_list_page_query_count_does_not_grow(
 
 
 def test_demo_bid_is_active_after_a_dual_majority_and_loads_once(client, demo_data):
-    from renewal.services.demo_bids import demo_bid_load
+    from renewal.demo.bids import demo_bid_load
 
     assert demo_bid_load() == 1
     assert demo_bid_load() == 0

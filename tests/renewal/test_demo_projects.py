@@ -7,6 +7,12 @@ from django.utils import timezone
 
 from cities.demo import METRIC_SRID, illustrative_downtown
 from cities.models import Municipality
+from renewal.demo.projects import (
+    MARKER,
+    RESIDENTS,
+    TITLE_PREFIX,
+    demo_projects_load,
+)
 from renewal.models import (
     AreaFollow,
     AssignmentRun,
@@ -22,12 +28,6 @@ from renewal.models import (
     RenewalProject,
 )
 from renewal.models.projects import PROJECT_TRANSITIONS
-from renewal.services.demo_projects import (
-    MARKER,
-    RESIDENTS,
-    TITLE_PREFIX,
-    demo_projects_load,
-)
 from tests.factories import MunicipalityFactory
 
 LED = {ProjectStatus.APPROVED, ProjectStatus.IN_PROGRESS, ProjectStatus.COMPLETED}

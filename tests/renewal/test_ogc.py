@@ -10,7 +10,7 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from drf_spectacular.validation import validate_schema
 
-from cities.services import demo_indicators_load
+from cities.demo.indicators import demo_indicators_load
 from renewal.models import CommunityOrganization, SpaceOwner, VacantSpace
 from tests.factories import RenewalProjectFactory, VacantSpaceFactory
 from tests.helpers import HANG_GUARD_SECONDS

@@ -10,7 +10,6 @@ import pytest
 from kombu.exceptions import OperationalError
 from rest_framework.test import APIClient
 
-from config.celery import app as celery_app
 from renewal.models import AssignmentRun, InventoryChange, MatchStatus, VacantSpace
 from renewal.services.matching.matches import (
     match_accept,
@@ -18,6 +17,7 @@ from renewal.services.matching.matches import (
     match_end,
 )
 from renewal.services.tiles import tiles_version
+from renewal.tasks import assignment_run_task
 from tests.factories import MatchFactory, RenewalProjectFactory, VacantSpaceFactory
 from tests.helpers import HANG_GUARD_SECONDS, clean_environment
 
@@ -88,12 +88,11 @@ def test_a_space_edit_is_saved_while_the_broker_refuses_connections(
     personas, city, monkeypatch, caplog
 ):
     space = VacantSpaceFactory(municipality=city, availability="sale")
-    task = celery_app.tasks["renewal.tasks.assignment_run_task"]
 
-    def refuse(self, *args, **kwargs):
+    def refuse(*args, **kwargs):
         raise OperationalError("[Errno 111] Connection refused")
 
-    monkeypatch.setattr(type(task), "apply_async", refuse)
+    monkeypatch.setattr(assignment_run_task, "apply_async", refuse)
     client = APIClient()
     client.force_authenticate(personas["city_editor"])
 

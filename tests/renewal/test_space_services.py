@@ -192,8 +192,8 @@ def test_status_cannot_be_set_by_an_update(personas, city):
 def test_demo_spaces_are_illustrative_concentrated_downtown_and_idempotent(demo_data):
     from cities.demo import ILLUSTRATIVE_SOURCE
     from cities.models import Municipality
+    from renewal.demo.spaces import demo_spaces_generate
     from renewal.selectors.spaces import vacant_space_list
-    from renewal.services.demo import demo_spaces_generate
 
     andong = Municipality.objects.filter(name_en="Andong")
     created = demo_spaces_generate(municipalities=andong)

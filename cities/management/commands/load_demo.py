@@ -1,10 +1,11 @@
 from django.core.management.base import BaseCommand
 from django.utils.translation import gettext as _
 
-from cities.services import demo_indicators_load, demo_municipalities_load
-from renewal.services.demo import demo_spaces_generate
-from renewal.services.demo_bids import demo_bid_load
-from renewal.services.demo_projects import demo_projects_load
+from cities.demo.indicators import demo_indicators_load
+from cities.services import demo_municipalities_load
+from renewal.demo.bids import demo_bid_load
+from renewal.demo.projects import demo_projects_load
+from renewal.demo.spaces import demo_spaces_generate
 from renewal.services.tiles import space_tile_grid_refresh
 
 

@@ -29,6 +29,7 @@ from renewal.services.imports.reading import (
     record_progress,
 )
 from renewal.services.imports.writing import existing_spaces, write_rows
+from renewal.tasks import space_import_run_task
 
 __all__ = ["ALLOWED_SRIDS", "space_import_create", "space_import_run"]
 
@@ -91,8 +92,6 @@ def space_import_create(
     space_import.file.save(f"{uuid.uuid4().hex}{extension}", uploaded_file, save=False)
     space_import.save()
     if run_in_background:
-        from renewal.tasks import space_import_run_task
-
         enqueue_after_commit(
             space_import_run_task, args=(space_import.pk,), queue=IMPORT_QUEUE
         )

@@ -11,6 +11,7 @@ from renewal.selectors.matching import assignment_candidate_graph
 from renewal.services.background import enqueue_after_commit
 from renewal.services.errors import require_perm
 from renewal.services.matching.scoring import score_space, scoring_params
+from renewal.tasks import assignment_run_task
 
 MATCHING_QUEUE = "matching"
 # Changes within this many seconds of the first one join the same run.
@@ -20,8 +21,6 @@ _ADVISORY_LOCK_CLASS = 7_400_001
 
 
 def _enqueue(run: AssignmentRun, countdown: int) -> None:
-    from renewal.tasks import assignment_run_task
-
     enqueue_after_commit(
         assignment_run_task, args=(run.pk,), queue=MATCHING_QUEUE, countdown=countdown
     )

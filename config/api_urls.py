@@ -1,0 +1,218 @@
+"""Every API route: /api/v1/, the vector tiles and OGC API – Features.
+
+Listed in one place so that a reader sees the whole API, and two modules cannot
+claim the same path without it showing here. Views live in cities/api/ and
+renewal/api/.
+"""
+
+from django.urls import include, path
+from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
+from rest_framework.routers import DefaultRouter
+
+from cities.api.analysis import (
+    DowntownHealthView,
+    MunicipalityIndicatorsView,
+    MunicipalityTypologyView,
+    UrbanZonesView,
+)
+from cities.api.dashboard import CityTypeDashboardView
+from cities.api.views import MunicipalityViewSet
+from config.api import ThrottledObtainAuthToken
+from renewal.api import ogc, tiles
+from renewal.api.bids import (
+    BallotCloseView,
+    BallotVotesView,
+    BidBallotsView,
+    BidMembersView,
+    BidViewSet,
+)
+from renewal.api.exports import VacantSpaceExportView
+from renewal.api.imports import SpaceImportDetailView, SpaceImportUploadView
+from renewal.api.matching import (
+    AssignmentRunDetailView,
+    MatchViewSet,
+    MunicipalityAssignmentRunsView,
+    ProjectCandidatesView,
+)
+from renewal.api.notifications import (
+    NotificationListView,
+    NotificationPreferenceView,
+    NotificationReadAllView,
+    NotificationReadView,
+)
+from renewal.api.organizations import CommunityOrganizationViewSet
+from renewal.api.participation import (
+    ParticipationEventListView,
+    ParticipationTotalsView,
+    ProgressUpdateListView,
+)
+from renewal.api.participation_social import (
+    AreaFollowDetailView,
+    AreaFollowListView,
+    HideView,
+    ProjectCommentsView,
+    ProjectFollowView,
+    ReportListView,
+    UnhideView,
+)
+from renewal.api.projects import RenewalProjectViewSet
+from renewal.api.resources import NeighborhoodResourceViewSet
+from renewal.api.spaces import VacantSpaceViewSet
+
+router = DefaultRouter()
+router.register("municipalities", MunicipalityViewSet, basename="municipality")
+router.register("spaces", VacantSpaceViewSet, basename="space")
+router.register("resources", NeighborhoodResourceViewSet, basename="resource")
+router.register("organizations", CommunityOrganizationViewSet, basename="organization")
+router.register("projects", RenewalProjectViewSet, basename="project")
+router.register("matches", MatchViewSet, basename="match")
+router.register("bids", BidViewSet, basename="bid")
+
+MUNICIPALITY = "municipalities/<str:code>/"
+
+api_v1 = [
+    # Before the router, so that "spaces/export/" is not read as a space id.
+    path("spaces/export/", VacantSpaceExportView.as_view(), name="vacant-space-export"),
+    path("spaces/imports/", SpaceImportUploadView.as_view(), name="space-import-list"),
+    path(
+        "spaces/imports/<int:pk>/",
+        SpaceImportDetailView.as_view(),
+        name="space-import-detail",
+    ),
+    # Notifications.
+    path("notifications/", NotificationListView.as_view(), name="notification-list"),
+    path(
+        "notifications/read-all/",
+        NotificationReadAllView.as_view(),
+        name="notification-read-all",
+    ),
+    path(
+        "notifications/preferences/",
+        NotificationPreferenceView.as_view(),
+        name="notification-preferences",
+    ),
+    path(
+        "notifications/<int:pk>/read/",
+        NotificationReadView.as_view(),
+        name="notification-read",
+    ),
+    # Progress and participation events.
+    path(
+        "projects/<int:pk>/updates/",
+        ProgressUpdateListView.as_view(),
+        name="project-updates",
+    ),
+    path(
+        "participation-events/",
+        ParticipationEventListView.as_view(),
+        name="participation-event-list",
+    ),
+    path(
+        "participation-totals/",
+        ParticipationTotalsView.as_view(),
+        name="participation-totals",
+    ),
+    # Comments, follows, reports and moderation.
+    path(
+        "projects/<int:pk>/comments/",
+        ProjectCommentsView.as_view(),
+        name="project-comments",
+    ),
+    path(
+        "projects/<int:pk>/follow/", ProjectFollowView.as_view(), name="project-follow"
+    ),
+    path("area-follows/", AreaFollowListView.as_view(), name="area-follow-list"),
+    path(
+        "area-follows/<int:pk>/",
+        AreaFollowDetailView.as_view(),
+        name="area-follow-detail",
+    ),
+    path("reports/", ReportListView.as_view(), name="report-list"),
+    path("moderation/hide/", HideView.as_view(), name="moderation-hide"),
+    path("moderation/unhide/", UnhideView.as_view(), name="moderation-unhide"),
+    # Matching (the matches themselves are on the router).
+    path(
+        "projects/<int:pk>/candidates/",
+        ProjectCandidatesView.as_view(),
+        name="project-candidates",
+    ),
+    path(
+        f"{MUNICIPALITY}assignment-runs/",
+        MunicipalityAssignmentRunsView.as_view(),
+        name="municipality-assignment-runs",
+    ),
+    path(
+        "assignment-runs/<int:pk>/",
+        AssignmentRunDetailView.as_view(),
+        name="assignment-run-detail",
+    ),
+    # City analysis and the comparison dashboard by city type.
+    path(
+        f"{MUNICIPALITY}indicators/",
+        MunicipalityIndicatorsView.as_view(),
+        name="municipality-indicators",
+    ),
+    path(
+        f"{MUNICIPALITY}typology/",
+        MunicipalityTypologyView.as_view(),
+        name="municipality-typology",
+    ),
+    path(
+        f"{MUNICIPALITY}downtown-health/",
+        DowntownHealthView.as_view(),
+        name="municipality-downtown-health",
+    ),
+    path("urban-zones/", UrbanZonesView.as_view(), name="urban-zones"),
+    path(
+        "dashboard/city-types/",
+        CityTypeDashboardView.as_view(),
+        name="dashboard-city-types",
+    ),
+    # Business improvement districts (the districts themselves are on the router).
+    path("bids/<int:pk>/members/", BidMembersView.as_view(), name="bid-members"),
+    path("bids/<int:pk>/ballots/", BidBallotsView.as_view(), name="bid-ballots"),
+    path(
+        "bids/<int:pk>/ballots/<int:ballot_pk>/votes/",
+        BallotVotesView.as_view(),
+        name="bid-ballot-votes",
+    ),
+    path(
+        "bids/<int:pk>/ballots/<int:ballot_pk>/close/",
+        BallotCloseView.as_view(),
+        name="bid-ballot-close",
+    ),
+    *router.urls,
+    path("auth/token/", ThrottledObtainAuthToken.as_view(), name="api-token"),
+    path("schema/", SpectacularAPIView.as_view(), name="api-schema"),
+    path(
+        "docs/", SpectacularSwaggerView.as_view(url_name="api-schema"), name="api-docs"
+    ),
+]
+
+# Vector tiles; `tile_layer` is registered by renewal.api.tiles.
+tile_routes = [
+    path(
+        "<tile_layer:layer>/<int:z>/<int:x>/<int:y>.mvt", tiles.tile, name="tiles-tile"
+    ),
+]
+
+# OGC API – Features: the paths its standard prescribes, without trailing slashes.
+ogc_routes = [
+    path("", ogc.landing, name="ogc-landing"),
+    path("conformance", ogc.conformance, name="ogc-conformance"),
+    path("api", ogc.api, name="ogc-api"),
+    path("collections", ogc.collections, name="ogc-collections"),
+    path("collections/<str:collection_id>", ogc.collection, name="ogc-collection"),
+    path("collections/<str:collection_id>/items", ogc.items, name="ogc-items"),
+    path(
+        "collections/<str:collection_id>/items/<str:feature_id>",
+        ogc.item,
+        name="ogc-item",
+    ),
+]
+
+urlpatterns = [
+    path("tiles/", include(tile_routes)),
+    path("ogc/", include(ogc_routes)),
+    path("api/v1/", include(api_v1)),
+]
