@@ -202,6 +202,15 @@ AUTH_PASSWORD_VALIDATORS = [
 LOGIN_URL = "login"
 # Sign-in form attempts per minute, per client address and per username.
 LOGIN_ATTEMPTS_PER_MINUTE = env_int("LOGIN_ATTEMPTS_PER_MINUTE", 10)
+
+# How many reverse proxies in front of the platform append to X-Forwarded-For. With 0
+# the header is ignored: anyone can write it, and trusting it would let a client pick
+# a fresh address for every request and escape every per-address limit.
+TRUSTED_PROXY_COUNT = env_int("TRUSTED_PROXY_COUNT", 0)
+if TRUSTED_PROXY_COUNT < 0:
+    raise ImproperlyConfigured(
+        f"TRUSTED_PROXY_COUNT must be 0 or more, not {TRUSTED_PROXY_COUNT}."
+    )
 LOGIN_REDIRECT_URL = "home"
 LOGOUT_REDIRECT_URL = "home"
 
@@ -295,7 +304,15 @@ REST_FRAMEWORK = {
         "comment_ip": env_str("THROTTLE_COMMENT_IP", "60/min"),
         "report": env_str("THROTTLE_REPORT", "20/hour"),
         "report_ip": env_str("THROTTLE_REPORT_IP", "60/hour"),
+        # Account pages (config/ratelimit.py): new accounts per client address, reset
+        # mails per e-mail address and per client address.
+        "signup_ip": env_str("THROTTLE_SIGNUP_IP", "10/hour"),
+        "password_reset": env_str("THROTTLE_PASSWORD_RESET", "3/hour"),
+        "password_reset_ip": env_str("THROTTLE_PASSWORD_RESET_IP", "10/hour"),
     },
+    # The project's throttles ask config.ratelimit.client_address; this keeps any
+    # stock DRF throttle from trusting X-Forwarded-For either.
+    "NUM_PROXIES": TRUSTED_PROXY_COUNT,
     "EXCEPTION_HANDLER": "config.api.exception_handler",
     "DEFAULT_PAGINATION_CLASS": "config.api.Pagination",
     "PAGE_SIZE": 100,

@@ -12,7 +12,7 @@ from renewal.api.organizations import CommunityOrganizationViewSet
 from renewal.api.projects import RenewalProjectViewSet
 from renewal.api.resources import NeighborhoodResourceViewSet
 from renewal.api.spaces import VacantSpaceViewSet
-from renewal.views import ThrottledLoginView, signup
+from renewal.views import ThrottledLoginView, password_reset, signup
 
 router = DefaultRouter()
 router.register("municipalities", MunicipalityViewSet, basename="municipality")
@@ -55,6 +55,7 @@ urlpatterns += i18n_patterns(
     path("", include("cities.urls")),
     path("accounts/signup/", signup, name="signup"),
     path("accounts/login/", ThrottledLoginView.as_view(), name="login"),
+    path("accounts/password_reset/", password_reset, name="password_reset"),
     path("accounts/", include("django.contrib.auth.urls")),
     path("admin/", admin.site.urls),
 )
