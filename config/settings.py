@@ -64,6 +64,14 @@ if not SECRET_KEY:
             "`python -c 'import secrets; print(secrets.token_urlsafe(50))'`."
         )
     SECRET_KEY = "django-insecure-local-development-key-not-for-production-use"
+elif not DEBUG and (len(SECRET_KEY) < 50 or len(set(SECRET_KEY)) < 5):
+    # Django's own deploy check (security.W009) only warns; a guessable key signs
+    # sessions and password reset links, so refuse to start with one.
+    raise ImproperlyConfigured(
+        "SECRET_KEY is too weak for DEBUG off: it needs at least 50 characters, "
+        "5 of them different; generate one with "
+        "`python -c 'import secrets; print(secrets.token_urlsafe(50))'`."
+    )
 
 ALLOWED_HOSTS = env_list("ALLOWED_HOSTS", ["127.0.0.1", "localhost", "[::1]"])
 if not DEBUG and not env_str("ALLOWED_HOSTS"):
