@@ -10,8 +10,7 @@ from decimal import Decimal
 from django.shortcuts import get_object_or_404, render
 from django.utils import formats
 
-from renewal.models import CommunityOrganization, RenewalProject
-from renewal.selectors.moderation import visible_projects
+from renewal.models import CommunityOrganization
 from renewal.selectors.participation import (
     participation_event_list,
     participation_events_in_scope,
@@ -60,7 +59,7 @@ def organization_participation(request, pk: int):
     organization = get_object_or_404(
         CommunityOrganization.objects.select_related("municipality"), pk=pk
     )
-    events = participation_events_in_scope(organization=organization)
+    events = participation_events_in_scope(user=request.user, organization=organization)
     totals = participation_totals(events=events)
     months = [figures.month for figures in totals.monthly]
     attendee_bars, width = _bars(
@@ -84,12 +83,8 @@ def organization_participation(request, pk: int):
             "chart_height": CHART_HEIGHT + 60,
             "bar_width": BAR_WIDTH,
             "baseline": CHART_HEIGHT + 20,
-            # Events of hidden projects count in the totals but are not linked.
-            "recent_events": participation_event_list().filter(
-                organization=organization,
-                project__in=visible_projects(
-                    RenewalProject.objects.all(), request.user
-                ),
+            "recent_events": participation_event_list(user=request.user).filter(
+                organization=organization
             )[:RECENT_EVENTS],
         },
     )
