@@ -8,9 +8,11 @@ goes to the console. With DEBUG off, missing secrets stop start-up.
 import ctypes.util
 import os
 from pathlib import Path
+from urllib.parse import urlsplit
 
 import dj_database_url
 from celery.schedules import crontab
+from csp.constants import NONE, SELF
 from django.core.exceptions import ImproperlyConfigured
 from django.utils.translation import gettext_lazy as _
 
@@ -130,6 +132,7 @@ MIDDLEWARE = [
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    "csp.middleware.CSPMiddleware",
 ]
 
 ROOT_URLCONF = "config.urls"
@@ -359,6 +362,38 @@ MAP_TILE_URL = os.environ.get(
 MAP_TILE_ATTRIBUTION = env_str(
     "MAP_TILE_ATTRIBUTION", "&copy; OpenStreetMap contributors"
 )
+
+
+# Content-Security-Policy (django-csp): scripts, styles and fonts only from the
+# platform's own static files, no inline script or style; images and tile requests
+# also from the base map's server. MapLibre starts its workers from blob: URLs;
+# Leaflet, MapLibre and Swagger UI draw some images from data: and blob: URLs.
+def _tile_origin(url: str) -> list[str]:
+    if not url:
+        return []
+    parts = urlsplit(url.replace("{s}", "a"))
+    host = parts.hostname or ""
+    if url.split("//", 1)[-1].startswith("{s}."):
+        host = "*." + host.split(".", 1)[1]  # subdomains a, b, c
+    return [f"{parts.scheme}://{host}" + (f":{parts.port}" if parts.port else "")]
+
+
+CONTENT_SECURITY_POLICY = {
+    "DIRECTIVES": {
+        "default-src": [SELF],
+        "script-src": [SELF],
+        "style-src": [SELF],
+        "img-src": [SELF, "data:", "blob:", *_tile_origin(MAP_TILE_URL)],
+        "connect-src": [SELF, *_tile_origin(MAP_TILE_URL)],
+        "worker-src": [SELF, "blob:"],
+        "child-src": [SELF, "blob:"],
+        "font-src": [SELF],
+        "object-src": [NONE],
+        "base-uri": [SELF],
+        "form-action": [SELF],
+        "frame-ancestors": [NONE],
+    }
+}
 
 LOGGING = {
     "version": 1,
