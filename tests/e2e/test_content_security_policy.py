@@ -5,6 +5,8 @@ import pytest
 from django.contrib.gis.geos import Point
 
 from cities.models import Municipality
+from renewal.models import CityRole
+from renewal.services.roles import city_role_grant
 from renewal.services.tiles import space_tile_grid_refresh
 from tests.e2e.helpers import sign_in
 from tests.factories import RenewalProjectFactory, UserFactory, VacantSpaceFactory
@@ -86,6 +88,9 @@ def test_public_pages_and_maps_load_without_policy_violations(
         (f"{base}/ko/projects/{project.pk}/", "main", None),
         (f"{base}/ko/map/", None, NATIONAL_MAP_IDLE),
         (f"{base}/api/v1/docs/", ".swagger-ui .info .title", None),
+        # DRF's browsable API, which a browser gets for an API address.
+        (f"{base}/api/v1/projects/{project.pk}/", ".response-info", None),
+        (f"{base}/en/dashboard/", "main", None),
     ]
 
     problems = {
@@ -93,6 +98,24 @@ def test_public_pages_and_maps_load_without_policy_violations(
     }
 
     assert problems == {url: [] for url, _ready, _function in pages}
+
+
+@pytest.mark.browser
+def test_map_forms_load_without_policy_violations(browser, live_server, inventory):
+    city = inventory["city"]
+    editor = UserFactory(username="editor")
+    city_role_grant(user=editor, municipality=city, role=CityRole.EDITOR)
+    sign_in(browser, live_server, "editor", "/en/").close()
+    base = live_server.url
+    pages = [
+        (f"{base}/ko/cities/{city.code}/spaces/new/", "[data-ready='true']"),
+        (f"{base}/ko/spaces/{inventory['space'].pk}/edit/", "[data-ready='true']"),
+        (f"{base}/ko/cities/{city.code}/projects/new/", "[data-ready='true']"),
+    ]
+
+    problems = {url: visit(browser, url, ready) for url, ready in pages}
+
+    assert problems == {url: [] for url, _ready in pages}
 
 
 @pytest.mark.browser
