@@ -1,3 +1,5 @@
+import hashlib
+
 from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth import login
@@ -59,7 +61,9 @@ class ThrottledLoginView(LoginView):
 
 
 def _reset_email(request) -> str:
-    return (request.POST.get("email") or "").strip().lower()
+    # Hashed: the cache key stays short whatever is typed, and holds no address.
+    email = (request.POST.get("email") or "").strip().lower()
+    return hashlib.sha256(email.encode()).hexdigest()
 
 
 # Each request sends a mail: limited per e-mail address, so that nobody's inbox can be
