@@ -189,15 +189,20 @@ def projects_by_stage_by_city_type(
     return counts
 
 
-def participation_by_city_type(types: dict[int, str]) -> dict[str, dict]:
+def participation_by_city_type(types: dict[int, str], *, user) -> dict[str, dict]:
     """Events, attendees and volunteer hours per type, through the participation
-    totals selector (one grouped query; an event counts for its project's city)."""
-    from renewal.selectors.participation import participation_totals_by
+    totals selector (one grouped query; an event counts for its project's city;
+    events of projects this user may not see are left out)."""
+    from renewal.selectors.participation import (
+        participation_events_in_scope,
+        participation_totals_by,
+    )
 
     if not types:
         return {}
     totals = participation_totals_by(
-        key=city_type_key(types, "project__municipality_id")
+        key=city_type_key(types, "project__municipality_id"),
+        events=participation_events_in_scope(user=user),
     )
     return {
         city_type: {
@@ -270,7 +275,7 @@ def city_type_dashboard(*, user, year: int) -> list[dict]:
     )
     population = population_trend_by_city_type(types)
     projects = projects_by_stage_by_city_type(types, user=user)
-    participation = participation_by_city_type(types)
+    participation = participation_by_city_type(types, user=user)
     bids = bid_kpi_attainment_by_city_type(types)
     entries = []
     for city_type, label in CityType.choices:

@@ -11,6 +11,8 @@ from rest_framework.throttling import ScopedRateThrottle
 from rest_framework.views import exception_handler as drf_exception_handler
 from rest_framework_gis.pagination import GeoJsonPagination
 
+from config.ratelimit import client_address
+
 MAX_PAGE_SIZE = 1000
 
 
@@ -88,21 +90,29 @@ def exception_handler(error, context):
     return response
 
 
+class ScopedThrottle(ScopedRateThrottle):
+    """DRF's scoped throttle, counting anonymous callers by the one client address
+    the whole platform uses (config.ratelimit.client_address)."""
+
+    def get_ident(self, request):
+        return client_address(request)
+
+
 class ThrottledObtainAuthToken(ObtainAuthToken):
     """Exchange a username and password for an API token.
 
     Password checks are deliberately slow, so this endpoint is rate-limited.
     """
 
-    throttle_classes = [ScopedRateThrottle]
+    throttle_classes = [ScopedThrottle]
     throttle_scope = "login"
 
 
-class PerUserThrottle(ScopedRateThrottle):
+class PerUserThrottle(ScopedThrottle):
     """The view's `throttle_scope`, counted per signed-in user (per address otherwise)."""
 
 
-class PerAddressThrottle(ScopedRateThrottle):
+class PerAddressThrottle(ScopedThrottle):
     """The view's `throttle_scope` + "_ip", counted per client address whoever is signed
     in, so that many accounts from one machine share one budget."""
 

@@ -8,9 +8,11 @@ goes to the console. With DEBUG off, missing secrets stop start-up.
 import ctypes.util
 import os
 from pathlib import Path
+from urllib.parse import urlsplit
 
 import dj_database_url
 from celery.schedules import crontab
+from csp.constants import NONE, SELF
 from django.core.exceptions import ImproperlyConfigured
 from django.utils.translation import gettext_lazy as _
 
@@ -64,6 +66,14 @@ if not SECRET_KEY:
             "`python -c 'import secrets; print(secrets.token_urlsafe(50))'`."
         )
     SECRET_KEY = "django-insecure-local-development-key-not-for-production-use"
+elif not DEBUG and (len(SECRET_KEY) < 50 or len(set(SECRET_KEY)) < 5):
+    # Django's own deploy check (security.W009) only warns; a guessable key signs
+    # sessions and password reset links, so refuse to start with one.
+    raise ImproperlyConfigured(
+        "SECRET_KEY is too weak for DEBUG off: it needs at least 50 characters, "
+        "5 of them different; generate one with "
+        "`python -c 'import secrets; print(secrets.token_urlsafe(50))'`."
+    )
 
 ALLOWED_HOSTS = env_list("ALLOWED_HOSTS", ["127.0.0.1", "localhost", "[::1]"])
 if not DEBUG and not env_str("ALLOWED_HOSTS"):
@@ -122,6 +132,7 @@ MIDDLEWARE = [
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    "config.csp.ContentSecurityPolicyMiddleware",
 ]
 
 ROOT_URLCONF = "config.urls"
@@ -202,6 +213,15 @@ AUTH_PASSWORD_VALIDATORS = [
 LOGIN_URL = "login"
 # Sign-in form attempts per minute, per client address and per username.
 LOGIN_ATTEMPTS_PER_MINUTE = env_int("LOGIN_ATTEMPTS_PER_MINUTE", 10)
+
+# How many reverse proxies in front of the platform append to X-Forwarded-For. With 0
+# the header is ignored: anyone can write it, and trusting it would let a client pick
+# a fresh address for every request and escape every per-address limit.
+TRUSTED_PROXY_COUNT = env_int("TRUSTED_PROXY_COUNT", 0)
+if TRUSTED_PROXY_COUNT < 0:
+    raise ImproperlyConfigured(
+        f"TRUSTED_PROXY_COUNT must be 0 or more, not {TRUSTED_PROXY_COUNT}."
+    )
 LOGIN_REDIRECT_URL = "home"
 LOGOUT_REDIRECT_URL = "home"
 
@@ -295,7 +315,15 @@ REST_FRAMEWORK = {
         "comment_ip": env_str("THROTTLE_COMMENT_IP", "60/min"),
         "report": env_str("THROTTLE_REPORT", "20/hour"),
         "report_ip": env_str("THROTTLE_REPORT_IP", "60/hour"),
+        # Account pages (config/ratelimit.py): new accounts per client address, reset
+        # mails per e-mail address and per client address.
+        "signup_ip": env_str("THROTTLE_SIGNUP_IP", "10/hour"),
+        "password_reset": env_str("THROTTLE_PASSWORD_RESET", "3/hour"),
+        "password_reset_ip": env_str("THROTTLE_PASSWORD_RESET_IP", "10/hour"),
     },
+    # The project's throttles ask config.ratelimit.client_address; this keeps any
+    # stock DRF throttle from trusting X-Forwarded-For either.
+    "NUM_PROXIES": TRUSTED_PROXY_COUNT,
     "EXCEPTION_HANDLER": "config.api.exception_handler",
     "DEFAULT_PAGINATION_CLASS": "config.api.Pagination",
     "PAGE_SIZE": 100,
@@ -334,6 +362,38 @@ MAP_TILE_URL = os.environ.get(
 MAP_TILE_ATTRIBUTION = env_str(
     "MAP_TILE_ATTRIBUTION", "&copy; OpenStreetMap contributors"
 )
+
+
+# Content-Security-Policy (django-csp): scripts, styles and fonts only from the
+# platform's own static files, no inline script or style; images and tile requests
+# also from the base map's server. MapLibre starts its workers from blob: URLs;
+# Leaflet, MapLibre and Swagger UI draw some images from data: and blob: URLs.
+def _tile_origin(url: str) -> list[str]:
+    if not url:
+        return []
+    parts = urlsplit(url.replace("{s}", "a"))
+    host = parts.hostname or ""
+    if url.split("//", 1)[-1].startswith("{s}."):
+        host = "*." + host.split(".", 1)[1]  # subdomains a, b, c
+    return [f"{parts.scheme}://{host}" + (f":{parts.port}" if parts.port else "")]
+
+
+CONTENT_SECURITY_POLICY = {
+    "DIRECTIVES": {
+        "default-src": [SELF],
+        "script-src": [SELF],
+        "style-src": [SELF],
+        "img-src": [SELF, "data:", "blob:", *_tile_origin(MAP_TILE_URL)],
+        "connect-src": [SELF, *_tile_origin(MAP_TILE_URL)],
+        "worker-src": [SELF, "blob:"],
+        "child-src": [SELF, "blob:"],
+        "font-src": [SELF],
+        "object-src": [NONE],
+        "base-uri": [SELF],
+        "form-action": [SELF],
+        "frame-ancestors": [NONE],
+    }
+}
 
 LOGGING = {
     "version": 1,

@@ -4,7 +4,7 @@ from django.urls import include, path
 
 from cities.views import home
 from config.health import healthz
-from renewal.views import ThrottledLoginView, signup
+from renewal.views import ThrottledLoginView, password_reset, signup
 
 urlpatterns = [
     path("healthz", healthz, name="healthz"),
@@ -21,6 +21,7 @@ urlpatterns += i18n_patterns(
     path("", include("cities.urls")),
     path("accounts/signup/", signup, name="signup"),
     path("accounts/login/", ThrottledLoginView.as_view(), name="login"),
+    path("accounts/password_reset/", password_reset, name="password_reset"),
     path("accounts/", include("django.contrib.auth.urls")),
     path("admin/", admin.site.urls),
 )

@@ -90,7 +90,10 @@ rules.add_perm(
 rules.add_perm(
     "renewal.view_communityorganization", is_city_staff | is_organization_member
 )
+# What the city vouches for: that an organisation is real, and what kind it is (a BID
+# management body may run a district's ballots and levy).
 rules.add_perm("renewal.verify_communityorganization", is_city_editor)
+rules.add_perm("renewal.classify_communityorganization", is_city_editor)
 
 
 # Renewal projects: anyone signed in proposes and supports; city editors review;
@@ -185,3 +188,6 @@ def is_bid_management_member(user, district=None) -> bool:
 
 
 rules.add_perm("renewal.manage_bid", is_city_editor | is_bid_management_member)
+# A district is the city's decision (asked with the unsaved district); its management
+# body runs it afterwards.
+rules.add_perm("renewal.add_bid", is_city_editor)

@@ -31,3 +31,14 @@ def test_admin_map_widget_uses_vendored_openlayers(admin_client, demo_data):
     assert response.status_code == 200
     assert "vendor/ol-7.2.2/ol.js" in page
     assert not EXTERNAL_ASSET.search(page)
+
+
+@pytest.mark.django_db
+def test_pages_forbid_inline_and_foreign_scripts(client, demo_data):
+    policy = client.get("/ko/").headers["Content-Security-Policy"]
+    directives = dict((part.split(" ", 1) + [""])[:2] for part in policy.split("; "))
+
+    assert directives["script-src"] == "'self'"
+    assert directives["style-src"] == "'self'"
+    assert directives["object-src"] == "'none'"
+    assert "unsafe" not in policy

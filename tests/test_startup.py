@@ -4,6 +4,8 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+
 from tests.helpers import HANG_GUARD_SECONDS, clean_environment
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -40,6 +42,13 @@ def test_missing_secret_key_in_production_is_one_sentence():
     result = manage("check", DEBUG="false", SECRET_KEY="", ALLOWED_HOSTS="example.kr")
 
     assert_one_sentence(result, "SECRET_KEY must be set")
+
+
+@pytest.mark.parametrize("key", ["x", "a" * 60, "abcd" * 20])
+def test_weak_secret_key_in_production_is_one_sentence(key):
+    result = manage("check", DEBUG="false", SECRET_KEY=key, ALLOWED_HOSTS="example.kr")
+
+    assert_one_sentence(result, "SECRET_KEY is too weak")
 
 
 def test_missing_gdal_is_one_sentence():

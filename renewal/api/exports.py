@@ -15,8 +15,8 @@ from rest_framework.exceptions import ValidationError
 from rest_framework.generics import GenericAPIView
 from rest_framework.negotiation import BaseContentNegotiation
 from rest_framework.renderers import JSONRenderer
-from rest_framework.throttling import ScopedRateThrottle
 
+from config.api import ScopedThrottle
 from renewal.api.spaces import VacantSpaceFilter
 from renewal.selectors.exports import (
     export_columns,
@@ -49,7 +49,7 @@ class VacantSpaceExportView(GenericAPIView):
     filterset_class = VacantSpaceFilter
     renderer_classes = [JSONRenderer]
     # A national file costs the server tens of seconds: limit how often one client asks.
-    throttle_classes = [ScopedRateThrottle]
+    throttle_classes = [ScopedThrottle]
     throttle_scope = "export"
     content_negotiation_class = FormatNamesTheFile
     pagination_class = None

@@ -5,6 +5,7 @@ data); writes go through the services, which ask the rules.
 """
 
 import django_filters
+from django.contrib.auth.models import AnonymousUser
 from django.utils.translation import gettext as _
 from drf_spectacular.utils import extend_schema, inline_serializer
 from rest_framework import generics, serializers, status
@@ -173,7 +174,7 @@ class ParticipationEventListView(generics.ListAPIView):
     filterset_class = ParticipationEventFilter
 
     def get_queryset(self):
-        return participation_event_list()
+        return participation_event_list(user=self.request.user)
 
     @extend_schema(
         request=ParticipationEventSerializer,
@@ -212,6 +213,16 @@ class TotalsScopeSerializer(serializers.Serializer):
         required=False,
         help_text="Municipality group slug",
     )
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        # A hidden project is answered as an unknown one, so that asking for its
+        # totals tells nothing, not even that it exists.
+        request = self.context.get("request")
+        self.fields["project"].queryset = visible_projects(
+            RenewalProject.objects.all(),
+            request.user if request else AnonymousUser(),
+        )
 
     def validate(self, attrs):
         if len(attrs) != 1:
@@ -258,10 +269,13 @@ class ParticipationTotalsView(APIView):
         responses={200: TotalsSerializer, 400: ErrorSerializer},
     )
     def get(self, request):
-        scope = TotalsScopeSerializer(data=request.query_params)
+        scope = TotalsScopeSerializer(
+            data=request.query_params, context={"request": request}
+        )
         scope.is_valid(raise_exception=True)
         data = scope.validated_data
         events = participation_events_in_scope(
+            user=request.user,
             project=data.get("project"),
             organization=data.get("organization"),
             municipality=data.get("city"),

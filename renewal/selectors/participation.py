@@ -19,6 +19,7 @@ from typing import Any
 
 from django.db.models import Count, Expression, F, QuerySet, Sum, Value
 from django.db.models.functions import TruncMonth
+from django.http import Http404
 
 from cities.models import Municipality, MunicipalityGroup
 from renewal.models import (
@@ -27,6 +28,7 @@ from renewal.models import (
     ProgressUpdate,
     RenewalProject,
 )
+from renewal.selectors.moderation import visible_projects
 
 AGE_BANDS = {
     "under_20": "attendees_under_20",
@@ -74,15 +76,27 @@ def progress_update_list(*, project: RenewalProject) -> QuerySet[ProgressUpdate]
     )
 
 
-def participation_event_list() -> QuerySet[ParticipationEvent]:
-    """Events with what a list shows about them fetched in the same query."""
-    return ParticipationEvent.objects.select_related(
-        "project__municipality", "organization"
-    ).order_by("-date", "-id")
+def _visible_events(user) -> QuerySet[ParticipationEvent]:
+    # An event tells of its project: where a project is hidden, so are its events,
+    # and they count in no figure shown to someone who may not see the project.
+    return ParticipationEvent.objects.filter(
+        project__in=visible_projects(RenewalProject.objects.all(), user)
+    )
+
+
+def participation_event_list(*, user) -> QuerySet[ParticipationEvent]:
+    """The events this user may see, with what a list shows about them fetched in
+    the same query."""
+    return (
+        _visible_events(user)
+        .select_related("project__municipality", "organization")
+        .order_by("-date", "-id")
+    )
 
 
 def participation_events_in_scope(
     *,
+    user,
     project: RenewalProject | None = None,
     organization: CommunityOrganization | None = None,
     municipality: Municipality | None = None,
@@ -91,10 +105,15 @@ def participation_events_in_scope(
     """Events of a project, an organisation, a municipality or a group of them.
 
     An event counts for the municipality of its project (where the renewal happens),
-    not for the organisation's seat.
+    not for the organisation's seat. Only events of projects this user may see
+    count; a project the user may not see is not found (404), as the project is.
     """
-    events = ParticipationEvent.objects.all()
+    events = _visible_events(user)
     if project is not None:
+        if not visible_projects(
+            RenewalProject.objects.filter(pk=project.pk), user
+        ).exists():
+            raise Http404
         events = events.filter(project=project)
     if organization is not None:
         events = events.filter(organization=organization)

@@ -54,6 +54,13 @@ def community_organization_update(
             organization,
             message=_("Only the city's staff can verify an organisation."),
         )
+    if "kind" in data and data["kind"] != organization.kind:
+        require_perm(
+            actor,
+            "renewal.classify_communityorganization",
+            organization,
+            message=_("Only the city's staff can change an organisation's kind."),
+        )
     changes = apply_changes(organization, data, TRACKED_FIELDS)
     if record_updated(record=organization, actor=actor, changes=changes):
         tiles_invalidate("organizations")

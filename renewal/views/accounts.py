@@ -1,16 +1,26 @@
+import hashlib
+
 from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth import login
-from django.contrib.auth.views import LoginView
+from django.contrib.auth.views import LoginView, PasswordResetView
 from django.core.cache import cache
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy as _lazy
 from django.views.decorators.debug import sensitive_post_parameters
 
+from config.ratelimit import client_address, rate_limited
 from renewal.forms import SignUpForm
 
 
 @sensitive_post_parameters("password1", "password2")
+@rate_limited(
+    "signup",
+    message=_lazy(
+        "Too many accounts have been created from your address. Try again in an hour."
+    ),
+)
 def signup(request):
     if request.user.is_authenticated:
         return redirect("home")
@@ -50,5 +60,19 @@ class ThrottledLoginView(LoginView):
         return super().post(request, *args, **kwargs)
 
 
-def client_address(request) -> str:
-    return request.META.get("REMOTE_ADDR", "")
+def _reset_email(request) -> str:
+    # Hashed: the cache key stays short whatever is typed, and holds no address.
+    email = (request.POST.get("email") or "").strip().lower()
+    return hashlib.sha256(email.encode()).hexdigest()
+
+
+# Each request sends a mail: limited per e-mail address, so that nobody's inbox can be
+# flooded, and per client address, so that many addresses cannot be tried at once.
+password_reset = rate_limited(
+    "password_reset",
+    ident=_reset_email,
+    message=_lazy(
+        "Too many password reset requests. Check your mailbox for the link we "
+        "sent, or try again in an hour."
+    ),
+)(PasswordResetView.as_view())

@@ -11,8 +11,7 @@ from django.shortcuts import get_object_or_404, render
 from django.utils import formats
 
 from cities.charts import bar_chart
-from renewal.models import CommunityOrganization, RenewalProject
-from renewal.selectors.moderation import visible_projects
+from renewal.models import CommunityOrganization
 from renewal.selectors.participation import (
     participation_event_list,
     participation_events_in_scope,
@@ -29,7 +28,7 @@ def organization_participation(request, pk: int):
     organization = get_object_or_404(
         CommunityOrganization.objects.select_related("municipality"), pk=pk
     )
-    events = participation_events_in_scope(organization=organization)
+    events = participation_events_in_scope(user=request.user, organization=organization)
     totals = participation_totals(events=events)
     months = [formats.date_format(figures.month, "Y.m") for figures in totals.monthly]
     attendees = [figures.attendees for figures in totals.monthly]
@@ -46,12 +45,8 @@ def organization_participation(request, pk: int):
             "hours_chart": bar_chart(
                 list(zip(months, hours, strict=True)), bar_width=BAR_WIDTH
             ),
-            # Events of hidden projects count in the totals but are not linked.
-            "recent_events": participation_event_list().filter(
-                organization=organization,
-                project__in=visible_projects(
-                    RenewalProject.objects.all(), request.user
-                ),
+            "recent_events": participation_event_list(user=request.user).filter(
+                organization=organization
             )[:RECENT_EVENTS],
         },
     )

@@ -6,6 +6,7 @@ import json
 from collections import Counter
 
 import pytest
+from django.contrib.auth.models import AnonymousUser
 from django.contrib.gis.geos import MultiPolygon, Point, Polygon
 from django.utils import translation
 
@@ -312,7 +313,9 @@ def test_dashboard_aggregates_equal_the_sum_of_their_parts(typed_cities):
         events = attendees = hours = 0
         for municipality in members:
             totals = participation_totals(
-                events=participation_events_in_scope(municipality=municipality)
+                events=participation_events_in_scope(
+                    user=AnonymousUser(), municipality=municipality
+                )
             )
             events += totals.events
             attendees += totals.attendees

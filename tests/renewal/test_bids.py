@@ -569,9 +569,25 @@ def test_api_create_refuses_a_polygon_outside_the_downtown(
     assert "polygon" in response.json()["error"]["fields"]
 
 
-def test_api_create_by_the_management_body(bid_manager, downtown_city, bid_body):
+@pytest.mark.parametrize(
+    ("persona", "expected"),
+    [
+        ("resident", 403),
+        ("city_viewer", 403),
+        ("other_city_editor", 403),
+        (
+            "bid_manager",
+            403,
+        ),  # the management body runs a district, the city creates it
+        ("city_editor", 201),
+    ],
+)
+def test_api_only_the_city_creates_a_district(
+    personas, bid_manager, downtown_city, bid_body, persona, expected
+):
+    actor = bid_manager if persona == "bid_manager" else personas[persona]
     area = district_area(downtown_city, 200)
-    response = api_client(bid_manager).post(
+    response = api_client(actor).post(
         "/api/v1/bids/",
         {
             "type": "Feature",
@@ -586,8 +602,10 @@ def test_api_create_by_the_management_body(bid_manager, downtown_city, bid_body)
         format="json",
     )
 
-    assert response.status_code == 201, response.json()
-    assert response.json()["properties"]["status"] == "proposed"
+    assert response.status_code == expected, response.json()
+    assert BusinessImprovementDistrict.objects.exists() is (expected == 201)
+    if expected == 201:
+        assert response.json()["properties"]["status"] == "proposed"
 
 
 def test_api_list_query_count_does_not_grow(personas, downtown_city, bid_body):

@@ -1,8 +1,5 @@
-import threading
-
 import pytest
 from django.contrib.auth.models import Group, User
-from django.db import connection
 
 from renewal.models.participation import (
     AreaFollow,
@@ -20,7 +17,7 @@ from renewal.services.errors import DomainError, NotPermitted
 from renewal.services.follows import area_follow_create
 from renewal.services.moderation import content_hide, content_report, content_unhide
 from tests.factories import RenewalProjectFactory, UserFactory
-from tests.helpers import api_client, count_queries
+from tests.helpers import api_client, count_queries, run_with_writes_held
 
 PROJECTS = "/api/v1/projects/"
 AREAS = "/api/v1/area-follows/"
@@ -311,27 +308,25 @@ def test_reports_reach_the_threshold_through_the_api(settings, personas, project
 def test_parallel_reports_hide_the_content_exactly_once(settings):
     settings.RENEWAL_AUTO_HIDE_REPORTS = 3
     project = RenewalProjectFactory()
+    for user in UserFactory.create_batch(2):
+        content_report(reporter=user, content=project, reason="도배")
     reporters = UserFactory.create_batch(6)
-    barrier = threading.Barrier(len(reporters))
-    errors = []
 
-    def report(user):
-        try:
-            barrier.wait()
-            content_report(reporter=user, content=project, reason="도배")
-        except Exception as error:  # noqa: BLE001 - surfaced by the assert below
-            errors.append(error)
-        finally:
-            connection.close()
+    # Each new report reaches the threshold with the two before it. All six read the
+    # project before any report is written: only the project's row lock keeps the
+    # five after the first from hiding it again.
+    results = run_with_writes_held(
+        ContentReport,
+        [
+            lambda user=user: content_report(
+                reporter=user, content=project, reason="도배"
+            )
+            for user in reporters
+        ],
+    )
 
-    threads = [threading.Thread(target=report, args=(user,)) for user in reporters]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
-
-    assert errors == []
-    assert ContentReport.objects.count() == 6
+    assert [created for _report, created in results] == [True] * 6
+    assert ContentReport.objects.count() == 8
     assert RenewalProject.objects.get(pk=project.pk).is_hidden
     assert ModerationLog.objects.count() == 1
 

@@ -606,3 +606,83 @@ def test_totals_endpoint_needs_exactly_one_scope(ledger, scopes):
         "Give exactly one of project, organization, city or group."
     )
     assert error["fields"] == {}
+
+
+# Hidden projects ------------------------------------------------------------------
+
+
+@pytest.fixture
+def hidden_ledger(ledger):
+    """The ledger with the "here" project hidden by moderation."""
+    ledger["here"].is_hidden = True
+    ledger["here"].save(update_fields=["is_hidden"])
+    return ledger
+
+
+def test_events_of_a_hidden_project_are_listed_only_for_those_who_see_it(
+    personas, hidden_ledger
+):
+    there = {
+        e.pk for e in hidden_ledger["events"] if e.project == hidden_ledger["there"]
+    }
+    everything = {e.pk for e in hidden_ledger["events"]}
+
+    def listed(user):
+        body = api_client(user).get(EVENTS_URL).json()
+        return {row["id"] for row in body["results"]}
+
+    assert listed(personas["anonymous"]) == there
+    assert listed(personas["other_city_editor"]) == there
+    # The city's staff still review the hidden project, and so see its events.
+    assert listed(personas["city_viewer"]) == everything
+
+
+def test_totals_of_a_hidden_project_answer_as_for_an_unknown_project(
+    personas, hidden_ledger
+):
+    client = api_client(personas["resident"])
+    hidden = client.get(TOTALS_URL, {"project": hidden_ledger["here"].pk})
+    unknown = client.get(TOTALS_URL, {"project": 999999})
+    staff = api_client(personas["city_editor"]).get(
+        TOTALS_URL, {"project": hidden_ledger["here"].pk}
+    )
+
+    assert hidden.status_code == unknown.status_code >= 400
+    assert hidden.json()["error"]["code"] == unknown.json()["error"]["code"]
+    assert "events" not in hidden.json()
+    assert staff.status_code == 200
+    assert staff.json()["events"] == 3
+
+
+def test_totals_of_a_city_leave_out_hidden_projects_for_the_public(
+    personas, hidden_ledger
+):
+    city = hidden_ledger["city"]
+
+    public = api_client().get(TOTALS_URL, {"city": city.code}).json()
+    staff = api_client(personas["city_viewer"]).get(TOTALS_URL, {"city": city.code})
+
+    assert public["events"] == 0
+    assert public["attendees"] == 0
+    assert staff.json()["events"] == 3
+
+
+def test_selector_refuses_a_hidden_project_with_404(personas, hidden_ledger):
+    from django.http import Http404
+
+    from renewal.selectors.participation import participation_events_in_scope
+
+    with pytest.raises(Http404):
+        participation_events_in_scope(
+            user=personas["resident"], project=hidden_ledger["here"]
+        )
+
+
+def test_organisation_page_leaves_out_hidden_projects(client, hidden_ledger):
+    organization = hidden_ledger["organization"]  # ran two events of the hidden one
+
+    response = client.get(f"/en/organizations/{organization.pk}/participation/")
+
+    assert response.status_code == 200
+    assert response.context["totals"].events == 0
+    assert list(response.context["recent_events"]) == []

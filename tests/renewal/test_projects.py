@@ -1,9 +1,7 @@
 import itertools
-import threading
 
 import pytest
 from django.contrib.auth.models import User
-from django.db import connection
 
 from renewal.models.projects import (
     PROJECT_TRANSITIONS,
@@ -15,7 +13,7 @@ from renewal.models.projects import (
 from renewal.services.errors import DomainError, IllegalTransition, NotPermitted
 from renewal.services.projects import renewal_project_transition
 from tests.factories import RenewalProjectFactory, UserFactory
-from tests.helpers import api_client, count_queries
+from tests.helpers import api_client, count_queries, run_with_writes_held
 
 URL = "/api/v1/projects/"
 ALL_PAIRS = list(itertools.product(ProjectStatus.values, ProjectStatus.values))
@@ -223,32 +221,14 @@ def test_closed_projects_take_no_support(personas, city):
     assert not ProjectSupport.objects.exists()
 
 
-def _in_parallel(calls):
-    """Run the calls at the same moment, each on its own database connection."""
-    barrier = threading.Barrier(len(calls))
-    results = []
-
-    def run(call):
-        try:
-            barrier.wait()
-            results.append(call())
-        finally:
-            connection.close()
-
-    threads = [threading.Thread(target=run, args=(call,)) for call in calls]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
-    return results
-
-
 @pytest.mark.django_db(transaction=True)
 def test_parallel_supports_by_one_person_count_once():
     project = RenewalProjectFactory()
     resident = UserFactory()
 
-    statuses = _in_parallel(
+    # Every request has looked for an existing support before any inserts one.
+    statuses = run_with_writes_held(
+        ProjectSupport,
         [
             lambda: (
                 api_client(User.objects.get(pk=resident.pk))
@@ -256,7 +236,7 @@ def test_parallel_supports_by_one_person_count_once():
                 .status_code
             )
             for _ in range(8)
-        ]
+        ],
     )
 
     assert statuses == [200] * 8
@@ -271,7 +251,9 @@ def test_parallel_supports_by_many_people_are_all_counted():
     def support(user):
         return lambda: api_client(user).post(f"{URL}{project.pk}/support/").status_code
 
-    statuses = _in_parallel([support(user) for user in residents])
+    statuses = run_with_writes_held(
+        ProjectSupport, [support(user) for user in residents]
+    )
 
     assert statuses == [200] * 8
     body = api_client().get(URL).json()

@@ -95,6 +95,42 @@ def test_organisation_staff_cannot_verify_their_own_organisation(
     assert organization.verified is False
 
 
+@pytest.mark.parametrize(
+    ("persona", "expected"),
+    [
+        ("resident", 403),
+        ("city_viewer", 403),
+        ("other_city_editor", 403),
+        ("org_member", 403),
+        ("city_editor", 200),
+    ],
+)
+def test_only_the_city_changes_an_organisations_kind(
+    personas, organization, persona, expected
+):
+    # A BID management body runs a district's ballots and levy: staff who could name
+    # their own organisation one would run them without the city.
+    response = api_client(personas[persona]).patch(
+        f"/api/v1/organizations/{organization.pk}/",
+        {"properties": {"kind": "bid_body"}},
+        format="json",
+    )
+
+    organization.refresh_from_db()
+    assert response.status_code == expected, response.content
+    assert (organization.kind == "bid_body") is (expected == 200)
+
+
+def test_organisation_staff_may_resend_their_unchanged_kind(personas, organization):
+    response = api_client(personas["org_member"]).patch(
+        f"/api/v1/organizations/{organization.pk}/",
+        {"properties": {"kind": organization.kind, "description": "새 소개"}},
+        format="json",
+    )
+
+    assert response.status_code == 200, response.content
+
+
 def test_city_editor_verifies_and_the_change_is_recorded(personas, organization):
     api_client(personas["city_editor"]).patch(
         f"/api/v1/organizations/{organization.pk}/",

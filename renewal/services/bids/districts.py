@@ -32,6 +32,7 @@ from renewal.models import (
 from renewal.services.errors import DomainError, check_transition, require_perm
 
 MANAGE = "renewal.manage_bid"
+CREATE = "renewal.add_bid"
 # Without a boundary or a downtown, a district more than this far from the city's
 # point is surely misplaced.
 FALLBACK_RADIUS_M = 5000
@@ -142,7 +143,12 @@ def bid_create(
         min_turnout_value_percent=min_turnout_value_percent,
         source=source,
     )
-    require_perm(actor, MANAGE, district)
+    require_perm(
+        actor,
+        CREATE,
+        district,
+        message=_("Only the city's staff can create a district."),
+    )
     if management_organization.kind != OrganizationKind.BID_BODY:
         raise DomainError(
             _("The management organisation must be a BID management body."),
