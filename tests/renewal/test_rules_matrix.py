@@ -4,9 +4,6 @@ The expected answers are written out by hand below, never derived from the rules
 test: a rule that changes must change this table with it. A permission registered
 without a row here fails `test_every_registered_permission_has_a_row`.
 
-Rows marked PENDING state what the issue asks for where another change to the rules is
-under way; they are strict expected failures today, and turn into failures (XPASS) the
-day the rule is changed, so that the marker is removed then.
 """
 
 import importlib
@@ -275,6 +272,14 @@ MATRIX: dict[str, dict[str, frozenset[str]]] = {
         "org_member's organisation in other city": {"other_city_editor", "org_member"},
         "anywhere (no object)": ALL_STAFF | ORG_MEMBERS,
     },
+    # An organisation's kind (a BID management body above all) is the city's
+    # decision, like its verification.
+    "renewal.classify_communityorganization": {
+        "org_member's organisation": {"city_editor"},
+        "lead organisation": {"city_editor"},
+        "organisation of other city": {"other_city_editor"},
+        "org_member's organisation in other city": {"other_city_editor"},
+    },
     "renewal.verify_communityorganization": {
         "org_member's organisation": {"city_editor"},
         "lead organisation": {"city_editor"},
@@ -383,8 +388,7 @@ MATRIX: dict[str, dict[str, frozenset[str]]] = {
         "offered match on someone else's project": HOME_STAFF,
         "offered match in other city": {"other_city_editor"},
     },
-    # IN FLUX: the matching-settings feature is being built elsewhere. The issue:
-    # "city editors may change their city's matching settings".
+    # City editors tune their own city's matching weights.
     "renewal.change_matchingsettings": {
         "matching settings of home city": {"city_editor"},
         "matching settings of other city": {"other_city_editor"},
@@ -396,11 +400,15 @@ MATRIX: dict[str, dict[str, frozenset[str]]] = {
         "home city": {"city_editor"},
         "other city": {"other_city_editor"},
     },
-    # Business Improvement Districts: the city's editors and the management body's
-    # members manage a district whatever its status (the lifecycle table decides
-    # which step is possible). IN FLUX: creating one needs the city (PENDING below).
-    "renewal.manage_bid": {
+    # Business Improvement Districts: only the city creates one; the city's editors
+    # and the management body's members manage it whatever its status (the lifecycle
+    # table decides which step is possible).
+    "renewal.add_bid": {
         "district being created": {"city_editor"},
+        "district of other city": {"other_city_editor"},
+    },
+    "renewal.manage_bid": {
+        "district being created": {"city_editor", "org_member"},
         "proposed district": {"city_editor", "org_member"},
         "district in formation ballot": {"city_editor", "org_member"},
         "active district": {"city_editor", "org_member"},
@@ -410,24 +418,11 @@ MATRIX: dict[str, dict[str, frozenset[str]]] = {
     },
 }
 
-# Rows whose expected answer is what the issue asks for while the rule is being
-# changed elsewhere. Remove a row's entry when its rule lands.
-PENDING = {
-    ("renewal.manage_bid", "district being created"): (
-        "PENDING: creating a district needs the city; today the management body's "
-        "members may create one (issue: 'creating a district needs the city')"
-    ),
-}
-
 
 def _rows():
     for permission, states in sorted(MATRIX.items()):
         for state in states:
-            reason = PENDING.get((permission, state))
-            marks = [pytest.mark.xfail(strict=True, reason=reason)] if reason else []
-            yield pytest.param(
-                permission, state, marks=marks, id=f"{permission}|{state}"
-            )
+            yield pytest.param(permission, state, id=f"{permission}|{state}")
 
 
 @pytest.fixture
@@ -473,7 +468,6 @@ def test_every_state_of_the_table_can_be_built():
 
     assert used - set(STATES) == set()
     assert set(STATES) - used == set(), "states no row asks"
-    assert set(PENDING) <= {(p, s) for p, states in MATRIX.items() for s in states}
 
 
 def test_the_personas_are_the_shared_fixtures(personas):

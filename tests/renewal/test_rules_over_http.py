@@ -224,19 +224,10 @@ def test_space_edit_page_asks_the_change_rule(personas, city, persona, expected)
     assert response.status_code == expected
 
 
-PENDING_ORGANIZATION_KIND = pytest.mark.xfail(
-    strict=True,
-    reason=(
-        "PENDING: changing an organisation's kind, like verifying it, is the city's "
-        "decision (the organisation rules are being changed); today its staff may"
-    ),
-)
-
-
 @pytest.mark.parametrize(
     ("persona", "expected"),
     [
-        pytest.param("org_member", 403, marks=PENDING_ORGANIZATION_KIND),
+        ("org_member", 403),
         ("city_editor", 200),
         ("other_city_editor", 403),
     ],
@@ -255,19 +246,10 @@ def test_organisation_kind_is_changed_by_the_city(
     assert (organization.kind == "bid_body") is (expected == 200)
 
 
-PENDING_BID_CREATION = pytest.mark.xfail(
-    strict=True,
-    reason=(
-        "PENDING: creating a district needs the city (the BID rules are being "
-        "changed); today the management body's members may create one"
-    ),
-)
-
-
 @pytest.mark.parametrize(
     ("persona", "expected"),
     [
-        pytest.param("org_member", 403, marks=PENDING_BID_CREATION),
+        ("org_member", 403),
         ("city_editor", 201),
         ("other_city_editor", 403),
         ("resident", 403),
