@@ -28,13 +28,13 @@ from renewal.models import (
     Availability,
     Match,
     MatchStatus,
-    ProjectStatus,
     RenewalProject,
     RunStatus,
     SpaceKind,
     UseAgreement,
 )
 from renewal.selectors.matching import (
+    NotACandidateStatus,
     assignment_run_list,
     match_candidates,
     match_list,
@@ -55,13 +55,6 @@ CANDIDATES_SHOWN = 10
 RUNS_SHOWN = 50
 # A city run proposes at most one pair per open project: hundreds, not thousands.
 PAIRS_SHOWN = 1000
-# Candidates are worth looking for while the project may still get a space.
-CANDIDATE_STATUSES = (
-    ProjectStatus.PROPOSED,
-    ProjectStatus.UNDER_REVIEW,
-    ProjectStatus.APPROVED,
-    ProjectStatus.IN_PROGRESS,
-)
 COMPONENT_LABELS = {
     "kind": gettext_lazy("Kind"),
     "size": gettext_lazy("Size"),
@@ -103,11 +96,15 @@ def candidate_panel_context(project: RenewalProject, user) -> dict:
     """Context of renewal/project_candidates_panel.html: the project's best candidate
     spaces with the breakdown of their scores, the map's data, and the matches of
     the project the user may see."""
-    candidates = []
-    if project.status in CANDIDATE_STATUSES:
+    # The selector decides which projects have candidates, for the API as here.
+    try:
         candidates = match_candidates(
             project=project, kind="space", limit=CANDIDATES_SHOWN
         )
+    except NotACandidateStatus:
+        candidates, shown = [], False
+    else:
+        shown = True
     rows = []
     for rank, candidate in enumerate(candidates, start=1):
         rows.append(
@@ -144,7 +141,7 @@ def candidate_panel_context(project: RenewalProject, user) -> dict:
     }
     return {
         "candidate_panel": {
-            "shown": project.status in CANDIDATE_STATUSES,
+            "shown": shown,
             "rows": rows,
             "columns": columns,
             "map_config": map_config,

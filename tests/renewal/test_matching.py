@@ -1,3 +1,4 @@
+import dataclasses
 import datetime
 import itertools
 import math
@@ -28,6 +29,8 @@ from renewal.services.matching.assignment import (
 from renewal.services.matching.matches import use_agreement_reminders_send
 from renewal.services.matching.runs import enqueue_assignment_rerun
 from renewal.services.matching.scoring import (
+    ProjectFacts,
+    SpaceFacts,
     availability_fit,
     condition_fit,
     cost_fit,
@@ -134,24 +137,26 @@ def test_cost_fit_compares_a_year_of_rent_with_the_budget():
     )
 
 
-PROJECT = {
-    "category": "village_renewal",
-    "needs_space_kinds": ["shop"],
-    "needs_min_area_m2": 50,
-    "needs_max_area_m2": 120,
-    "budget_krw": None,
-    "earliest_start": None,
-}
-SPACE = {
-    "kind": "shop",
-    "floor_area_m2": 80,
-    "grading_scheme": "national-2023",
-    "grade": 2,
-    "availability": "lease",
-    "asking_rent_krw": None,
-    "distance_m": 0.0,
-    "in_downtown": True,
-}
+PROJECT = ProjectFacts(
+    id=None,
+    category="village_renewal",
+    needs_space_kinds=("shop",),
+    needs_min_area_m2=50,
+    needs_max_area_m2=120,
+    budget_krw=None,
+    earliest_start=None,
+    partner_capabilities=(),
+)
+SPACE = SpaceFacts(
+    kind="shop",
+    floor_area_m2=80.0,
+    grading_scheme="national-2023",
+    grade=2,
+    availability="lease",
+    asking_rent_krw=None,
+    distance_m=0.0,
+    in_downtown=True,
+)
 
 
 def test_total_is_the_weighted_mean_of_the_components():
@@ -173,7 +178,7 @@ def test_total_is_the_weighted_mean_of_the_components():
 
 def test_downtown_bonus_only_under_the_compact_centre_strategy():
     params = params_from(MatchingSettings(compact_centre=True))
-    outside = dict(SPACE, in_downtown=False)
+    outside = dataclasses.replace(SPACE, in_downtown=False)
 
     inside_total, inside = score_space(
         project=PROJECT, space=SPACE, params=params, today=TODAY
@@ -188,7 +193,11 @@ def test_downtown_bonus_only_under_the_compact_centre_strategy():
 
 @pytest.mark.parametrize(
     "space",
-    [SPACE, dict(SPACE, in_downtown=False, grade=3), dict(SPACE, kind="house")],
+    [
+        SPACE,
+        dataclasses.replace(SPACE, in_downtown=False, grade=3),
+        dataclasses.replace(SPACE, kind="house"),
+    ],
 )
 def test_unexplained_score_equals_the_explained_one(space):
     params = params_from(MatchingSettings(compact_centre=True))
