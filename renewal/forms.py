@@ -6,6 +6,7 @@ from django.utils.translation import gettext_lazy as _
 
 from renewal.api.spaces import KOREA_BOUNDS, VacantSpaceFilter
 from renewal.models import VacantSpace
+from renewal.models.projects import PROJECT_NEEDS_FIELDS
 from renewal.services.errors import DomainError
 
 
@@ -228,14 +229,6 @@ class ProjectPageFilter(forms.Form):
 
 
 PROJECT_FIELDS = ["title", "description", "category"]
-PROJECT_NEEDS_FIELDS = [
-    "needs_space_kinds",
-    "needs_min_area_m2",
-    "needs_max_area_m2",
-    "budget_krw",
-    "earliest_start",
-    "partner_capabilities",
-]
 
 
 class RenewalProjectProposalForm(DomainErrorFormMixin, forms.Form):
@@ -249,12 +242,14 @@ class RenewalProjectProposalForm(DomainErrorFormMixin, forms.Form):
     area = forms.CharField(required=False, widget=forms.HiddenInput)
 
     def __init__(self, *args, **kwargs) -> None:
+        from django.contrib.postgres.fields import ArrayField
+
         from renewal.models import RenewalProject
 
         super().__init__(*args, **kwargs)
         model_fields = forms.fields_for_model(
             RenewalProject,
-            fields=PROJECT_FIELDS + PROJECT_NEEDS_FIELDS,
+            fields=[*PROJECT_FIELDS, *PROJECT_NEEDS_FIELDS],
             widgets={
                 "earliest_start": forms.DateInput(attrs={"type": "date"}),
                 "description": forms.Textarea(attrs={"rows": 5}),
@@ -262,8 +257,11 @@ class RenewalProjectProposalForm(DomainErrorFormMixin, forms.Form):
         )
         # ArrayFields of choices: one checkbox per choice reads better than a
         # comma-separated text box.
-        for name in ("needs_space_kinds", "partner_capabilities"):
-            base = RenewalProject._meta.get_field(name).base_field
+        for name in PROJECT_NEEDS_FIELDS:
+            field = RenewalProject._meta.get_field(name)
+            if not isinstance(field, ArrayField):
+                continue
+            base = field.base_field
             model_fields[name] = forms.MultipleChoiceField(
                 label=model_fields[name].label,
                 choices=base.choices,
