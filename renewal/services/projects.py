@@ -9,7 +9,7 @@ effects after commit. The services that callers outside this module use
 
 import math
 
-from django.contrib.gis.geos import GEOSGeometry, MultiPolygon, Point, Polygon
+from django.contrib.gis.geos import MultiPolygon, Point, Polygon
 from django.db import transaction
 from django.utils.translation import gettext as _
 
@@ -109,23 +109,27 @@ def _check_place(place, *, municipality: Municipality, category: str) -> None:
             _("The place lies outside %(city)s.") % {"city": municipality.name},
             fields={"place": [_("Outside the municipality's boundary.")]},
         )
-    anchor = GEOSGeometry(place.wkb, srid=4326).point_on_surface
-    distance_km = _metres_between(anchor, municipality.location) / 1000
-    if distance_km * 1000 > MAX_DISTANCE_FROM_CITY_M:
+    # The size first: a huge area is refused for what it is, not for where its
+    # centre happens to fall.
+    if not isinstance(place, Point):
+        _check_area(place, category=category)
+    distance_m = _metres_between(place.point_on_surface, municipality.location)
+    if distance_m > MAX_DISTANCE_FROM_CITY_M:
         raise DomainError(
             _(
                 "The place is %(distance).0f km from %(city)s; a project's place "
                 "must lie within %(limit).0f km of the city."
             )
             % {
-                "distance": distance_km,
+                "distance": distance_m / 1000,
                 "city": municipality.name,
                 "limit": MAX_DISTANCE_FROM_CITY_M / 1000,
             },
             fields={"place": [_("Too far from the municipality.")]},
         )
-    if isinstance(place, Point):
-        return
+
+
+def _check_area(place, *, category: str) -> None:
     area_km2 = place.transform(METRIC_SRID, clone=True).area / 1_000_000
     limit = MAX_AREA_KM2.get(category, MAX_AREA_KM2[ProjectCategory.OTHER])
     if area_km2 > limit:
