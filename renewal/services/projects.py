@@ -44,8 +44,7 @@ PLACE_TYPES = (Point, Polygon, MultiPolygon)
 # Korea's metric grid (EPSG:5179): areas of a place are measured in it.
 METRIC_SRID = 5179
 # Until official boundaries check "inside the municipality", a place must lie near
-# the city: the farthest corner of the largest Korean municipality (Hongcheon,
-# 1,820 km²) is about 45 km from its office.
+# the city (docs/projects.md): a sanity check that refuses another province.
 MAX_DISTANCE_FROM_CITY_M = 50_000
 # The largest area a project of each category may draw, in km² (docs/projects.md).
 # Generous for the national programmes (a New Deal economic-base area is about
@@ -104,15 +103,17 @@ def _check_place(place, *, municipality: Municipality, category: str) -> None:
             _("The place lies outside Korea; give longitude, latitude in EPSG:4326."),
             fields={"place": [_("Outside Korea.")]},
         )
-    if municipality.boundary and not municipality.boundary.intersects(place):
-        raise DomainError(
-            _("The place lies outside %(city)s.") % {"city": municipality.name},
-            fields={"place": [_("Outside the municipality's boundary.")]},
-        )
     # The size first: a huge area is refused for what it is, not for where its
     # centre happens to fall.
     if not isinstance(place, Point):
         _check_area(place, category=category)
+    if municipality.boundary:
+        if not municipality.boundary.intersects(place):
+            raise DomainError(
+                _("The place lies outside %(city)s.") % {"city": municipality.name},
+                fields={"place": [_("Outside the municipality's boundary.")]},
+            )
+        return
     distance_m = _metres_between(place.point_on_surface, municipality.location)
     if distance_m > MAX_DISTANCE_FROM_CITY_M:
         raise DomainError(
