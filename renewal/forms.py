@@ -5,7 +5,8 @@ from django.contrib.gis.geos import Point
 from django.utils.translation import gettext_lazy as _
 
 from renewal.api.spaces import KOREA_BOUNDS, VacantSpaceFilter
-from renewal.models import VacantSpace
+from renewal.models import MatchingSettings, VacantSpace
+from renewal.models.matching import MATCHING_SETTINGS_FIELDS
 from renewal.models.projects import PROJECT_NEEDS_FIELDS
 from renewal.services.errors import DomainError
 
@@ -403,3 +404,15 @@ class UseAgreementForm(DomainErrorFormMixin, forms.Form):
 
     def agreement_data(self) -> dict:
         return dict(self.cleaned_data)
+
+
+# Matching settings page.
+
+
+class MatchingSettingsForm(DomainErrorFormMixin, forms.ModelForm):
+    """A city's matching weights and scales. The bounds are the service's
+    (renewal.services.matching.settings), shown on the form when it refuses."""
+
+    class Meta:
+        model = MatchingSettings
+        fields = MATCHING_SETTINGS_FIELDS

@@ -14,6 +14,7 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.contrib.gis.db.models.functions import PointOnSurface
 from django.core.exceptions import PermissionDenied
+from django.http import Http404
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
@@ -22,7 +23,7 @@ from django.views.decorators.http import require_POST
 
 from cities.models import Municipality
 from cities.views_support import detail_url_template, geojson, municipality_or_404
-from renewal.forms import UseAgreementForm
+from renewal.forms import MatchingSettingsForm, UseAgreementForm
 from renewal.models import (
     AgreementKind,
     Availability,
@@ -33,7 +34,9 @@ from renewal.models import (
     SpaceKind,
     UseAgreement,
 )
+from renewal.models.matching import MATCHING_SETTINGS_FIELDS
 from renewal.selectors.matching import (
+    CITY_MATCHING_PERMISSION,
     NotACandidateStatus,
     assignment_run_list,
     match_candidates,
@@ -50,6 +53,10 @@ from renewal.services.matching.matches import (
 )
 from renewal.services.matching.runs import assignment_run_start
 from renewal.services.matching.scoring import SPACE_COMPONENTS
+from renewal.services.matching.settings import (
+    matching_settings_of,
+    matching_settings_update,
+)
 
 CANDIDATES_SHOWN = 10
 RUNS_SHOWN = 50
@@ -185,6 +192,52 @@ def assignment_run_create(request, code: str):
         raise PermissionDenied
     messages.success(request, _("The assignment run has been started."))
     return redirect("renewal:assignment-run-detail", pk=run.pk)
+
+
+@login_required
+def matching_settings(request, code: str):
+    """The city's matching weights and scales: its staff read them, its editors
+    change them (a change re-runs the city's assignment)."""
+    municipality = municipality_or_404(code)
+    if not request.user.has_perm(CITY_MATCHING_PERMISSION, municipality):
+        raise Http404
+    may_change = request.user.has_perm("renewal.change_matchingsettings", municipality)
+    current = matching_settings_of(municipality)
+    status = 200
+    if request.method == "POST":
+        if not may_change:
+            raise PermissionDenied
+        form = MatchingSettingsForm(request.POST, instance=current)
+        if form.is_valid():
+            try:
+                matching_settings_update(
+                    actor=request.user,
+                    municipality=municipality,
+                    data={
+                        name: form.cleaned_data[name]
+                        for name in MATCHING_SETTINGS_FIELDS
+                    },
+                )
+            except DomainError as error:
+                form.add_domain_error(error)
+            else:
+                messages.success(
+                    request,
+                    _("The matching settings are saved; the assignment will re-run."),
+                )
+                return redirect("renewal:matching-settings", code=municipality.code)
+        status = 400
+    else:
+        form = MatchingSettingsForm(instance=current)
+    if not may_change:
+        for field in form.fields.values():
+            field.disabled = True
+    return render(
+        request,
+        "renewal/matching_settings.html",
+        {"municipality": municipality, "form": form, "may_change": may_change},
+        status=status,
+    )
 
 
 def _pairs(run) -> list[dict]:

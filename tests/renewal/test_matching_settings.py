@@ -3,8 +3,9 @@ everyone else finds nothing there."""
 
 import pytest
 
+from renewal.forms import MatchingSettingsForm
 from renewal.models import AssignmentRun, InventoryChange, MatchingSettings
-from tests.helpers import api_client
+from tests.helpers import api_client, page_client
 
 
 def _url(city) -> str:
@@ -98,3 +99,58 @@ def test_out_of_range_settings_are_refused_and_change_nothing(personas, city, da
     assert MatchingSettings.objects.get(municipality=city).weight_kind == 3.0
     assert not InventoryChange.objects.exists()
     assert not AssignmentRun.objects.exists()
+
+
+# The page.
+
+
+def _page(city, language="en") -> str:
+    return f"/{language}/cities/{city.code}/matching-settings/"
+
+
+def test_editor_tunes_the_weights_on_the_page(
+    personas, city, django_capture_on_commit_callbacks
+):
+    client = page_client(personas["city_editor"])
+    form = client.get(_page(city))
+    fields = {
+        name: value
+        for name, value in MatchingSettingsForm(
+            instance=MatchingSettings(municipality=city)
+        ).initial.items()
+        if value is not False
+    }
+
+    with django_capture_on_commit_callbacks(execute=True):
+        saved = client.post(_page(city), {**fields, "weight_cost": "2.5"})
+
+    assert form.status_code == 200
+    assert 'id="id_weight_kind"' in form.content.decode()
+    assert saved.status_code == 302
+    assert MatchingSettings.objects.get(municipality=city).weight_cost == 2.5
+
+
+def test_page_shows_the_refusal_on_the_field(personas, city):
+    client = page_client(personas["city_editor"])
+    fields = MatchingSettingsForm(instance=MatchingSettings(municipality=city)).initial
+    fields = {name: value for name, value in fields.items() if value is not False}
+
+    response = client.post(_page(city), {**fields, "weight_kind": "50"})
+
+    assert response.status_code == 400
+    assert "Between 0 and 10." in response.content.decode()
+    assert not MatchingSettings.objects.exists()
+
+
+def test_page_is_read_only_for_viewers_and_absent_for_others(personas, city):
+    viewer = page_client(personas["city_viewer"])
+
+    shown = viewer.get(_page(city))
+    posted = viewer.post(_page(city), {"weight_kind": "1"})
+    outsider = page_client(personas["other_city_editor"]).get(_page(city))
+
+    assert shown.status_code == 200
+    assert "disabled" in shown.content.decode()
+    assert posted.status_code == 403
+    assert outsider.status_code == 404
+    assert not MatchingSettings.objects.exists()
