@@ -135,16 +135,17 @@ class SpaceFacts:
 
     @classmethod
     def from_row(cls, row: dict) -> "SpaceFacts":
-        area = row["floor_area_m2"]
+        """From a row of the candidate SQL, which casts the area to float8 and the
+        downtown test to a boolean. Built once per graph edge: no conversions."""
         return cls(
             kind=row["kind"],
-            floor_area_m2=float(area) if area is not None else None,
+            floor_area_m2=row["floor_area_m2"],
             grading_scheme=row["grading_scheme"],
             grade=row["grade"],
             availability=row["availability"],
             asking_rent_krw=row["asking_rent_krw"],
             distance_m=row["distance_m"],
-            in_downtown=bool(row["in_downtown"]),
+            in_downtown=row["in_downtown"],
         )
 
 
