@@ -32,6 +32,8 @@ from renewal.api.matching import (
     AssignmentRunDetailView,
     MatchViewSet,
     MunicipalityAssignmentRunsView,
+    MunicipalityMatchingSettingsHistoryView,
+    MunicipalityMatchingSettingsView,
     ProjectCandidatesView,
 )
 from renewal.api.notifications import (
@@ -140,6 +142,16 @@ api_v1 = [
         f"{MUNICIPALITY}assignment-runs/",
         MunicipalityAssignmentRunsView.as_view(),
         name="municipality-assignment-runs",
+    ),
+    path(
+        f"{MUNICIPALITY}matching-settings/",
+        MunicipalityMatchingSettingsView.as_view(),
+        name="municipality-matching-settings",
+    ),
+    path(
+        f"{MUNICIPALITY}matching-settings/history/",
+        MunicipalityMatchingSettingsHistoryView.as_view(),
+        name="municipality-matching-settings-history",
     ),
     path(
         "assignment-runs/<int:pk>/",

@@ -5,7 +5,9 @@ from django.contrib.gis.geos import Point
 from django.utils.translation import gettext_lazy as _
 
 from renewal.api.spaces import KOREA_BOUNDS, VacantSpaceFilter
-from renewal.models import VacantSpace
+from renewal.models import MatchingSettings, VacantSpace
+from renewal.models.matching import MATCHING_SETTINGS_FIELDS
+from renewal.models.projects import PROJECT_NEEDS_FIELDS
 from renewal.models.spaces import SPACE_EDITABLE_FIELDS, SPACE_OWNER_FIELDS
 from renewal.services.errors import DomainError
 
@@ -212,14 +214,6 @@ class ProjectPageFilter(forms.Form):
 
 
 PROJECT_FIELDS = ["title", "description", "category"]
-PROJECT_NEEDS_FIELDS = [
-    "needs_space_kinds",
-    "needs_min_area_m2",
-    "needs_max_area_m2",
-    "budget_krw",
-    "earliest_start",
-    "partner_capabilities",
-]
 
 
 class RenewalProjectProposalForm(DomainErrorFormMixin, forms.Form):
@@ -233,12 +227,14 @@ class RenewalProjectProposalForm(DomainErrorFormMixin, forms.Form):
     area = forms.CharField(required=False, widget=forms.HiddenInput)
 
     def __init__(self, *args, **kwargs) -> None:
+        from django.contrib.postgres.fields import ArrayField
+
         from renewal.models import RenewalProject
 
         super().__init__(*args, **kwargs)
         model_fields = forms.fields_for_model(
             RenewalProject,
-            fields=PROJECT_FIELDS + PROJECT_NEEDS_FIELDS,
+            fields=[*PROJECT_FIELDS, *PROJECT_NEEDS_FIELDS],
             widgets={
                 "earliest_start": forms.DateInput(attrs={"type": "date"}),
                 "description": forms.Textarea(attrs={"rows": 5}),
@@ -246,8 +242,11 @@ class RenewalProjectProposalForm(DomainErrorFormMixin, forms.Form):
         )
         # ArrayFields of choices: one checkbox per choice reads better than a
         # comma-separated text box.
-        for name in ("needs_space_kinds", "partner_capabilities"):
-            base = RenewalProject._meta.get_field(name).base_field
+        for name in PROJECT_NEEDS_FIELDS:
+            field = RenewalProject._meta.get_field(name)
+            if not isinstance(field, ArrayField):
+                continue
+            base = field.base_field
             model_fields[name] = forms.MultipleChoiceField(
                 label=model_fields[name].label,
                 choices=base.choices,
@@ -389,3 +388,15 @@ class UseAgreementForm(DomainErrorFormMixin, forms.Form):
 
     def agreement_data(self) -> dict:
         return dict(self.cleaned_data)
+
+
+# Matching settings page.
+
+
+class MatchingSettingsForm(DomainErrorFormMixin, forms.ModelForm):
+    """A city's matching weights and scales. The bounds are the service's
+    (renewal.services.matching.settings), shown on the form when it refuses."""
+
+    class Meta:
+        model = MatchingSettings
+        fields = MATCHING_SETTINGS_FIELDS

@@ -41,6 +41,24 @@ def organization_ids(user) -> frozenset[int]:
     return cached
 
 
+def municipality_ids_with_permission(*, user, permission: str) -> frozenset[int]:
+    """Municipalities in which the user holds a city-scoped permission.
+
+    The rules are asked once per municipality (they decide by the object's
+    municipality), so callers can filter rows in SQL instead of asking per row.
+    City rights come from city roles, so only the user's own cities need asking;
+    a superuser holds every permission everywhere.
+    """
+    candidates = (
+        Municipality.objects.values_list("pk", flat=True)
+        if user.is_superuser
+        else city_roles(user)
+    )
+    return frozenset(
+        pk for pk in candidates if user.has_perm(permission, Municipality(pk=pk))
+    )
+
+
 def municipality_id_of(obj) -> int | None:
     if isinstance(obj, Municipality):
         return obj.pk
@@ -108,6 +126,8 @@ def is_proposer(user, project=None) -> bool:
 rules.add_perm("renewal.add_renewalproject", rules.is_authenticated)
 rules.add_perm("renewal.support_renewalproject", rules.is_authenticated)
 rules.add_perm("renewal.review_renewalproject", is_city_editor)
+# A project hidden by moderation stays on its city staff's review desk.
+rules.add_perm("renewal.view_hidden_renewalproject", is_city_staff)
 rules.add_perm("renewal.withdraw_renewalproject", is_proposer)
 
 
@@ -172,6 +192,8 @@ rules.add_perm(
     is_city_staff | may_respond_to_match,
 )
 rules.add_perm("renewal.change_matchingsettings", is_city_editor)
+# Asked with the municipality: its runs, all its matches and its matching settings.
+rules.add_perm("renewal.view_city_matching", is_city_staff)
 
 
 # City typology: the computed type is public; its staff may override it with a reason.

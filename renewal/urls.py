@@ -84,6 +84,11 @@ urlpatterns += [
         name="assignment-run-start",
     ),
     path(
+        "cities/<str:code>/matching-settings/",
+        matching.matching_settings,
+        name="matching-settings",
+    ),
+    path(
         "assignment-runs/<int:pk>/",
         matching.assignment_run_detail,
         name="assignment-run-detail",

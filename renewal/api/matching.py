@@ -1,6 +1,8 @@
 """Matching API: a project's candidates, city-wide assignment runs, and matches."""
 
 import django_filters
+from django.contrib.contenttypes.models import ContentType
+from django.http import Http404
 from django.shortcuts import get_object_or_404
 from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import mixins, serializers, status, viewsets
@@ -10,15 +12,20 @@ from rest_framework.views import APIView
 
 from cities.models import Municipality
 from config.api import Pagination
+from renewal.api.history import InventoryChangeSerializer
 from renewal.models import (
     AgreementKind,
     AssignmentRun,
+    InventoryChange,
     Match,
+    MatchingSettings,
     MatchStatus,
     RenewalProject,
     UseAgreement,
 )
+from renewal.models.matching import MATCHING_SETTINGS_FIELDS
 from renewal.selectors.matching import (
+    CITY_MATCHING_PERMISSION,
     MAX_CANDIDATES,
     assignment_run_list,
     match_candidates,
@@ -34,6 +41,10 @@ from renewal.services.matching.matches import (
     match_offer,
 )
 from renewal.services.matching.runs import assignment_run_start
+from renewal.services.matching.settings import (
+    matching_settings_of,
+    matching_settings_update,
+)
 
 CANDIDATE_KINDS = ("space", "organization", "resource")
 
@@ -286,3 +297,60 @@ class AssignmentRunDetailView(APIView):
             for pair in pairs
         ]
         return Response(body)
+
+
+class MatchingSettingsSerializer(serializers.ModelSerializer):
+    municipality = serializers.CharField(source="municipality.code", read_only=True)
+
+    class Meta:
+        model = MatchingSettings
+        fields = ["municipality", *MATCHING_SETTINGS_FIELDS, "updated_at"]
+        read_only_fields = ["updated_at"]
+
+
+def _city_matching_scope(request, code: str) -> Municipality:
+    # Outside the city's staff the settings do not exist (404); its viewers read
+    # them and only its editors change them (403, from the service).
+    municipality = get_object_or_404(Municipality, code=code)
+    if not request.user.has_perm(CITY_MATCHING_PERMISSION, municipality):
+        raise Http404
+    return municipality
+
+
+class MunicipalityMatchingSettingsView(APIView):
+    """The city's matching weights and scales (docs/matching.md): its staff read
+    them, its editors change them; a change re-runs the city's assignment."""
+
+    @extend_schema(responses=MatchingSettingsSerializer)
+    def get(self, request, code: str):
+        municipality = _city_matching_scope(request, code)
+        return Response(
+            MatchingSettingsSerializer(matching_settings_of(municipality)).data
+        )
+
+    @extend_schema(
+        request=MatchingSettingsSerializer, responses=MatchingSettingsSerializer
+    )
+    def patch(self, request, code: str):
+        municipality = _city_matching_scope(request, code)
+        payload = MatchingSettingsSerializer(data=request.data, partial=True)
+        payload.is_valid(raise_exception=True)
+        settings = matching_settings_update(
+            actor=request.user,
+            municipality=municipality,
+            data=dict(payload.validated_data),
+        )
+        return Response(MatchingSettingsSerializer(settings).data)
+
+
+class MunicipalityMatchingSettingsHistoryView(APIView):
+    """Every recorded change of the city's matching settings, newest first."""
+
+    @extend_schema(responses=InventoryChangeSerializer(many=True))
+    def get(self, request, code: str):
+        municipality = _city_matching_scope(request, code)
+        changes = InventoryChange.objects.filter(
+            content_type=ContentType.objects.get_for_model(MatchingSettings),
+            municipality=municipality,
+        ).select_related("actor")
+        return Response(InventoryChangeSerializer(changes, many=True).data)

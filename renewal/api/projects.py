@@ -11,8 +11,12 @@ from cities.models import Municipality
 from config.api import GeoPagination, WriteThrottleMixin
 from renewal.api.geometry import parse_bbox
 from renewal.api.spaces import TransitionSerializer
-from renewal.models import Capability, SpaceKind
-from renewal.models.projects import ProjectCategory, ProjectStatus, RenewalProject
+from renewal.models.projects import (
+    PROJECT_NEEDS_FIELDS,
+    ProjectCategory,
+    ProjectStatus,
+    RenewalProject,
+)
 from renewal.selectors.moderation import visible_projects
 from renewal.selectors.projects import renewal_project_list
 from renewal.services.projects import (
@@ -24,25 +28,29 @@ from renewal.services.projects import (
 )
 
 
-class NeedsSerializer(serializers.Serializer):
-    """What the project needs; maps onto the project's `needs_*` fields."""
+class _ProjectNeedsModelSerializer(serializers.ModelSerializer):
+    class Meta:
+        model = RenewalProject
+        fields = PROJECT_NEEDS_FIELDS
+        extra_kwargs = {
+            "needs_min_area_m2": {"min_value": 1},
+            "needs_max_area_m2": {"min_value": 1},
+        }
 
-    space_kinds = serializers.ListField(
-        source="needs_space_kinds",
-        child=serializers.ChoiceField(choices=SpaceKind.choices),
-        required=False,
-    )
-    min_area_m2 = serializers.IntegerField(
-        source="needs_min_area_m2", required=False, allow_null=True, min_value=1
-    )
-    max_area_m2 = serializers.IntegerField(
-        source="needs_max_area_m2", required=False, allow_null=True, min_value=1
-    )
-    budget_krw = serializers.IntegerField(required=False, allow_null=True, min_value=0)
-    earliest_start = serializers.DateField(required=False, allow_null=True)
-    partner_capabilities = serializers.ListField(
-        child=serializers.ChoiceField(choices=Capability.choices), required=False
-    )
+
+class NeedsSerializer(serializers.Serializer):
+    """What the project needs: the model's PROJECT_NEEDS_FIELDS, named in the API
+    without their `needs_` prefix (`space_kinds`, `min_area_m2`, …)."""
+
+    def get_fields(self) -> dict:
+        fields = {}
+        for name, field in _ProjectNeedsModelSerializer().get_fields().items():
+            api_name = name.removeprefix("needs_")
+            if api_name != name:
+                field.source = name
+            field.required = False
+            fields[api_name] = field
+        return fields
 
 
 class RenewalProjectSerializer(GeoFeatureModelSerializer):

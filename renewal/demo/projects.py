@@ -9,9 +9,11 @@ events. Every text says it is illustrative, in Korean and English.
 Deterministic per city (seeded by its code) and idempotent: a city that already has
 projects proposed by the demo residents under the "[예시]" title prefix is skipped.
 
-Rows are written directly and in bulk rather than through the services, on purpose:
-the services notify followers, e-mail, invalidate per row and re-run the city-wide
-assignment, none of which a demo load may do.
+Rows are written in bulk rather than one by one through renewal_project_create, on
+purpose: the do-functions notify followers, e-mail, invalidate per row and re-run the
+city-wide assignment, none of which a demo load may do, and the demo's history is
+backdated. Each project still passes the same validation (renewal_project_validate)
+before anything is written.
 """
 
 import datetime
@@ -44,6 +46,7 @@ from renewal.models import (
     RenewalProject,
     SpaceKind,
 )
+from renewal.services.projects import renewal_project_validate
 from renewal.services.tiles import tiles_invalidate
 
 STUDY_GROUP = "krihs2017-study"
@@ -573,6 +576,8 @@ def _save(drafts: list[_Draft]) -> None:
     """Insert every draft in a handful of statements, then restore the historical
     timestamps that auto_now_add replaced with the current time on insert."""
     projects = [draft.project for draft in drafts]
+    for project in projects:
+        renewal_project_validate(project)
     RenewalProject.objects.bulk_create(projects)
     for draft in drafts:
         draft.project.created_at = draft.proposed_at

@@ -106,6 +106,28 @@ class MatchingSettings(models.Model):
         return f"matching settings of {self.municipality_id}"
 
 
+# What a city's staff may tune, and within which bounds (inclusive). The database
+# constraints above hold the hard floor; these keep a city from a setting that makes
+# the explained score meaningless (a weight of a million, a 1 m distance scale).
+MATCHING_SETTINGS_LIMITS: dict[str, tuple[float, float]] = {
+    "weight_kind": (0, 10),
+    "weight_size": (0, 10),
+    "weight_distance": (0, 10),
+    "weight_condition": (0, 10),
+    "weight_availability": (0, 10),
+    "weight_cost": (0, 10),
+    "weight_downtown": (0, 10),
+    "distance_scale_m": (100, 50_000),
+    "size_margin": (0, 1),
+    "availability_scale_days": (1, 3650),
+    "cost_share": (0.01, 1),
+    "minimum_score": (0, 1),
+    "candidates_per_project": (1, 200),
+    "reminder_days": (1, 365),
+}
+MATCHING_SETTINGS_FIELDS = (*MATCHING_SETTINGS_LIMITS, "compact_centre")
+
+
 class RunStatus(models.TextChoices):
     QUEUED = "queued", _("Queued")
     RUNNING = "running", _("Running")

@@ -51,6 +51,37 @@ PROJECT_TRANSITIONS: dict[str, frozenset[str]] = {
 }
 REASON_REQUIRED = frozenset({ProjectStatus.REJECTED})
 
+# The subsets of the workflow that other rules ask about, beside the table so that a
+# new status is placed in each of them where it is added.
+# Residents may support a project until it is finished or out of the workflow.
+SUPPORTABLE_STATUSES = frozenset(
+    {
+        ProjectStatus.PROPOSED,
+        ProjectStatus.UNDER_REVIEW,
+        ProjectStatus.APPROVED,
+        ProjectStatus.IN_PROGRESS,
+    }
+)
+# Progress updates report on work that has been decided: before approval there is
+# nothing to report, and a completed project is closed (its last update is its final
+# report).
+UPDATABLE_STATUSES = frozenset({ProjectStatus.APPROVED, ProjectStatus.IN_PROGRESS})
+# Projects the city-wide assignment places: entering or leaving these re-runs it.
+OPEN_PROJECT_STATUSES = frozenset({ProjectStatus.APPROVED, ProjectStatus.IN_PROGRESS})
+# Candidates are worth looking for while the project may still get a space.
+CANDIDATE_STATUSES = SUPPORTABLE_STATUSES
+
+# What a project asks for, in the order people read it. The API's `needs` object, the
+# proposal form, the scoring facts, the OGC items and the demo loader derive from it.
+PROJECT_NEEDS_FIELDS = (
+    "needs_space_kinds",
+    "needs_min_area_m2",
+    "needs_max_area_m2",
+    "budget_krw",
+    "earliest_start",
+    "partner_capabilities",
+)
+
 
 class RenewalProject(models.Model):
     title = models.CharField(_("title"), max_length=200)

@@ -35,10 +35,9 @@ from django.db.models import (
 )
 from django.db.models.functions import Cast
 
-from cities.models import Municipality
 from renewal.models import VacantSpace
 from renewal.models.spaces import SPACE_OWNER_FIELDS, SPACE_PUBLIC_FIELDS
-from renewal.rules import city_roles
+from renewal.rules import municipality_ids_with_permission
 
 PERSONAL_DATA_PERMISSION = "renewal.view_space_personal_data"
 # Rows fetched per round trip and bytes handed to the server per write: large enough
@@ -94,24 +93,6 @@ COORDINATE_COLUMNS = [
         "Real",
     ),
 ]
-
-
-def municipality_ids_with_permission(*, user, permission: str) -> frozenset[int]:
-    """Municipalities in which the user holds a city-scoped permission.
-
-    The rules are asked once per municipality (they decide by the space's
-    municipality), so callers can filter rows in SQL instead of asking per row.
-    City rights come from city roles, so only the user's own cities need asking;
-    a superuser holds every permission everywhere.
-    """
-    candidates = (
-        Municipality.objects.values_list("pk", flat=True)
-        if user.is_superuser
-        else city_roles(user)
-    )
-    return frozenset(
-        pk for pk in candidates if user.has_perm(permission, Municipality(pk=pk))
-    )
 
 
 def personal_data_municipality_ids(*, user) -> frozenset[int]:

@@ -16,6 +16,7 @@ from datetime import date
 from django.db import connection
 from django.db.models import Q, QuerySet
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from renewal.models import (
     HIGHEST_GRADE,
@@ -26,12 +27,17 @@ from renewal.models import (
     RenewalProject,
     SpaceStatus,
 )
-from renewal.rules import city_roles, organization_ids
+from renewal.models.projects import (
+    CANDIDATE_STATUSES,
+    OPEN_PROJECT_STATUSES,
+    PROJECT_NEEDS_FIELDS,
+)
+from renewal.rules import municipality_ids_with_permission, organization_ids
+from renewal.services.errors import DomainError
 from renewal.services.matching.scoring import (
-    REBUILD_CATEGORIES,
-    REBUILD_KINDS,
+    ProjectFacts,
     ScoringParams,
-    is_rebuild,
+    SpaceFacts,
     score_organization,
     score_resource,
     score_space,
@@ -41,8 +47,8 @@ from renewal.services.matching.scoring import (
 # Candidates scored per request: the top N are taken from the nearest POOL.
 CANDIDATE_POOL = 200
 MAX_CANDIDATES = 100
-# Projects an assignment run places: approved and under way, not hidden.
-OPEN_PROJECT_STATUSES = (ProjectStatus.APPROVED, ProjectStatus.IN_PROGRESS)
+# Asked with a municipality: may the user see its runs and all its matches?
+CITY_MATCHING_PERMISSION = "renewal.view_city_matching"
 # A space or project with one of these is spoken for and left out of a run.
 ENGAGED_STATUSES = (MatchStatus.OFFERED, MatchStatus.ACCEPTED, MatchStatus.ACTIVE)
 
@@ -58,13 +64,29 @@ def _demolition_sql(alias: str) -> str:
     return f"COALESCE({terms}, FALSE)"
 
 
-def _rebuild_sql(alias: str) -> str:
-    categories = ", ".join(f"'{c}'" for c in sorted(REBUILD_CATEGORIES))
-    kinds = ", ".join(f"'{k}'" for k in sorted(REBUILD_KINDS))
-    return (
-        f"({alias}.category IN ({categories}) "
-        f"OR {alias}.needs_space_kinds && ARRAY[{kinds}]::varchar[])"
-    )
+def _admissible_space_sql(*, project_id: str, rebuild: str, engaged: bool) -> str:
+    """The hard constraints on a space `s` for a project, as one WHERE clause: the
+    project's city, available, not of demolition grade unless the project rebuilds
+    (`rebuild`, an SQL boolean; ProjectFacts.rebuild decides it), and not a pair
+    declined before. With `engaged`, also not a space spoken for by any match (the
+    city-wide run, which places every open project at once). Candidate pools and
+    the city-wide graph both use it, so that the two cannot drift apart.
+    `project_id` and `rebuild` are SQL expressions built by this module."""
+    spoken_for = ", ".join(f"'{status}'" for status in ENGAGED_STATUSES)
+    taken = f"d.status IN ({spoken_for}) OR " if engaged else ""
+    return f"""
+        s.municipality_id = %(city)s
+        AND s.status = %(available)s
+        AND (NOT {_demolition_sql("s")} OR {rebuild})
+        AND NOT EXISTS (
+            SELECT 1 FROM renewal_match d
+            WHERE d.space_id = s.id
+              AND ({taken}(d.status = 'declined' AND d.project_id = {project_id})))
+    """  # noqa: S608  only code constants are formatted in
+
+
+class NotACandidateStatus(DomainError):
+    code = "not_a_candidate_status"
 
 
 SPACE_FACTS = """
@@ -79,39 +101,14 @@ def _rows(cursor) -> list[dict]:
     return [dict(zip(names, row, strict=True)) for row in cursor.fetchall()]
 
 
-def project_facts(project: RenewalProject) -> dict:
-    return {
-        "id": project.pk,
-        "category": project.category,
-        "needs_space_kinds": list(project.needs_space_kinds or []),
-        "needs_min_area_m2": project.needs_min_area_m2,
-        "needs_max_area_m2": project.needs_max_area_m2,
-        "budget_krw": project.budget_krw,
-        "earliest_start": project.earliest_start,
-        "partner_capabilities": list(project.partner_capabilities or []),
-    }
-
-
 def space_candidate_pool(
-    *, project: RenewalProject, pool: int = CANDIDATE_POOL, exclude_declined=True
+    *, project: RenewalProject, pool: int = CANDIDATE_POOL
 ) -> list[dict]:
-    """The `pool` nearest spaces that pass the hard constraints: same city, status
-    available, not of demolition grade unless the project rebuilds, and not a pair
-    declined before."""
-    demolition = (
-        "FALSE"
-        if is_rebuild(
-            category=project.category, needs_space_kinds=project.needs_space_kinds
-        )
-        else _demolition_sql("s")
-    )
-    declined = (
-        """AND NOT EXISTS (
-            SELECT 1 FROM renewal_match d
-            WHERE d.space_id = s.id AND d.project_id = %(project)s
-              AND d.status = 'declined')"""
-        if exclude_declined
-        else ""
+    """The `pool` nearest spaces that pass the hard constraints
+    (_admissible_space_sql). An unsaved project (the benchmark's) has declined
+    nothing."""
+    admissible = _admissible_space_sql(
+        project_id="%(project)s", rebuild="%(rebuild)s", engaged=False
     )
     # Only code constants are formatted in; every value is a parameter.
     sql = f"""
@@ -121,10 +118,7 @@ def space_candidate_pool(
         FROM (
             SELECT {SPACE_FACTS}, s.location, s.municipality_id
             FROM renewal_vacantspace s
-            WHERE s.municipality_id = %(city)s
-              AND s.status = %(available)s
-              AND NOT {demolition}
-              {declined}
+            WHERE {admissible}
             ORDER BY s.location <-> %(place)s::geometry
             LIMIT %(pool)s
         ) c
@@ -138,6 +132,7 @@ def space_candidate_pool(
                 "city": project.municipality_id,
                 "available": SpaceStatus.AVAILABLE,
                 "project": project.pk,
+                "rebuild": ProjectFacts.of(project).rebuild,
                 "pool": pool,
             },
         )
@@ -216,16 +211,27 @@ def match_candidates(
     pool: int = CANDIDATE_POOL,
 ) -> list[dict]:
     """The top `limit` candidates of one kind for a project, best first, each with
-    its total score and per-component breakdown."""
+    its total score and per-component breakdown. Only a project that may still get
+    a space has candidates (CANDIDATE_STATUSES); the API and the pages both ask
+    here, so they agree."""
+    if project.status not in CANDIDATE_STATUSES:
+        raise NotACandidateStatus(
+            _("A project that is “%(status)s” has no candidates.")
+            % {"status": ProjectStatus(project.status).label},
+            fields={"status": [_("Candidates are found for open projects only.")]},
+        )
     params = params or scoring_params(municipality_id=project.municipality_id)
     today = today or timezone.localdate()
-    facts = project_facts(project)
+    facts = ProjectFacts.of(project)
     pool = max(pool, limit)
     scored = []
     if kind == "space":
         for row in space_candidate_pool(project=project, pool=pool):
             score, breakdown = score_space(
-                project=facts, space=row, params=params, today=today
+                project=facts,
+                space=SpaceFacts.from_row(row),
+                params=params,
+                today=today,
             )
             scored.append(_candidate(row, score, breakdown, "space"))
     elif kind == "organization":
@@ -284,33 +290,26 @@ def _candidate(row: dict, score: float, breakdown: dict, kind: str) -> dict:
 
 def assignment_candidate_graph(
     *, municipality_id: int, k: int
-) -> tuple[dict[int, dict], list[dict]]:
+) -> tuple[dict[int, ProjectFacts], list[dict]]:
     """The sparse candidate graph of a city: for each open project, its k nearest
     available, usable, not-declined spaces (CROSS JOIN LATERAL, so that each inner
     KNN is an index scan against a constant place). Returns the projects' facts and
     one row of space facts per edge."""
     projects = {
-        row["id"]: row
+        row["id"]: ProjectFacts.from_values(row)
         for row in RenewalProject.objects.filter(
             municipality_id=municipality_id,
             status__in=OPEN_PROJECT_STATUSES,
             is_hidden=False,
         )
         .exclude(matches__status__in=ENGAGED_STATUSES)
-        .values(
-            "id",
-            "category",
-            "needs_space_kinds",
-            "needs_min_area_m2",
-            "needs_max_area_m2",
-            "budget_krw",
-            "earliest_start",
-            "partner_capabilities",
-        )
+        .values("id", "category", *PROJECT_NEEDS_FIELDS)
     }
     if not projects:
         return {}, []
-    engaged = ", ".join(f"'{status}'" for status in ENGAGED_STATUSES)
+    admissible = _admissible_space_sql(
+        project_id="p.id", rebuild="p.id = ANY(%(rebuilds)s)", engaged=True
+    )
     # Only code constants are formatted in; every value is a parameter.
     sql = f"""
         SELECT p.id AS project_id, c.*,
@@ -322,14 +321,7 @@ def assignment_candidate_graph(
                    ST_Distance(s.location::geography, p.place::geography)
                        AS distance_m
             FROM renewal_vacantspace s
-            WHERE s.municipality_id = p.municipality_id
-              AND s.status = %(available)s
-              AND (NOT {_demolition_sql("s")} OR {_rebuild_sql("p")})
-              AND NOT EXISTS (
-                  SELECT 1 FROM renewal_match d
-                  WHERE d.space_id = s.id
-                    AND (d.status IN ({engaged})
-                         OR (d.status = 'declined' AND d.project_id = p.id)))
+            WHERE {admissible}
             ORDER BY s.location <-> p.place
             LIMIT %(k)s
         ) c
@@ -339,9 +331,11 @@ def assignment_candidate_graph(
         cursor.execute(
             sql,
             {
+                "city": municipality_id,
                 "available": SpaceStatus.AVAILABLE,
                 "k": k,
                 "projects": list(projects),
+                "rebuilds": [pk for pk, facts in projects.items() if facts.rebuild],
             },
         )
         rows = _rows(cursor)
@@ -359,7 +353,9 @@ def match_list(*, user) -> QuerySet[Match]:
     if not user.is_authenticated:
         return matches.none()
     shown = Q(project__proposer_id=user.pk)
-    staff_of = list(city_roles(user))
+    staff_of = municipality_ids_with_permission(
+        user=user, permission=CITY_MATCHING_PERMISSION
+    )
     if staff_of:
         shown |= Q(municipality_id__in=staff_of)
     organizations = organization_ids(user)
@@ -373,4 +369,8 @@ def assignment_run_list(*, user) -> QuerySet[AssignmentRun]:
     runs = AssignmentRun.objects.select_related("municipality")
     if user.is_superuser:
         return runs
-    return runs.filter(municipality_id__in=list(city_roles(user)))
+    return runs.filter(
+        municipality_id__in=municipality_ids_with_permission(
+            user=user, permission=CITY_MATCHING_PERMISSION
+        )
+    )

@@ -29,7 +29,7 @@ from django.http import Http404
 
 from renewal.models.participation import Comment, ContentReport
 from renewal.models.projects import RenewalProject
-from renewal.rules import city_roles
+from renewal.rules import municipality_ids_with_permission
 from renewal.selectors.comments import comment_is_masked, sees_hidden_content
 
 # The names the API uses for the two kinds of content that can be reported.
@@ -48,8 +48,9 @@ def visible_projects(
     shown = Q(is_hidden=False)
     if user.is_authenticated:
         shown |= Q(proposer_id=user.pk)
-        # The same scope as the rules' is_city_staff, as a filter on many rows.
-        staff_of = list(city_roles(user))
+        staff_of = municipality_ids_with_permission(
+            user=user, permission="renewal.view_hidden_renewalproject"
+        )
         if staff_of:
             shown |= Q(municipality_id__in=staff_of)
     return projects.filter(shown)

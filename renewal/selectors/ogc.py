@@ -40,7 +40,12 @@ from renewal.models import (
     VacantSpace,
 )
 from renewal.models.organizations import OrganizationKind
-from renewal.models.projects import ProjectCategory, ProjectStatus, RenewalProject
+from renewal.models.projects import (
+    PROJECT_NEEDS_FIELDS,
+    ProjectCategory,
+    ProjectStatus,
+    RenewalProject,
+)
 from renewal.models.resources import ResourceCategory
 from renewal.models.spaces import SPACE_PUBLIC_FIELDS
 from renewal.services.errors import DomainError
@@ -159,12 +164,7 @@ COLLECTIONS: dict[str, Collection] = {
                 "municipality": "m.code",
                 "category": "t.category",
                 "status": "t.status",
-                "needs_space_kinds": "t.needs_space_kinds",
-                "needs_min_area_m2": "t.needs_min_area_m2",
-                "needs_max_area_m2": "t.needs_max_area_m2",
-                "budget_krw": "t.budget_krw",
-                "earliest_start": "t.earliest_start",
-                "partner_capabilities": "t.partner_capabilities",
+                **{name: f"t.{name}" for name in PROJECT_NEEDS_FIELDS},
                 "lead_organization": "t.lead_organization_id",
                 "created_at": "t.created_at",
                 "updated_at": "t.updated_at",

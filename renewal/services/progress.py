@@ -4,12 +4,10 @@ from django.db import transaction
 from django.utils.translation import gettext as _
 
 from renewal.models import ProgressUpdate, ProjectStatus, RenewalProject
+from renewal.models.projects import UPDATABLE_STATUSES
 from renewal.services.errors import DomainError, require_perm
 from renewal.services.notifications import enqueue_progress_update_notifications
 
-# Updates report on work that has been decided: before approval there is nothing to
-# report, and a completed project is closed (its last update is its final report).
-UPDATABLE = frozenset({ProjectStatus.APPROVED, ProjectStatus.IN_PROGRESS})
 MILESTONE_MAX_LENGTH = ProgressUpdate._meta.get_field("milestone").max_length
 
 
@@ -38,7 +36,7 @@ def progress_update_post(
     # The row lock orders concurrent updates of one project, so that "the latest
     # percentage" below is the one this update follows.
     project = RenewalProject.objects.select_for_update().get(pk=project.pk)
-    if project.status not in UPDATABLE:
+    if project.status not in UPDATABLE_STATUSES:
         raise DomainError(
             _("A project that is “%(status)s” takes no progress updates.")
             % {"status": ProjectStatus(project.status).label}

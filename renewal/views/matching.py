@@ -14,6 +14,7 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.contrib.gis.db.models.functions import PointOnSurface
 from django.core.exceptions import PermissionDenied
+from django.http import Http404
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
@@ -27,19 +28,21 @@ from cities.views_support import (
     municipality_or_404,
     refusal_shown,
 )
-from renewal.forms import UseAgreementForm
+from renewal.forms import MatchingSettingsForm, UseAgreementForm
 from renewal.models import (
     AgreementKind,
     Availability,
     Match,
     MatchStatus,
-    ProjectStatus,
     RenewalProject,
     RunStatus,
     SpaceKind,
     UseAgreement,
 )
+from renewal.models.matching import MATCHING_SETTINGS_FIELDS
 from renewal.selectors.matching import (
+    CITY_MATCHING_PERMISSION,
+    NotACandidateStatus,
     assignment_run_list,
     match_candidates,
     match_list,
@@ -54,18 +57,15 @@ from renewal.services.matching.matches import (
 )
 from renewal.services.matching.runs import assignment_run_start
 from renewal.services.matching.scoring import SPACE_COMPONENTS
+from renewal.services.matching.settings import (
+    matching_settings_of,
+    matching_settings_update,
+)
 
 CANDIDATES_SHOWN = 10
 RUNS_SHOWN = 50
 # A city run proposes at most one pair per open project: hundreds, not thousands.
 PAIRS_SHOWN = 1000
-# Candidates are worth looking for while the project may still get a space.
-CANDIDATE_STATUSES = (
-    ProjectStatus.PROPOSED,
-    ProjectStatus.UNDER_REVIEW,
-    ProjectStatus.APPROVED,
-    ProjectStatus.IN_PROGRESS,
-)
 COMPONENT_LABELS = {
     "kind": gettext_lazy("Kind"),
     "size": gettext_lazy("Size"),
@@ -107,11 +107,15 @@ def candidate_panel_context(project: RenewalProject, user) -> dict:
     """Context of renewal/project_candidates_panel.html: the project's best candidate
     spaces with the breakdown of their scores, the map's data, and the matches of
     the project the user may see."""
-    candidates = []
-    if project.status in CANDIDATE_STATUSES:
+    # The selector decides which projects have candidates, for the API as here.
+    try:
         candidates = match_candidates(
             project=project, kind="space", limit=CANDIDATES_SHOWN
         )
+    except NotACandidateStatus:
+        candidates, shown = [], False
+    else:
+        shown = True
     rows = []
     for rank, candidate in enumerate(candidates, start=1):
         rows.append(
@@ -148,7 +152,7 @@ def candidate_panel_context(project: RenewalProject, user) -> dict:
     }
     return {
         "candidate_panel": {
-            "shown": project.status in CANDIDATE_STATUSES,
+            "shown": shown,
             "rows": rows,
             "columns": columns,
             "map_config": map_config,
@@ -191,6 +195,49 @@ def assignment_run_create(request, code: str):
         messages.success(request, _("The assignment run has been started."))
         return redirect("renewal:assignment-run-detail", pk=run.pk)
     return redirect("renewal:assignment-runs", code=municipality.code)
+
+
+@login_required
+def matching_settings(request, code: str):
+    """The city's matching weights and scales: its staff read them, its editors
+    change them (a change re-runs the city's assignment)."""
+    municipality = municipality_or_404(code)
+    if not request.user.has_perm(CITY_MATCHING_PERMISSION, municipality):
+        raise Http404
+    may_change = request.user.has_perm("renewal.change_matchingsettings", municipality)
+    current = matching_settings_of(municipality)
+    status = 200
+    if request.method == "POST":
+        if not may_change:
+            raise PermissionDenied
+        form = MatchingSettingsForm(request.POST, instance=current)
+        if form.is_valid():
+            with refusal_shown(request, form=form):
+                matching_settings_update(
+                    actor=request.user,
+                    municipality=municipality,
+                    data={
+                        name: form.cleaned_data[name]
+                        for name in MATCHING_SETTINGS_FIELDS
+                    },
+                )
+                messages.success(
+                    request,
+                    _("The matching settings are saved; the assignment will re-run."),
+                )
+                return redirect("renewal:matching-settings", code=municipality.code)
+        status = 400
+    else:
+        form = MatchingSettingsForm(instance=current)
+    if not may_change:
+        for field in form.fields.values():
+            field.disabled = True
+    return render(
+        request,
+        "renewal/matching_settings.html",
+        {"municipality": municipality, "form": form, "may_change": may_change},
+        status=status,
+    )
 
 
 def _pairs(run) -> list[dict]:

@@ -45,7 +45,11 @@ from renewal.models import (
     RenewalProject,
     SpaceKind,
 )
-from renewal.models.projects import REASON_REQUIRED
+from renewal.models.projects import (
+    REASON_REQUIRED,
+    SUPPORTABLE_STATUSES,
+    UPDATABLE_STATUSES,
+)
 from renewal.rules import organization_ids
 from renewal.selectors.comments import (
     comment_is_masked,
@@ -63,9 +67,8 @@ from renewal.services.notifications import (
     notification_mark_all_read,
     notification_mark_read,
 )
-from renewal.services.progress import UPDATABLE, progress_update_post
+from renewal.services.progress import progress_update_post
 from renewal.services.projects import (
-    SUPPORTABLE,
     allowed_project_transitions,
     project_support_add,
     project_support_withdraw,
@@ -220,7 +223,7 @@ def project_detail(request, pk: int):
         and ProjectSupport.objects.filter(project=project, user=user).exists(),
         "following": user.is_authenticated
         and ProjectFollow.objects.filter(project=project, user=user).exists(),
-        "can_support": project.status in SUPPORTABLE,
+        "can_support": project.status in SUPPORTABLE_STATUSES,
         "comments": _comment_tree(project, user),
         "timeline": project.transitions.select_related("actor"),
         "updates": updates,
@@ -233,7 +236,7 @@ def project_detail(request, pk: int):
         "progress_form": None,
         "event_form": None,
     }
-    if project.status in UPDATABLE and user.has_perm(
+    if project.status in UPDATABLE_STATUSES and user.has_perm(
         "renewal.add_progressupdate", project
     ):
         context["progress_form"] = ProgressUpdateForm()

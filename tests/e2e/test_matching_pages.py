@@ -10,7 +10,13 @@ request has committed and redirected.
 import pytest
 from django.contrib.gis.geos import Point
 
-from renewal.models import AssignmentRun, CityRole, Match, UseAgreement
+from renewal.models import (
+    AssignmentRun,
+    CityRole,
+    Match,
+    MatchingSettings,
+    UseAgreement,
+)
 from renewal.services.roles import city_role_grant
 from tests.e2e.helpers import sign_in, submit
 from tests.factories import (
@@ -126,3 +132,29 @@ def test_editor_runs_an_assignment_offers_a_pair_and_the_proposer_accepts(
     finally:
         for context in (editor_context, proposer_context):
             context.close()
+
+
+@pytest.mark.browser
+def test_editor_tunes_the_matching_weights_with_the_keyboard_alone(
+    browser, live_server, scene
+):
+    city = scene["city"]
+    context = browser.browser.new_context()
+    try:
+        path = f"/en/cities/{city.code}/matching-settings/"
+        page = sign_in(context, live_server, "city_editor", path)
+        page.focus("#id_weight_cost")
+        page.keyboard.press("Control+A")
+        page.keyboard.type("2.5")
+        # Space toggles the checkbox; Enter in a field submits the form.
+        page.focus("#id_compact_centre")
+        page.keyboard.press("Space")
+        page.focus("#id_weight_cost")
+        page.keyboard.press("Enter")
+        page.wait_for_selector(".messages")
+
+        assert "The matching settings are saved" in page.inner_text(".messages")
+        settings = MatchingSettings.objects.get(municipality=city)
+        assert (settings.weight_cost, settings.compact_centre) == (2.5, True)
+    finally:
+        context.close()

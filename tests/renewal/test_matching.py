@@ -1,3 +1,4 @@
+import dataclasses
 import datetime
 import itertools
 import math
@@ -19,6 +20,7 @@ from renewal.models import (
     RunStatus,
     UseAgreement,
 )
+from renewal.models.projects import PROJECT_NEEDS_FIELDS
 from renewal.selectors.matching import match_candidates
 from renewal.services.matching.assignment import (
     assignment_greedy,
@@ -28,6 +30,8 @@ from renewal.services.matching.assignment import (
 from renewal.services.matching.matches import use_agreement_reminders_send
 from renewal.services.matching.runs import enqueue_assignment_rerun
 from renewal.services.matching.scoring import (
+    ProjectFacts,
+    SpaceFacts,
     availability_fit,
     condition_fit,
     cost_fit,
@@ -134,24 +138,35 @@ def test_cost_fit_compares_a_year_of_rent_with_the_budget():
     )
 
 
-PROJECT = {
-    "category": "village_renewal",
-    "needs_space_kinds": ["shop"],
-    "needs_min_area_m2": 50,
-    "needs_max_area_m2": 120,
-    "budget_krw": None,
-    "earliest_start": None,
-}
-SPACE = {
-    "kind": "shop",
-    "floor_area_m2": 80,
-    "grading_scheme": "national-2023",
-    "grade": 2,
-    "availability": "lease",
-    "asking_rent_krw": None,
-    "distance_m": 0.0,
-    "in_downtown": True,
-}
+PROJECT = ProjectFacts(
+    id=None,
+    category="village_renewal",
+    needs_space_kinds=("shop",),
+    needs_min_area_m2=50,
+    needs_max_area_m2=120,
+    budget_krw=None,
+    earliest_start=None,
+    partner_capabilities=(),
+)
+SPACE = SpaceFacts(
+    kind="shop",
+    floor_area_m2=80.0,
+    grading_scheme="national-2023",
+    grade=2,
+    availability="lease",
+    asking_rent_krw=None,
+    distance_m=0.0,
+    in_downtown=True,
+)
+
+
+def test_project_facts_read_every_needs_field_of_the_model():
+    """A needs field added to the model reaches scoring, or this fails."""
+    assert [field.name for field in dataclasses.fields(ProjectFacts)] == [
+        "id",
+        "category",
+        *PROJECT_NEEDS_FIELDS,
+    ]
 
 
 def test_total_is_the_weighted_mean_of_the_components():
@@ -173,7 +188,7 @@ def test_total_is_the_weighted_mean_of_the_components():
 
 def test_downtown_bonus_only_under_the_compact_centre_strategy():
     params = params_from(MatchingSettings(compact_centre=True))
-    outside = dict(SPACE, in_downtown=False)
+    outside = dataclasses.replace(SPACE, in_downtown=False)
 
     inside_total, inside = score_space(
         project=PROJECT, space=SPACE, params=params, today=TODAY
@@ -188,7 +203,11 @@ def test_downtown_bonus_only_under_the_compact_centre_strategy():
 
 @pytest.mark.parametrize(
     "space",
-    [SPACE, dict(SPACE, in_downtown=False, grade=3), dict(SPACE, kind="house")],
+    [
+        SPACE,
+        dataclasses.replace(SPACE, in_downtown=False, grade=3),
+        dataclasses.replace(SPACE, kind="house"),
+    ],
 )
 def test_unexplained_score_equals_the_explained_one(space):
     params = params_from(MatchingSettings(compact_centre=True))
@@ -264,6 +283,36 @@ def test_candidates_rank_by_score_with_distance_in_metres(city, project):
         math.exp(-0.5), rel=0.01
     )
     assert found[2]["breakdown"]["kind"]["score"] == 0.0
+
+
+@pytest.mark.parametrize(
+    ("status", "expected"),
+    [
+        ("proposed", 200),
+        ("under_review", 200),
+        ("approved", 200),
+        ("in_progress", 200),
+        ("rejected", 400),
+        ("completed", 400),
+        ("withdrawn", 400),
+    ],
+)
+def test_candidates_api_refuses_projects_that_can_no_longer_take_a_space(
+    city, project, status, expected
+):
+    _space(city, 100)
+    project.status = status
+    project.save()
+
+    response = api_client().get(f"/api/v1/projects/{project.pk}/candidates/")
+
+    assert response.status_code == expected, response.content
+    if expected == 400:
+        error = response.json()["error"]
+        assert error["code"] == "not_a_candidate_status"
+        assert "has no candidates" in error["message"]
+    else:
+        assert len(response.json()["candidates"]) == 1
 
 
 def test_candidates_api_returns_top_n_with_breakdown(city, project):
@@ -498,6 +547,27 @@ def test_runs_are_visible_to_staff_of_their_city_only(city, personas):
         "other_city_editor": 404,
         "city_viewer": 200,
     }
+
+
+@pytest.mark.parametrize("rebuild", [False, True])
+def test_city_wide_run_never_offers_a_demolition_grade_space_unless_rebuilding(
+    city, project, rebuild, django_capture_on_commit_callbacks
+):
+    """The ruin is the nearest space and of the wanted kind; only a project that
+    rebuilds may be given it."""
+    MatchingSettings.objects.create(municipality=city, minimum_score=0.0)
+    kind = "land" if rebuild else "shop"
+    project.needs_space_kinds = [kind]
+    project.save()
+    ruin = _space(city, 10, kind=kind, grading_scheme="urban-2021", grade=4)
+
+    with django_capture_on_commit_callbacks(execute=True):
+        run = enqueue_assignment_rerun(city.pk)
+
+    run.refresh_from_db()
+    assert run.status == RunStatus.DONE
+    suggested = list(Match.objects.filter(project=project).values_list("space_id"))
+    assert suggested == ([(ruin.pk,)] if rebuild else [])
 
 
 def test_a_burst_of_changes_queues_one_run(city, django_capture_on_commit_callbacks):
@@ -787,3 +857,31 @@ def test_reminder_is_sent_once_within_the_period(personas, project):
     assert len(mail.outbox) == 1
     assert mail.outbox[0].to == ["proposer@example.kr"]
     assert TODAY.replace(day=11).isoformat() in mail.outbox[0].subject
+
+
+@pytest.mark.parametrize(
+    "permission",
+    ["renewal.view_city_matching", "renewal.view_hidden_renewalproject"],
+)
+def test_city_scoped_reads_belong_to_the_city_staff(personas, city, permission):
+    granted = {
+        name for name, user in personas.items() if user.has_perm(permission, city)
+    }
+
+    assert granted == {"city_editor", "city_viewer"}
+
+
+def test_matches_and_runs_share_one_scope_with_the_rules(personas, city, other_city):
+    """match_list and assignment_run_list answer from the rules, city by city."""
+    from renewal.selectors.matching import assignment_run_list, match_list
+
+    ours = AssignmentRun.objects.create(municipality=city, trigger="manual")
+    AssignmentRun.objects.create(municipality=other_city, trigger="manual")
+    match = MatchFactory(project__municipality=city)
+    MatchFactory(project__municipality=other_city)
+
+    for name in ("city_viewer", "city_editor"):
+        user = personas[name]
+        assert list(assignment_run_list(user=user)) == [ours]
+        assert list(match_list(user=user)) == [match]
+    assert not assignment_run_list(user=personas["resident"]).exists()

@@ -17,6 +17,18 @@ from tests.helpers import api_client, count_queries, run_with_writes_held
 
 URL = "/api/v1/projects/"
 ALL_PAIRS = list(itertools.product(ProjectStatus.values, ProjectStatus.values))
+# The review workflow as the city's procedure describes it, written out here rather
+# than read from PROJECT_TRANSITIONS, so that a step added to or dropped from the
+# table (say, rejected → approved) fails this test.
+ALLOWED_TRANSITIONS = {
+    ("proposed", "under_review"),
+    ("proposed", "withdrawn"),
+    ("under_review", "approved"),
+    ("under_review", "rejected"),
+    ("under_review", "withdrawn"),
+    ("approved", "in_progress"),
+    ("in_progress", "completed"),
+}
 
 
 def _proposal(city, geometry=None, **properties):
@@ -129,7 +141,7 @@ def test_every_project_transition_by_every_actor(
         municipality=city, proposer=proposer, status=current
     )
     user = proposer if actor == "proposer" else personas[actor]
-    in_table = target in PROJECT_TRANSITIONS[current]
+    in_table = (current, target) in ALLOWED_TRANSITIONS
     permitted = (
         actor == "proposer"
         if target == ProjectStatus.WITHDRAWN
@@ -201,6 +213,28 @@ def test_support_twice_counts_once_and_withdraws(personas, city):
     assert second.json()["support_count"] == 1
     assert listed == 1
     assert withdrawn.json() == {"supported": False, "support_count": 0}
+
+
+def test_the_transition_table_is_the_documented_workflow():
+    assert {
+        (current, target)
+        for current, targets in PROJECT_TRANSITIONS.items()
+        for target in targets
+    } == ALLOWED_TRANSITIONS
+
+
+def test_withdrawing_a_support_removes_only_ones_own(personas, city):
+    project = RenewalProjectFactory(municipality=city)
+    first, second = api_client(personas["resident"]), api_client(personas["org_member"])
+    first.post(f"{URL}{project.pk}/support/")
+    second.post(f"{URL}{project.pk}/support/")
+
+    withdrawn = first.delete(f"{URL}{project.pk}/support/")
+
+    assert withdrawn.json() == {"supported": False, "support_count": 1}
+    assert list(ProjectSupport.objects.values_list("user__username", flat=True)) == [
+        personas["org_member"].username
+    ]
 
 
 def test_anonymous_cannot_support(city):

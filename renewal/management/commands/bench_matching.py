@@ -35,8 +35,13 @@ from renewal.benchmarks.common import (
 from renewal.benchmarks.inventory import BENCH_PREFIX, guard_database
 from renewal.benchmarks.projects import PROJECT_PREFIX, bench_user, load_projects
 from renewal.models import RenewalProject, VacantSpace
-from renewal.selectors.matching import project_facts, space_candidate_pool
-from renewal.services.matching.scoring import params_from, score_space
+from renewal.selectors.matching import space_candidate_pool
+from renewal.services.matching.scoring import (
+    ProjectFacts,
+    SpaceFacts,
+    params_from,
+    score_space,
+)
 
 
 class _Rollback(Exception):
@@ -117,14 +122,17 @@ class Command(BaseCommand):
                     needs_max_area_m2=150,
                     budget_krw=200_000_000,
                 )
-                facts = project_facts(project)
+                facts = ProjectFacts.of(project)
                 started = time.perf_counter()
-                pool = space_candidate_pool(project=project, exclude_declined=False)
+                pool = space_candidate_pool(project=project)
                 # Scored and ranked as the candidates API does; only the time counts.
                 sorted(
                     (
                         score_space(
-                            project=facts, space=row, params=params, today=today
+                            project=facts,
+                            space=SpaceFacts.from_row(row),
+                            params=params,
+                            today=today,
                         )[0],
                         row["id"],
                     )
@@ -481,7 +489,11 @@ class NationalBench:
             assignment_greedy,
             assignment_optimal,
         )
-        from renewal.services.matching.scoring import score_space, scoring_params
+        from renewal.services.matching.scoring import (
+            SpaceFacts,
+            score_space,
+            scoring_params,
+        )
 
         # The projects of the last run are matched only as suggestions, so they
         # are still open: the graph is the one the run built.
@@ -506,7 +518,7 @@ class NationalBench:
         for row in rows:
             score, _breakdown = score_space(
                 project=projects[row["project_id"]],
-                space=row,
+                space=SpaceFacts.from_row(row),
                 params=params,
                 today=today,
                 explain=False,

@@ -20,7 +20,7 @@ from cities.models import Municipality
 from renewal.benchmarks.inventory import guard_database
 from renewal.benchmarks.projects import PROJECT_PREFIX, bench_user, load_projects
 from renewal.models import RenewalProject
-from renewal.services.projects import SUPPORTABLE
+from renewal.models.projects import SUPPORTABLE_STATUSES
 
 USER_PREFIX = "loadtest-"
 SAMPLE_PROJECTS = 2000
@@ -71,7 +71,7 @@ class Command(BaseCommand):
         project_ids = list(
             RenewalProject.objects.filter(
                 title__startswith=PROJECT_PREFIX,
-                status__in=SUPPORTABLE,
+                status__in=SUPPORTABLE_STATUSES,
                 is_hidden=False,
             )
             .order_by("?")

@@ -76,25 +76,21 @@ def _move_space(*, space_id: int, to: str, actor, reason: str) -> None:
     )
 
 
-@transaction.atomic
-def match_offer(*, actor, match: Match) -> Match:
-    match = _lock(match)
-    require_perm(actor, "renewal.offer_match", match)
-    _check_transition(match, MatchStatus.OFFERED)
-    _set_status(match, MatchStatus.OFFERED, actor)
-    return match
+# The space lifecycle step that goes with a match step.
+SPACE_STATUS_AFTER = {
+    MatchStatus.ACCEPTED: SpaceStatus.MATCHED,
+    MatchStatus.ACTIVE: SpaceStatus.IN_USE,
+    MatchStatus.ENDED: SpaceStatus.AVAILABLE,
+}
 
 
-@transaction.atomic
-def match_decline(*, actor, match: Match) -> Match:
-    """The declined match stays as the record that this pair is not to be suggested
-    again; the city's assignment then re-runs without it."""
-    match = _lock(match)
-    require_perm(actor, "renewal.decline_match", match)
-    _check_transition(match, MatchStatus.DECLINED)
-    _set_status(match, MatchStatus.DECLINED, actor)
-    enqueue_assignment_rerun(match.municipality_id)
-    return match
+def _space_reason(match: Match, to: str) -> str:
+    reasons = {
+        MatchStatus.ACCEPTED: _("Match #%(id)s accepted"),
+        MatchStatus.ACTIVE: _("Match #%(id)s in use"),
+        MatchStatus.ENDED: _("Match #%(id)s ended"),
+    }
+    return reasons[to] % {"id": match.pk}
 
 
 def _validate_agreement(agreement: dict) -> None:
@@ -124,60 +120,101 @@ def _validate_agreement(agreement: dict) -> None:
 
 
 @transaction.atomic
+def match_status_set(
+    *, match: Match, to: str, actor, agreement: dict | None = None
+) -> Match:
+    """Take one step of the match lifecycle, with what goes with it: the space's
+    own step (accept, activate, end), the use agreement (accept) and the city's
+    re-run (decline: the declined match stays as the record that this pair is not
+    to be suggested again). Asks no permission: the match_* services below do.
+
+    Two acceptances of one space racing on separate connections are decided by the
+    partial unique index on Match.space: the second waits for the first's commit
+    and then fails, whatever this Python saw before."""
+    match = _lock(match)
+    _check_transition(match, to)
+    if to == MatchStatus.ACCEPTED:
+        agreement = agreement or {}
+        _validate_agreement(agreement)
+        try:
+            with transaction.atomic():
+                _set_status(match, to, actor)
+        except IntegrityError:
+            raise SpaceAlreadyPromised(
+                _("This space has already been promised to another project.")
+            ) from None
+    else:
+        _set_status(match, to, actor)
+    if to in SPACE_STATUS_AFTER:
+        _move_space(
+            space_id=match.space_id,
+            to=SPACE_STATUS_AFTER[to],
+            actor=actor,
+            reason=_space_reason(match, to),
+        )
+    if to == MatchStatus.ACCEPTED:
+        UseAgreement.objects.create(match=match, **agreement)
+    if to == MatchStatus.DECLINED:
+        enqueue_assignment_rerun(match.municipality_id)
+    return match
+
+
+@transaction.atomic
+def _checked_step(
+    *, actor, match: Match, permission: str, to: str, agreement: dict | None = None
+) -> Match:
+    # Locked before asking: who may decline depends on the current status.
+    match = _lock(match)
+    require_perm(actor, permission, match)
+    return match_status_set(match=match, to=to, actor=actor, agreement=agreement)
+
+
+def match_offer(*, actor, match: Match) -> Match:
+    return _checked_step(
+        actor=actor,
+        match=match,
+        permission="renewal.offer_match",
+        to=MatchStatus.OFFERED,
+    )
+
+
+def match_decline(*, actor, match: Match) -> Match:
+    return _checked_step(
+        actor=actor,
+        match=match,
+        permission="renewal.decline_match",
+        to=MatchStatus.DECLINED,
+    )
+
+
 def match_accept(*, actor, match: Match, agreement: dict) -> Match:
-    """Accept an offer with its use agreement. The space becomes "matched" in the
-    same transaction. Two acceptances of one space racing on separate connections
-    are decided by the partial unique index on Match.space: the second waits for
-    the first's commit and then fails, whatever this Python saw before."""
-    match = _lock(match)
-    require_perm(actor, "renewal.respond_match", match)
-    _check_transition(match, MatchStatus.ACCEPTED)
-    _validate_agreement(agreement)
-    try:
-        with transaction.atomic():
-            _set_status(match, MatchStatus.ACCEPTED, actor)
-    except IntegrityError:
-        raise SpaceAlreadyPromised(
-            _("This space has already been promised to another project.")
-        ) from None
-    _move_space(
-        space_id=match.space_id,
-        to=SpaceStatus.MATCHED,
+    """Accept an offer with its use agreement; the space becomes "matched" in the
+    same transaction."""
+    return _checked_step(
         actor=actor,
-        reason=_("Match #%(id)s accepted") % {"id": match.pk},
+        match=match,
+        permission="renewal.respond_match",
+        to=MatchStatus.ACCEPTED,
+        agreement=agreement,
     )
-    UseAgreement.objects.create(match=match, **agreement)
-    return match
 
 
-@transaction.atomic
 def match_activate(*, actor, match: Match) -> Match:
-    match = _lock(match)
-    require_perm(actor, "renewal.manage_match", match)
-    _check_transition(match, MatchStatus.ACTIVE)
-    _set_status(match, MatchStatus.ACTIVE, actor)
-    _move_space(
-        space_id=match.space_id,
-        to=SpaceStatus.IN_USE,
+    return _checked_step(
         actor=actor,
-        reason=_("Match #%(id)s in use") % {"id": match.pk},
+        match=match,
+        permission="renewal.manage_match",
+        to=MatchStatus.ACTIVE,
     )
-    return match
 
 
-@transaction.atomic
 def match_end(*, actor, match: Match) -> Match:
-    match = _lock(match)
-    require_perm(actor, "renewal.manage_match", match)
-    _check_transition(match, MatchStatus.ENDED)
-    _set_status(match, MatchStatus.ENDED, actor)
-    _move_space(
-        space_id=match.space_id,
-        to=SpaceStatus.AVAILABLE,
+    return _checked_step(
         actor=actor,
-        reason=_("Match #%(id)s ended") % {"id": match.pk},
+        match=match,
+        permission="renewal.manage_match",
+        to=MatchStatus.ENDED,
     )
-    return match
 
 
 def allowed_match_actions(*, user, match: Match) -> list[str]:

@@ -10,7 +10,7 @@ from renewal.models import AssignmentRun, Match, MatchStatus, RunStatus, RunTrig
 from renewal.selectors.matching import assignment_candidate_graph
 from renewal.services.background import enqueue_after_commit
 from renewal.services.errors import require_perm
-from renewal.services.matching.scoring import score_space, scoring_params
+from renewal.services.matching.scoring import SpaceFacts, score_space, scoring_params
 from renewal.tasks import assignment_run_task
 
 MATCHING_QUEUE = "matching"
@@ -149,19 +149,20 @@ def _execute(run: AssignmentRun) -> None:
     _progress(run, 40)
     today = timezone.localdate()
     edges = []
-    edge_rows = {}
+    edge_spaces = {}
     for row in rows:
         project_id = row["project_id"]
+        space = SpaceFacts.from_row(row)
         score, _breakdown = score_space(
             project=projects[project_id],
-            space=row,
+            space=space,
             params=params,
             today=today,
             explain=False,
         )
         if score >= params.minimum_score:
             edges.append((project_id, row["id"], score))
-            edge_rows[(project_id, row["id"])] = row
+            edge_spaces[(project_id, row["id"])] = space
     _progress(run, 60)
     pairs = assignment_optimal(edges)
     greedy = assignment_greedy(edges)
@@ -170,7 +171,7 @@ def _execute(run: AssignmentRun) -> None:
     breakdowns = {
         (project_id, space_id): score_space(
             project=projects[project_id],
-            space=edge_rows[(project_id, space_id)],
+            space=edge_spaces[(project_id, space_id)],
             params=params,
             today=today,
         )[1]

@@ -16,9 +16,11 @@ from renewal.models import (
     Availability,
     MatchingSettings,
     ProjectCategory,
+    RenewalProject,
     ResourceCategory,
     SpaceKind,
 )
+from renewal.models.projects import PROJECT_NEEDS_FIELDS
 
 SPACE_COMPONENTS = (
     "kind",
@@ -76,6 +78,76 @@ RELEVANT_RESOURCES: dict[str, frozenset[str]] = {
     ProjectCategory.OTHER: frozenset(),
 }
 IRRELEVANT_RESOURCE = 0.2
+
+
+@dataclass(frozen=True, slots=True)
+class ProjectFacts:
+    """What scoring reads about a project: its category and its needs
+    (renewal.models.projects.PROJECT_NEEDS_FIELDS)."""
+
+    id: int | None
+    category: str
+    needs_space_kinds: tuple[str, ...]
+    needs_min_area_m2: int | None
+    needs_max_area_m2: int | None
+    budget_krw: int | None
+    earliest_start: date | None
+    partner_capabilities: tuple[str, ...]
+
+    @classmethod
+    def of(cls, project: RenewalProject) -> "ProjectFacts":
+        return cls.from_values(
+            {
+                "id": project.pk,
+                "category": project.category,
+                **{name: getattr(project, name) for name in PROJECT_NEEDS_FIELDS},
+            }
+        )
+
+    @classmethod
+    def from_values(cls, row: dict) -> "ProjectFacts":
+        """From a `.values("id", "category", *PROJECT_NEEDS_FIELDS)` row."""
+        needs = {name: row[name] for name in PROJECT_NEEDS_FIELDS}
+        for name in ("needs_space_kinds", "partner_capabilities"):
+            needs[name] = tuple(needs[name] or ())
+        return cls(id=row["id"], category=row["category"], **needs)
+
+    @property
+    def rebuild(self) -> bool:
+        return is_rebuild(
+            category=self.category, needs_space_kinds=self.needs_space_kinds
+        )
+
+
+@dataclass(frozen=True, slots=True)
+class SpaceFacts:
+    """What scoring reads about a candidate space; the distance (metres on the
+    spheroid) and the downtown test come from PostGIS."""
+
+    kind: str
+    floor_area_m2: float | None
+    grading_scheme: str
+    grade: int | None
+    availability: str
+    asking_rent_krw: int | None
+    distance_m: float | None
+    in_downtown: bool
+
+    @classmethod
+    def from_row(cls, row: dict) -> "SpaceFacts":
+        """From a row of the candidate SQL, which casts the area to float8 and the
+        downtown test to a boolean. Built once per graph edge: no conversions."""
+        return cls(
+            kind=row["kind"],
+            floor_area_m2=row["floor_area_m2"],
+            grading_scheme=row["grading_scheme"],
+            grade=row["grade"],
+            availability=row["availability"],
+            asking_rent_krw=row["asking_rent_krw"],
+            distance_m=row["distance_m"],
+            in_downtown=row["in_downtown"],
+        )
+
 
 ORGANIZATION_WEIGHTS = {"capability": 3.0, "service_area": 2.0, "distance": 1.0}
 RESOURCE_WEIGHTS = {"relevance": 2.0, "distance": 2.0}
@@ -231,55 +303,48 @@ def _total(
 
 def score_space(
     *,
-    project: dict,
-    space: dict,
+    project: ProjectFacts,
+    space: SpaceFacts,
     params: ScoringParams,
     today: date,
     explain: bool = True,
 ) -> tuple[float, dict | None]:
-    """`project`: needs_space_kinds, needs_min_area_m2, needs_max_area_m2,
-    budget_krw, earliest_start, category. `space`: kind, floor_area_m2,
-    grading_scheme, grade, availability, asking_rent_krw, distance_m, in_downtown.
-    Returns (total, breakdown); the breakdown is None with `explain=False`, which
+    """Returns (total, breakdown); the breakdown is None with `explain=False`, which
     a city-wide run uses for the millions of pairs it does not propose (building
     the breakdown is more than half the cost of a score)."""
-    rebuild = is_rebuild(
-        category=project["category"], needs_space_kinds=project["needs_space_kinds"]
-    )
-    area = space["floor_area_m2"]
     components = {
-        "kind": kind_fit(wanted=project["needs_space_kinds"], kind=space["kind"]),
+        "kind": kind_fit(wanted=project.needs_space_kinds, kind=space.kind),
         "size": size_fit(
-            min_area=project["needs_min_area_m2"],
-            max_area=project["needs_max_area_m2"],
-            area=float(area) if area is not None else None,
+            min_area=project.needs_min_area_m2,
+            max_area=project.needs_max_area_m2,
+            area=space.floor_area_m2,
             margin=params.size_margin,
         ),
         "distance": distance_fit(
-            distance_m=space["distance_m"], scale_m=params.distance_scale_m
+            distance_m=space.distance_m, scale_m=params.distance_scale_m
         ),
         "condition": condition_fit(
-            grading_scheme=space["grading_scheme"],
-            grade=space["grade"],
-            rebuild=rebuild,
+            grading_scheme=space.grading_scheme,
+            grade=space.grade,
+            rebuild=project.rebuild,
         ),
         "availability": availability_fit(
-            availability=space["availability"],
-            earliest_start=project["earliest_start"],
+            availability=space.availability,
+            earliest_start=project.earliest_start,
             today=today,
             scale_days=params.availability_scale_days,
         ),
         "cost": cost_fit(
-            budget_krw=project["budget_krw"],
-            monthly_rent_krw=space["asking_rent_krw"],
-            availability=space["availability"],
+            budget_krw=project.budget_krw,
+            monthly_rent_krw=space.asking_rent_krw,
+            availability=space.availability,
             share=params.cost_share,
         ),
     }
     # The bonus exists only where the city chose the compact-centre strategy;
     # elsewhere it is left out rather than scored 0, so totals stay comparable.
     if params.compact_centre:
-        components["downtown"] = 1.0 if space["in_downtown"] else 0.0
+        components["downtown"] = 1.0 if space.in_downtown else 0.0
     return _total(components, params.weights, explain)
 
 
@@ -291,7 +356,7 @@ def capability_fit(*, wanted, offered) -> float:
 
 
 def score_organization(
-    *, project: dict, organization: dict, params: ScoringParams
+    *, project: ProjectFacts, organization: dict, params: ScoringParams
 ) -> tuple[float, dict]:
     """`organization`: capabilities, in_service_area (None without one),
     service_area_distance_m, distance_m (None without a location)."""
@@ -306,7 +371,7 @@ def score_organization(
         )
     components = {
         "capability": capability_fit(
-            wanted=project["partner_capabilities"],
+            wanted=project.partner_capabilities,
             offered=organization["capabilities"],
         ),
         "service_area": service,
@@ -318,9 +383,9 @@ def score_organization(
 
 
 def score_resource(
-    *, project: dict, resource: dict, params: ScoringParams
+    *, project: ProjectFacts, resource: dict, params: ScoringParams
 ) -> tuple[float, dict]:
-    relevant = RELEVANT_RESOURCES.get(project["category"], frozenset())
+    relevant = RELEVANT_RESOURCES.get(project.category, frozenset())
     components = {
         "relevance": 1.0 if resource["category"] in relevant else IRRELEVANT_RESOURCE,
         "distance": distance_fit(
