@@ -388,6 +388,15 @@ MATRIX: dict[str, dict[str, frozenset[str]]] = {
         "offered match on someone else's project": HOME_STAFF,
         "offered match in other city": {"other_city_editor"},
     },
+    # A city's staff see its hidden projects, its matches and assignment runs.
+    "renewal.view_hidden_renewalproject": {
+        "home city": HOME_STAFF,
+        "other city": {"other_city_editor"},
+    },
+    "renewal.view_city_matching": {
+        "home city": HOME_STAFF,
+        "other city": {"other_city_editor"},
+    },
     # City editors tune their own city's matching weights.
     "renewal.change_matchingsettings": {
         "matching settings of home city": {"city_editor"},
