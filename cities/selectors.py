@@ -171,7 +171,7 @@ def projects_by_stage_by_city_type(
 ) -> dict[str, dict[str, int]]:
     """Counts of the projects this user may see, per type and status (one query)."""
     from renewal.models import RenewalProject
-    from renewal.selectors.moderation import visible_projects
+    from renewal.selectors.projects import visible_projects
 
     if not types:
         return {}
@@ -192,7 +192,7 @@ def projects_by_stage_by_city_type(
 def participation_by_city_type(types: dict[int, str]) -> dict[str, dict]:
     """Events, attendees and volunteer hours per type, through the participation
     totals selector (one grouped query; an event counts for its project's city)."""
-    from renewal.selectors.participation import participation_totals_by
+    from renewal.selectors.progress import participation_totals_by
 
     if not types:
         return {}

@@ -13,8 +13,7 @@ from renewal.api.geometry import parse_bbox
 from renewal.api.spaces import TransitionSerializer
 from renewal.models import Capability, SpaceKind
 from renewal.models.projects import ProjectCategory, ProjectStatus, RenewalProject
-from renewal.selectors.moderation import visible_projects
-from renewal.selectors.projects import renewal_project_list
+from renewal.selectors.projects import renewal_project_list, visible_projects
 from renewal.services.projects import (
     allowed_project_transitions,
     project_support_add,

@@ -12,12 +12,12 @@ from django.utils import formats
 
 from cities.charts import bar_chart
 from renewal.models import CommunityOrganization, RenewalProject
-from renewal.selectors.moderation import visible_projects
-from renewal.selectors.participation import (
+from renewal.selectors.progress import (
     participation_event_list,
     participation_events_in_scope,
     participation_totals,
 )
+from renewal.selectors.projects import visible_projects
 
 BAR_WIDTH = 36
 RECENT_EVENTS = 20

@@ -7,7 +7,7 @@ from django.utils import timezone
 
 from cities.models import MunicipalityGroup
 from renewal.models import ParticipationEvent, ProgressUpdate, ProjectStatus
-from renewal.selectors.participation import (
+from renewal.selectors.progress import (
     participation_totals,
     participation_totals_per_municipality,
     participation_totals_per_municipality_group,
@@ -15,8 +15,7 @@ from renewal.selectors.participation import (
     participation_totals_per_project,
 )
 from renewal.services.errors import DomainError, NotPermitted
-from renewal.services.events import participation_event_record
-from renewal.services.progress import progress_update_post
+from renewal.services.progress import participation_event_record, progress_update_post
 from renewal.services.roles import organization_role_grant
 from tests.factories import (
     CommunityOrganizationFactory,
