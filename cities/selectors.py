@@ -171,7 +171,7 @@ def projects_by_stage_by_city_type(
 ) -> dict[str, dict[str, int]]:
     """Counts of the projects this user may see, per type and status (one query)."""
     from renewal.models import RenewalProject
-    from renewal.selectors.moderation import visible_projects
+    from renewal.selectors.projects import visible_projects
 
     if not types:
         return {}
@@ -193,7 +193,7 @@ def participation_by_city_type(types: dict[int, str], *, user) -> dict[str, dict
     """Events, attendees and volunteer hours per type, through the participation
     totals selector (one grouped query; an event counts for its project's city;
     events of projects this user may not see are left out)."""
-    from renewal.selectors.participation import (
+    from renewal.selectors.progress import (
         participation_events_in_scope,
         participation_totals_by,
     )

@@ -38,8 +38,7 @@ from cities.views_support import (
     refusal_shown,
 )
 from renewal.models import ProjectStatus, SpaceKind, SpaceStatus
-from renewal.selectors.moderation import visible_projects
-from renewal.selectors.projects import renewal_project_list
+from renewal.selectors.projects import renewal_project_list, visible_projects
 
 DOWNTOWN_TREND_YEARS = 5
 CITY_PROJECTS_SHOWN = 20

@@ -31,7 +31,7 @@ from renewal.selectors.matching import (
     match_candidates,
     match_list,
 )
-from renewal.selectors.moderation import visible_projects
+from renewal.selectors.projects import visible_projects
 from renewal.services.matching.matches import (
     allowed_match_actions,
     match_accept,

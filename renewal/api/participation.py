@@ -22,16 +22,15 @@ from renewal.models import (
     ProgressUpdate,
     RenewalProject,
 )
-from renewal.selectors.moderation import visible_projects
-from renewal.selectors.participation import (
+from renewal.selectors.progress import (
     AGE_BANDS,
     participation_event_list,
     participation_events_in_scope,
     participation_totals,
     progress_update_list,
 )
-from renewal.services.events import participation_event_record
-from renewal.services.progress import progress_update_post
+from renewal.selectors.projects import visible_projects
+from renewal.services.progress import participation_event_record, progress_update_post
 
 ErrorSerializer = inline_serializer(
     "ParticipationError",

@@ -2,10 +2,10 @@
 
 Comments are a flat list, oldest first, each with its `parent` id (null for a
 top-level comment): parents always come before their replies, so clients build the
-thread tree in one pass. Hidden comments: see renewal.selectors.comments (a
+thread tree in one pass. Hidden comments: see renewal.selectors.engagement (a
 placeholder with `is_hidden: true`, no author and no body, when it has replies).
 Projects hidden by moderation answer 404 here for everyone but their proposer, the
-staff of their city and moderators (renewal.selectors.moderation).
+staff of their city and moderators (visible_projects in renewal.selectors.projects).
 """
 
 from django.shortcuts import get_object_or_404
@@ -19,33 +19,32 @@ from rest_framework_gis.fields import GeometryField
 
 from config.api import WriteThrottleMixin
 from renewal.api.geometry import validate_korean_point
-from renewal.models.participation import (
+from renewal.models.engagement import (
     AreaFollow,
     Comment,
     ContentReport,
     ModerationAction,
 )
 from renewal.models.projects import ProjectCategory, RenewalProject
-from renewal.selectors.comments import (
+from renewal.selectors.engagement import (
+    MODERATED_MODELS,
     comment_is_masked,
     comment_list,
-    sees_hidden_content,
-)
-from renewal.selectors.moderation import (
-    MODERATED_MODELS,
     content_get,
     pending_reports,
-    visible_projects,
 )
-from renewal.services.comments import comment_post
-from renewal.services.errors import NotPermitted
-from renewal.services.follows import (
+from renewal.selectors.projects import sees_hidden_content, visible_projects
+from renewal.services.engagement import (
     area_follow_create,
     area_follow_delete,
+    comment_post,
+    content_hide,
+    content_report,
+    content_unhide,
     project_follow,
     project_unfollow,
 )
-from renewal.services.moderation import content_hide, content_report, content_unhide
+from renewal.services.errors import NotPermitted
 
 
 def _visible_project(request, pk: int) -> RenewalProject:

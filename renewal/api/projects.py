@@ -17,8 +17,7 @@ from renewal.models.projects import (
     ProjectStatus,
     RenewalProject,
 )
-from renewal.selectors.moderation import visible_projects
-from renewal.selectors.projects import renewal_project_list
+from renewal.selectors.projects import renewal_project_list, visible_projects
 from renewal.services.projects import (
     allowed_project_transitions,
     project_support_add,

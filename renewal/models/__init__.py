@@ -1,3 +1,13 @@
+from renewal.models.engagement import (
+    AREA_FOLLOW_MAX_RADIUS_M,
+    AREA_FOLLOW_MIN_RADIUS_M,
+    AreaFollow,
+    Comment,
+    ContentReport,
+    ModerationAction,
+    ModerationLog,
+    ProjectFollow,
+)
 from renewal.models.history import ChangeAction, InventoryChange
 from renewal.models.imports import ImportStatus, SpaceImport
 from renewal.models.matching import (
@@ -23,19 +33,7 @@ from renewal.models.organizations import (
     CommunityOrganization,
     OrganizationKind,
 )
-from renewal.models.participation import (
-    AREA_FOLLOW_MAX_RADIUS_M,
-    AREA_FOLLOW_MIN_RADIUS_M,
-    AreaFollow,
-    Comment,
-    ContentReport,
-    EventKind,
-    ModerationAction,
-    ModerationLog,
-    ParticipationEvent,
-    ProgressUpdate,
-    ProjectFollow,
-)
+from renewal.models.progress import EventKind, ParticipationEvent, ProgressUpdate
 from renewal.models.projects import (
     PROJECT_TRANSITIONS,
     ProjectCategory,

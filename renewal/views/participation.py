@@ -12,7 +12,7 @@ from django.utils import formats
 
 from cities.charts import bar_chart
 from renewal.models import CommunityOrganization
-from renewal.selectors.participation import (
+from renewal.selectors.progress import (
     participation_event_list,
     participation_events_in_scope,
     participation_totals,

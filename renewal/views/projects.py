@@ -51,23 +51,27 @@ from renewal.models.projects import (
     UPDATABLE_STATUSES,
 )
 from renewal.rules import organization_ids
-from renewal.selectors.comments import (
-    comment_is_masked,
-    comment_list,
+from renewal.selectors.engagement import comment_is_masked, comment_list, content_get
+from renewal.selectors.progress import progress_update_list
+from renewal.selectors.projects import (
+    renewal_project_list,
     sees_hidden_content,
+    visible_projects,
 )
-from renewal.selectors.moderation import content_get, visible_projects
-from renewal.selectors.participation import progress_update_list
-from renewal.selectors.projects import renewal_project_list
-from renewal.services.comments import comment_post
-from renewal.services.events import participation_event_record
-from renewal.services.follows import project_follow, project_unfollow
-from renewal.services.moderation import content_report
+from renewal.services.engagement import (
+    comment_post,
+    content_report,
+    project_follow,
+    project_unfollow,
+)
 from renewal.services.notifications import (
     notification_mark_all_read,
     notification_mark_read,
 )
-from renewal.services.progress import progress_update_post
+from renewal.services.progress import (
+    participation_event_record,
+    progress_update_post,
+)
 from renewal.services.projects import (
     allowed_project_transitions,
     project_support_add,

@@ -20,7 +20,7 @@ from cities.models import (
 )
 from cities.selectors import bid_kpi_attainment_by_city_type, city_types
 from cities.typology import municipality_typology
-from renewal.selectors.participation import (
+from renewal.selectors.progress import (
     participation_events_in_scope,
     participation_totals,
 )

@@ -1,7 +1,7 @@
 import pytest
 from django.contrib.auth.models import Group, User
 
-from renewal.models.participation import (
+from renewal.models.engagement import (
     AreaFollow,
     Comment,
     ContentReport,
@@ -10,12 +10,15 @@ from renewal.models.participation import (
     ProjectFollow,
 )
 from renewal.models.projects import RenewalProject
-from renewal.selectors.moderation import visible_projects
-from renewal.selectors.projects import renewal_project_list
-from renewal.services.comments import comment_post
+from renewal.selectors.projects import renewal_project_list, visible_projects
+from renewal.services.engagement import (
+    area_follow_create,
+    comment_post,
+    content_hide,
+    content_report,
+    content_unhide,
+)
 from renewal.services.errors import DomainError, NotPermitted
-from renewal.services.follows import area_follow_create
-from renewal.services.moderation import content_hide, content_report, content_unhide
 from tests.factories import RenewalProjectFactory, UserFactory
 from tests.helpers import api_client, count_queries, run_with_writes_held
 

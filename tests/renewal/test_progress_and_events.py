@@ -7,7 +7,7 @@ from django.utils import timezone
 
 from cities.models import MunicipalityGroup
 from renewal.models import ParticipationEvent, ProgressUpdate, ProjectStatus
-from renewal.selectors.participation import (
+from renewal.selectors.progress import (
     participation_totals,
     participation_totals_per_municipality,
     participation_totals_per_municipality_group,
@@ -15,8 +15,7 @@ from renewal.selectors.participation import (
     participation_totals_per_project,
 )
 from renewal.services.errors import DomainError, NotPermitted
-from renewal.services.events import participation_event_record
-from renewal.services.progress import progress_update_post
+from renewal.services.progress import participation_event_record, progress_update_post
 from renewal.services.roles import organization_role_grant
 from tests.factories import (
     CommunityOrganizationFactory,
@@ -670,7 +669,7 @@ def test_totals_of_a_city_leave_out_hidden_projects_for_the_public(
 def test_selector_refuses_a_hidden_project_with_404(personas, hidden_ledger):
     from django.http import Http404
 
-    from renewal.selectors.participation import participation_events_in_scope
+    from renewal.selectors.progress import participation_events_in_scope
 
     with pytest.raises(Http404):
         participation_events_in_scope(

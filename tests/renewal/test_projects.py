@@ -369,7 +369,7 @@ def test_reading_is_not_throttled(city, monkeypatch):
 def test_hidden_project_leaves_public_lists_but_stays_for_its_proposer(personas, city):
     from django.contrib.auth.models import Group
 
-    from renewal.services.moderation import content_hide
+    from renewal.services.engagement import content_hide
 
     moderator = UserFactory()
     moderator.groups.add(Group.objects.get_or_create(name="moderators")[0])

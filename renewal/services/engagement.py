@@ -1,4 +1,14 @@
-"""Reports and moderation of projects and comments.
+"""Engagement with projects: comments, follows, reports and moderation.
+
+Threaded comments on renewal projects. Side effects (the "reply to your comment"
+notification) are not enqueued here: the notification service reads new comments and
+their parents itself, so that posting a comment does not depend on how notifications
+are delivered.
+
+Following a project (status changes, progress updates) or an area (new projects
+within a radius of a point, optionally of one category).
+
+Reports and moderation of projects and comments:
 
 - Any signed-in user reports a project or comment once; repeating it changes nothing.
 - When RENEWAL_AUTO_HIDE_REPORTS distinct users have open reports on the same
@@ -13,19 +23,28 @@ rows to tell the author, so nothing is enqueued from here.
 
 from django.conf import settings
 from django.contrib.contenttypes.models import ContentType
+from django.contrib.gis.geos import Point
 from django.db import transaction
 from django.db.models import Model
 from django.utils.translation import gettext as _
 
-from renewal.models.participation import (
+from renewal.models.engagement import (
+    AREA_FOLLOW_MAX_RADIUS_M,
+    AREA_FOLLOW_MIN_RADIUS_M,
+    AreaFollow,
+    Comment,
     ContentReport,
     ModerationAction,
     ModerationLog,
+    ProjectFollow,
 )
-from renewal.models.projects import RenewalProject
-from renewal.selectors.moderation import MODERATED_MODELS
-from renewal.services.errors import DomainError, require_perm
-from renewal.services.notifications import enqueue_moderation_notifications
+from renewal.models.projects import ProjectCategory, RenewalProject
+from renewal.selectors.engagement import MODERATED_MODELS
+from renewal.services.errors import DomainError, NotPermitted, require_perm
+from renewal.services.notifications import (
+    enqueue_comment_notifications,
+    enqueue_moderation_notifications,
+)
 from renewal.services.tiles import tiles_invalidate
 
 REASON_MAX_LENGTH = 2000
@@ -154,3 +173,118 @@ def content_hide(*, moderator, content, reason: str) -> ModerationLog:
 @transaction.atomic
 def content_unhide(*, moderator, content, reason: str) -> ModerationLog:
     return _moderate(moderator=moderator, content=content, reason=reason, hide=False)
+
+
+COMMENT_MAX_LENGTH = 5000
+
+
+@transaction.atomic
+def comment_post(
+    *,
+    author,
+    project: RenewalProject,
+    body: str,
+    parent: Comment | None = None,
+) -> Comment:
+    """A comment on a project, or a reply to one of its comments (any depth)."""
+    require_perm(
+        author,
+        "renewal.comment_renewalproject",
+        project,
+        message=_("Sign in to comment."),
+    )
+    # Hidden states are read from the database, not from the objects handed in: a
+    # moderator may have hidden either since the caller loaded them.
+    if RenewalProject.objects.filter(pk=project.pk, is_hidden=True).exists():
+        raise DomainError(
+            _("This project is hidden by moderation and takes no comments.")
+        )
+    body = (body or "").strip()
+    if not body:
+        raise DomainError(
+            _("Write something before posting."),
+            fields={"body": [_("The comment is empty.")]},
+        )
+    if len(body) > COMMENT_MAX_LENGTH:
+        raise DomainError(
+            _("A comment holds at most %(limit)d characters.")
+            % {"limit": COMMENT_MAX_LENGTH},
+            fields={"body": [_("Too long.")]},
+        )
+    if parent is not None:
+        parent = Comment.objects.get(pk=parent.pk)
+        # A reply joins the thread it answers: it cannot cross projects, and a
+        # hidden comment takes no new replies (they would re-surface its thread).
+        if parent.project_id != project.pk:
+            raise DomainError(
+                _("You can only reply to a comment on the same project."),
+                fields={"parent": [_("The comment belongs to another project.")]},
+            )
+        if parent.is_hidden:
+            raise DomainError(
+                _("This comment is hidden by moderation and takes no replies."),
+                fields={"parent": [_("Hidden comment.")]},
+            )
+    comment = Comment.objects.create(
+        project=project, author=author, parent=parent, body=body
+    )
+    enqueue_comment_notifications(comment.pk)
+    return comment
+
+
+def _require_sign_in(user) -> None:
+    if not user.is_authenticated:
+        raise NotPermitted(_("Sign in to follow projects and areas."))
+
+
+def project_follow(*, user, project: RenewalProject) -> bool:
+    """Follow a project; repeating it is not an error. Returns whether a new follow
+    was recorded (the unique constraint settles parallel requests)."""
+    _require_sign_in(user)
+    _follow, created = ProjectFollow.objects.get_or_create(user=user, project=project)
+    return created
+
+
+def project_unfollow(*, user, project: RenewalProject) -> bool:
+    _require_sign_in(user)
+    deleted, _details = ProjectFollow.objects.filter(
+        user=user, project=project
+    ).delete()
+    return bool(deleted)
+
+
+def area_follow_create(
+    *, user, center: Point, radius_m: int, category: str = ""
+) -> AreaFollow:
+    _require_sign_in(user)
+    if not isinstance(center, Point) or center.empty:
+        raise DomainError(
+            _("The centre of a followed area is a point."),
+            fields={"center": [_("Use a Point.")]},
+        )
+    if not AREA_FOLLOW_MIN_RADIUS_M <= radius_m <= AREA_FOLLOW_MAX_RADIUS_M:
+        raise DomainError(
+            _("Choose a radius between %(min)d m and %(max)d km.")
+            % {
+                "min": AREA_FOLLOW_MIN_RADIUS_M,
+                "max": AREA_FOLLOW_MAX_RADIUS_M // 1000,
+            },
+            fields={"radius_m": [_("Out of range.")]},
+        )
+    if category and category not in ProjectCategory.values:
+        raise DomainError(
+            _("“%(category)s” is not a project category.") % {"category": category},
+            fields={"category": [_("Unknown category.")]},
+        )
+    if center.srid is None:
+        center = Point(center.x, center.y, srid=4326)
+    return AreaFollow.objects.create(
+        user=user, center=center, radius_m=radius_m, category=category
+    )
+
+
+def area_follow_delete(*, user, area_follow: AreaFollow) -> None:
+    _require_sign_in(user)
+    if area_follow.user_id != user.pk:
+        raise NotPermitted()
+    area_follow.delete()

@@ -28,7 +28,7 @@ from renewal.models import (
     ProgressUpdate,
     RenewalProject,
 )
-from renewal.selectors.moderation import visible_projects
+from renewal.selectors.projects import visible_projects
 
 AGE_BANDS = {
     "under_20": "attendees_under_20",

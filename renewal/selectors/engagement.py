@@ -1,9 +1,10 @@
-"""What moderation hides from whom, and the moderators' queue.
+"""Engagement reads: comments with moderation applied, and the moderators' queue.
 
-A hidden project stays visible to its proposer (who is told why), to the staff of
-its city (a hidden proposal is still on their review desk) and to moderators;
-everyone else gets 404, in lists and on detail. Comments: see
-renewal.selectors.comments.
+Who sees a hidden comment in full: its author and moderators. Everyone else sees a
+hidden comment only as a placeholder (no author, no body) and only when it has
+replies, so that the thread under it stays readable; a hidden comment without
+replies is left out. The row itself is never deleted. Hidden projects: see
+visible_projects in renewal.selectors.projects.
 """
 
 from django.contrib.contenttypes.models import ContentType
@@ -13,6 +14,7 @@ from django.db.models import (
     Case,
     CharField,
     Count,
+    Exists,
     F,
     Max,
     Min,
@@ -27,10 +29,9 @@ from django.db.models import (
 from django.db.models.functions import Left
 from django.http import Http404
 
-from renewal.models.participation import Comment, ContentReport
+from renewal.models.engagement import Comment, ContentReport
 from renewal.models.projects import RenewalProject
-from renewal.rules import municipality_ids_with_permission
-from renewal.selectors.comments import comment_is_masked, sees_hidden_content
+from renewal.selectors.projects import sees_hidden_content, visible_projects
 
 # The names the API uses for the two kinds of content that can be reported.
 MODERATED_MODELS: dict[str, type[Model]] = {
@@ -38,22 +39,6 @@ MODERATED_MODELS: dict[str, type[Model]] = {
     "comment": Comment,
 }
 EXCERPT_LENGTH = 200
-
-
-def visible_projects(
-    projects: QuerySet[RenewalProject], user
-) -> QuerySet[RenewalProject]:
-    if sees_hidden_content(user):
-        return projects
-    shown = Q(is_hidden=False)
-    if user.is_authenticated:
-        shown |= Q(proposer_id=user.pk)
-        staff_of = municipality_ids_with_permission(
-            user=user, permission="renewal.view_hidden_renewalproject"
-        )
-        if staff_of:
-            shown |= Q(municipality_id__in=staff_of)
-    return projects.filter(shown)
 
 
 def content_get(*, kind: str, pk: int, user) -> Model:
@@ -120,3 +105,39 @@ def pending_reports() -> QuerySet:
         )
         .order_by("-report_count", "first_reported_at", "object_id")
     )
+
+
+def comment_is_masked(comment: Comment, *, user, sees_hidden: bool) -> bool:
+    """Whether this viewer gets the placeholder instead of the comment."""
+    return (
+        comment.is_hidden
+        and not sees_hidden
+        and not (user.is_authenticated and comment.author_id == user.pk)
+    )
+
+
+def visible_comments(comments: QuerySet[Comment], user) -> QuerySet[Comment]:
+    if sees_hidden_content(user):
+        return comments
+    shown = Q(is_hidden=False) | Exists(
+        Comment.objects.filter(parent_id=OuterRef("pk"))
+    )
+    if user.is_authenticated:
+        shown |= Q(author_id=user.pk)
+    return comments.filter(shown)
+
+
+def comment_list(*, project: RenewalProject, user) -> QuerySet[Comment]:
+    """A project's comments, oldest first, each with its `parent` id.
+
+    Oldest first puts every parent before its replies (a reply is always younger than
+    the comment it answers), so a client builds the tree in one pass, page by page.
+    A placeholder kept for a hidden comment has replies, so every listed reply's
+    parent is listed too.
+    """
+    comments = (
+        Comment.objects.filter(project=project)
+        .select_related("author")
+        .order_by("created_at", "id")
+    )
+    return visible_comments(comments, user)
