@@ -18,7 +18,7 @@ urlpatterns = [
 ]
 
 # Renewal projects, "my page" and participation pages.
-from renewal.views import participation, projects  # noqa: E402
+from renewal.views import engagement, progress, projects  # noqa: E402
 
 urlpatterns += [
     path("cities/<str:code>/projects/", projects.project_map, name="project-map"),
@@ -33,11 +33,13 @@ urlpatterns += [
     ),
     path(
         "projects/<int:pk>/follow/",
-        projects.project_follow_toggle,
+        engagement.project_follow_toggle,
         name="project-follow",
     ),
     path(
-        "projects/<int:pk>/comments/", projects.project_comment, name="project-comment"
+        "projects/<int:pk>/comments/",
+        engagement.project_comment,
+        name="project-comment",
     ),
     path(
         "projects/<int:pk>/transitions/",
@@ -46,11 +48,11 @@ urlpatterns += [
     ),
     path(
         "projects/<int:pk>/progress/",
-        projects.project_progress,
+        progress.project_progress,
         name="project-progress",
     ),
-    path("projects/<int:pk>/events/", projects.project_event, name="project-event"),
-    path("projects/<int:pk>/report/", projects.project_report, name="project-report"),
+    path("projects/<int:pk>/events/", progress.project_event, name="project-event"),
+    path("projects/<int:pk>/report/", engagement.project_report, name="project-report"),
     path("me/", projects.my_page, name="me"),
     path(
         "me/notifications/<int:pk>/read/",
@@ -64,7 +66,7 @@ urlpatterns += [
     ),
     path(
         "organizations/<int:pk>/participation/",
-        participation.organization_participation,
+        progress.organization_participation,
         name="organization-participation",
     ),
 ]

@@ -35,7 +35,6 @@ from renewal.forms import (
 )
 from renewal.models import (
     Capability,
-    Comment,
     CommunityOrganization,
     Notification,
     ProjectCategory,
@@ -51,26 +50,16 @@ from renewal.models.projects import (
     UPDATABLE_STATUSES,
 )
 from renewal.rules import organization_ids
-from renewal.selectors.engagement import comment_is_masked, comment_list, content_get
+from renewal.selectors.engagement import comment_is_masked, comment_list
 from renewal.selectors.progress import progress_update_list
 from renewal.selectors.projects import (
     renewal_project_list,
     sees_hidden_content,
     visible_projects,
 )
-from renewal.services.engagement import (
-    comment_post,
-    content_report,
-    project_follow,
-    project_unfollow,
-)
 from renewal.services.notifications import (
     notification_mark_all_read,
     notification_mark_read,
-)
-from renewal.services.progress import (
-    participation_event_record,
-    progress_update_post,
 )
 from renewal.services.projects import (
     allowed_project_transitions,
@@ -179,7 +168,7 @@ def project_create(request, code: str):
     )
 
 
-def _project(request, pk: int) -> RenewalProject:
+def project_or_404(request, pk: int) -> RenewalProject:
     return get_object_or_404(_projects(request), pk=pk)
 
 
@@ -201,7 +190,7 @@ def _comment_tree(project: RenewalProject, user) -> list[dict]:
     return roots
 
 
-def _user_organizations(user) -> list[CommunityOrganization]:
+def user_organizations(user) -> list[CommunityOrganization]:
     return list(
         CommunityOrganization.objects.filter(pk__in=organization_ids(user)).order_by(
             "name"
@@ -210,10 +199,10 @@ def _user_organizations(user) -> list[CommunityOrganization]:
 
 
 def project_detail(request, pk: int):
-    project = _project(request, pk)
+    project = project_or_404(request, pk)
     user = request.user
     updates = list(progress_update_list(project=project))
-    organizations = _user_organizations(user) if user.is_authenticated else []
+    organizations = user_organizations(user) if user.is_authenticated else []
     context = {
         "project": project,
         "municipality": project.municipality,
@@ -250,7 +239,7 @@ def project_detail(request, pk: int):
     return render(request, "renewal/project_detail.html", context)
 
 
-def _back(project: RenewalProject, anchor: str = ""):
+def back_to_project(project: RenewalProject, anchor: str = ""):
     url = reverse("renewal:project-detail", args=[project.pk])
     return redirect(f"{url}#{anchor}" if anchor else url)
 
@@ -260,7 +249,7 @@ def _back(project: RenewalProject, anchor: str = ""):
 @rate_limited("support")
 def project_support(request, pk: int):
     """Support (or withdraw it). Repeating a support is harmless: it counts once."""
-    project = _project(request, pk)
+    project = project_or_404(request, pk)
     with refusal_shown(request):
         if request.POST.get("action") == "withdraw":
             project_support_withdraw(user=request.user, project=project)
@@ -268,52 +257,13 @@ def project_support(request, pk: int):
         else:
             project_support_add(user=request.user, project=project)
             messages.success(request, _("Thank you for supporting this project."))
-    return _back(project, "support")
-
-
-@login_required
-@require_POST
-def project_follow_toggle(request, pk: int):
-    project = _project(request, pk)
-    if request.POST.get("action") == "unfollow":
-        project_unfollow(user=request.user, project=project)
-        messages.success(request, _("You no longer follow this project."))
-    else:
-        project_follow(user=request.user, project=project)
-        messages.success(
-            request,
-            _("You follow this project: you will be told when it changes."),
-        )
-    return _back(project, "support")
-
-
-@login_required
-@require_POST
-@rate_limited("comment")
-def project_comment(request, pk: int):
-    project = _project(request, pk)
-    parent = None
-    parent_id = request.POST.get("parent", "")
-    if parent_id:
-        parent = get_object_or_404(
-            Comment, pk=parent_id if parent_id.isdigit() else 0, project=project
-        )
-    with refusal_shown(request):
-        comment = comment_post(
-            author=request.user,
-            project=project,
-            body=request.POST.get("body", ""),
-            parent=parent,
-        )
-        messages.success(request, _("Your comment has been posted."))
-        return _back(project, f"comment-{comment.pk}")
-    return _back(project, "comments")
+    return back_to_project(project, "support")
 
 
 @login_required
 @require_POST
 def project_transition(request, pk: int):
-    project = _project(request, pk)
+    project = project_or_404(request, pk)
     with refusal_shown(request):
         project = renewal_project_transition(
             actor=request.user,
@@ -326,82 +276,7 @@ def project_transition(request, pk: int):
             _("The project is now “%(status)s”.")
             % {"status": ProjectStatus(project.status).label},
         )
-    return _back(project, "timeline")
-
-
-@login_required
-@require_POST
-def project_progress(request, pk: int):
-    project = _project(request, pk)
-    form = ProgressUpdateForm(request.POST)
-    if not form.is_valid():
-        for field_errors in form.errors.values():
-            for message in field_errors:
-                messages.error(request, message)
-        return _back(project, "progress")
-    with refusal_shown(request):
-        progress_update_post(author=request.user, project=project, **form.cleaned_data)
-        messages.success(request, _("The progress update has been posted."))
-    return _back(project, "progress")
-
-
-@login_required
-@require_POST
-def project_event(request, pk: int):
-    project = _project(request, pk)
-    organizations = _user_organizations(request.user)
-    if not organizations:
-        raise PermissionDenied
-    form = ParticipationEventForm(request.POST, organizations=organizations)
-    if not form.is_valid():
-        for name, field_errors in form.errors.items():
-            label = form.fields[name].label if name in form.fields else ""
-            for message in field_errors:
-                messages.error(request, f"{label}: {message}" if label else message)
-        return _back(project, "participation")
-    organization = next(
-        item for item in organizations if item.pk == form.cleaned_data["organization"]
-    )
-    with refusal_shown(request):
-        participation_event_record(
-            actor=request.user,
-            project=project,
-            organization=organization,
-            data=form.event_data(),
-        )
-        messages.success(request, _("The event has been recorded."))
-    return _back(project, "participation")
-
-
-@login_required
-@require_POST
-@rate_limited("report")
-def project_report(request, pk: int):
-    """Report the project or one of its comments to the moderators."""
-    project = _project(request, pk)
-    kind = request.POST.get("kind", "project")
-    object_id = request.POST.get("object_id", "")
-    if kind == "project":
-        content = project
-    elif kind == "comment" and object_id.isdigit():
-        content = content_get(kind="comment", pk=int(object_id), user=request.user)
-        if content.project_id != project.pk:
-            raise PermissionDenied
-    else:
-        return _back(project)
-    with refusal_shown(request):
-        _report, created = content_report(
-            reporter=request.user,
-            content=content,
-            reason=request.POST.get("reason", ""),
-        )
-        messages.success(
-            request,
-            _("Thank you: the moderators will look at it.")
-            if created
-            else _("You have already reported this."),
-        )
-    return _back(project)
+    return back_to_project(project, "timeline")
 
 
 @login_required
