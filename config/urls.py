@@ -30,6 +30,7 @@ api_v1 = [
     path("", include("renewal.api.participation_social")),
     path("", include("renewal.api.matching")),
     path("", include("cities.api.urls")),
+    path("", include("renewal.api.downtown")),
     path("", include("renewal.api.bids")),
     path("", include(router.urls)),
     path("auth/token/", ThrottledObtainAuthToken.as_view(), name="api-token"),
@@ -52,7 +53,7 @@ urlpatterns = [
 urlpatterns += i18n_patterns(
     path("", home, name="home"),
     path("", include("renewal.urls")),
-    path("", include("cities.urls")),
+    path("", include("renewal.urls_cities")),
     path("accounts/signup/", signup, name="signup"),
     path("accounts/login/", ThrottledLoginView.as_view(), name="login"),
     path("accounts/", include("django.contrib.auth.urls")),

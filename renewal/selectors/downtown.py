@@ -18,10 +18,12 @@ Definitions (docs/typology.md § Downtown health):
   when it fell by more, otherwise stable (from zero: worsening if any appeared).
 """
 
+import json
 from collections.abc import Iterable
 from dataclasses import dataclass
 
 from django.contrib.contenttypes.models import ContentType
+from django.contrib.gis.db.models.functions import AsGeoJSON
 from django.db import connection
 from django.utils import timezone
 
@@ -32,6 +34,8 @@ from cities.typology import (
     municipality_typology_list,
     yearly_else_census,
 )
+from renewal.models import VacantSpace
+from renewal.selectors.spaces import vacant_space_list
 
 VACANT_STATUSES = ("reported", "surveyed", "available")
 REUSE_STATUSES = ("matched", "in_use")
@@ -40,25 +44,30 @@ IMPROVING, WORSENING, STABLE = "improving", "worsening", "stable"
 
 # One row per (year, municipality, inside or outside, kind); a year runs from
 # midnight on 1 January to the next, in the current time zone.
+#
+# Linear in the inventory and its history: the history is read once, grouped per
+# (space, year) into the statuses at the year's two ends; spaces without a status
+# change (most of them) keep one status for all years, so they are grouped by
+# (place, kind, status, year entered) before meeting the years. Entered before
+# 1 January of year y is the same as an entry year below y.
 HEALTH_SQL = """
 WITH period AS (
     SELECT y AS year,
            make_timestamptz(y, 1, 1, 0, 0, 0, %(tz)s) AS start_at,
-           make_timestamptz(y + 1, 1, 1, 0, 0, 0, %(tz)s) AS end_at,
-           make_date(y, 1, 1) AS start_date,
-           make_date(y + 1, 1, 1) AS end_date
+           make_timestamptz(y + 1, 1, 1, 0, 0, 0, %(tz)s) AS end_at
     FROM unnest(%(years)s::int[]) AS y
 ),
 space AS (
     SELECT s.id, s.municipality_id, s.kind, s.status,
            COALESCE(ST_Covers(m.downtown, s.location), false) AS downtown,
-           COALESCE(s.vacant_since, (s.created_at AT TIME ZONE %(tz)s)::date)
-               AS entered
+           extract(year FROM COALESCE(
+               s.vacant_since, (s.created_at AT TIME ZONE %(tz)s)::date))::int
+               AS entered_year
     FROM renewal_vacantspace s
     JOIN cities_municipality m ON m.id = s.municipality_id
     WHERE s.municipality_id = ANY(%(ids)s)
 ),
-history AS (
+history AS MATERIALIZED (
     SELECT c.object_id, c.at, c.id,
            c.changes -> 'status' ->> 0 AS old, c.changes -> 'status' ->> 1 AS new
     FROM renewal_inventorychange c
@@ -66,33 +75,51 @@ history AS (
       AND c.municipality_id = ANY(%(ids)s)
       AND c.changes ? 'status'
 ),
+-- A space's status at a moment: the new value of the last change before it, else
+-- the old value of the first change at or after it (else its current status).
+changed AS (
+    SELECT h.object_id, p.year,
+        (array_agg(h.new ORDER BY h.at DESC, h.id DESC)
+            FILTER (WHERE h.at < p.end_at))[1] AS new_before_end,
+        (array_agg(h.old ORDER BY h.at, h.id)
+            FILTER (WHERE h.at >= p.end_at))[1] AS old_after_end,
+        (array_agg(h.new ORDER BY h.at DESC, h.id DESC)
+            FILTER (WHERE h.at < p.start_at))[1] AS new_before_start,
+        (array_agg(h.old ORDER BY h.at, h.id)
+            FILTER (WHERE h.at >= p.start_at))[1] AS old_after_start,
+        COALESCE(bool_or(h.at >= p.start_at AND h.at < p.end_at
+                         AND h.new = ANY(%(reuse)s) AND h.old = ANY(%(vacant)s)),
+                 false) AS reused
+    FROM history h CROSS JOIN period p
+    GROUP BY h.object_id, p.year
+),
+steady AS (
+    SELECT s.municipality_id, s.downtown, s.kind, s.status, s.entered_year,
+           count(*) AS n
+    FROM space s
+    WHERE NOT EXISTS (SELECT 1 FROM history h WHERE h.object_id = s.id)
+    GROUP BY 1, 2, 3, 4, 5
+),
 dated AS (
-    SELECT space.*, period.year, period.start_date, period.end_date,
-        COALESCE(
-            (SELECT h.new FROM history h WHERE h.object_id = space.id
-               AND h.at < period.end_at ORDER BY h.at DESC, h.id DESC LIMIT 1),
-            (SELECT h.old FROM history h WHERE h.object_id = space.id
-               AND h.at >= period.end_at ORDER BY h.at, h.id LIMIT 1),
-            space.status) AS status_end,
-        COALESCE(
-            (SELECT h.new FROM history h WHERE h.object_id = space.id
-               AND h.at < period.start_at ORDER BY h.at DESC, h.id DESC LIMIT 1),
-            (SELECT h.old FROM history h WHERE h.object_id = space.id
-               AND h.at >= period.start_at ORDER BY h.at, h.id LIMIT 1),
-            space.status) AS status_start,
-        EXISTS (SELECT 1 FROM history h WHERE h.object_id = space.id
-                  AND h.at >= period.start_at AND h.at < period.end_at
-                  AND h.new = ANY(%(reuse)s) AND h.old = ANY(%(vacant)s)) AS reused
-    FROM space CROSS JOIN period
+    SELECT p.year, s.municipality_id, s.downtown, s.kind, s.entered_year, s.n,
+           s.status AS status_end, s.status AS status_start, false AS reused
+    FROM steady s CROSS JOIN period p
+    UNION ALL
+    SELECT c.year, s.municipality_id, s.downtown, s.kind, s.entered_year, 1,
+           COALESCE(c.new_before_end, c.old_after_end, s.status),
+           COALESCE(c.new_before_start, c.old_after_start, s.status),
+           c.reused
+    FROM space s JOIN changed c ON c.object_id = s.id
 )
 SELECT year, municipality_id, downtown, kind,
-       count(*) FILTER (WHERE entered < end_date
-                          AND status_end = ANY(%(vacant)s)) AS vacant,
-       count(*) FILTER (WHERE entered < start_date
-                          AND status_start = ANY(%(vacant)s)) AS vacant_before,
-       count(*) FILTER (WHERE entered >= start_date
-                          AND entered < end_date) AS new_vacancies,
-       count(*) FILTER (WHERE reused) AS reuses
+       COALESCE(sum(n) FILTER (WHERE entered_year <= year
+                               AND status_end = ANY(%(vacant)s)), 0)::int AS vacant,
+       COALESCE(sum(n) FILTER (WHERE entered_year < year
+                               AND status_start = ANY(%(vacant)s)), 0)::int
+           AS vacant_before,
+       COALESCE(sum(n) FILTER (WHERE entered_year = year), 0)::int
+           AS new_vacancies,
+       COALESCE(sum(n) FILTER (WHERE reused), 0)::int AS reuses
 FROM dated
 GROUP BY year, municipality_id, downtown, kind
 """
@@ -212,8 +239,6 @@ def downtown_health_by_year(
 ) -> dict[int, list[DowntownHealth]]:
     """Downtown health of each municipality for each calendar year, in two queries
     whatever the number of years: {year: [health in the municipalities' order]}."""
-    from renewal.models import VacantSpace
-
     years = sorted(set(years))
     if not years:
         return {}
@@ -322,3 +347,39 @@ def downtown_health_by_city_type(
             bucket["downtown_vacant_previous_year"], bucket["downtown_vacant"]
         )
     return totals
+
+
+# --- The downtown on the city page ----------------------------------------------------
+
+DOWNTOWN_MAP_LIMIT = 500
+# Wraps a compiled queryset (columns id, kind, status, address, geometry) as "t".
+FEATURE_COLLECTION_SQL = (
+    "SELECT json_build_object('type', 'FeatureCollection', 'features', "
+    "COALESCE(json_agg(json_build_object('type', 'Feature', 'id', t.id, "
+    "'geometry', t.geometry::json, 'properties', json_build_object("
+    "'kind', t.kind, 'status', t.status, 'address', t.address))), '[]'))"
+)
+
+
+def downtown_vacant_spaces_geojson(
+    *, user, municipality: Municipality, limit: int = DOWNTOWN_MAP_LIMIT
+) -> dict:
+    """The vacant spaces inside the city's downtown as a GeoJSON FeatureCollection
+    that PostgreSQL builds (one query, public fields only), at most `limit` of
+    them; `total` says how many there are (one more query)."""
+    spaces = vacant_space_list(user=user).filter(
+        municipality=municipality, in_downtown=True, status__in=VACANT_STATUSES
+    )
+    rows = spaces.annotate(geometry=AsGeoJSON("location", precision=6)).values(
+        "id", "kind", "status", "address", "geometry"
+    )[:limit]
+    # Django compiles the inner query; its values stay parameters, never text.
+    sql, params = rows.query.sql_with_params()
+    with connection.cursor() as cursor:
+        cursor.execute(f"{FEATURE_COLLECTION_SQL} FROM ({sql}) t", params)
+        collection = cursor.fetchone()[0]
+    if isinstance(collection, str):  # a driver without JSON decoding
+        collection = json.loads(collection)
+    collection["total"] = spaces.count()
+    collection["limit"] = limit
+    return collection

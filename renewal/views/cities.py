@@ -1,4 +1,5 @@
-"""Pages about cities: the home map, a city's page and the comparison of city types.
+"""Pages about cities that read the inventory and projects: a city's page and the
+comparison of city types (the home map is cities.views.home).
 
 Reads go through the selectors, the override through its service, permissions
 through the rules; charts are SVG drawn on the server (cities/charts.py) with a
@@ -17,44 +18,24 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_POST
 
-from cities.api.serializers import MunicipalitySerializer
 from cities.charts import bar_chart, line_chart
-from cities.downtown import downtown_health_by_year
 from cities.models import CityType, Municipality
-from cities.selectors import (
-    city_type_dashboard,
-    downtown_vacant_spaces_geojson,
-    municipality_group_list,
-    municipality_indicator_series,
-    municipality_list,
-    municipality_zone,
-)
+from cities.selectors import municipality_indicator_series, municipality_zone
 from cities.services.typology import typology_override_set
 from cities.typology import municipality_typology
 from cities.views_support import detail_url_template, geojson, municipality_or_404
 from renewal.models import ProjectStatus, SpaceKind, SpaceStatus
+from renewal.selectors.dashboard import city_type_dashboard
+from renewal.selectors.downtown import (
+    downtown_health_by_year,
+    downtown_vacant_spaces_geojson,
+)
 from renewal.selectors.moderation import visible_projects
 from renewal.selectors.projects import renewal_project_list
 from renewal.services.errors import DomainError, NotPermitted
 
 DOWNTOWN_TREND_YEARS = 5
 CITY_PROJECTS_SHOWN = 20
-
-
-def home(request):
-    """The cities on a map, with the same list as a table for people without a map."""
-    municipalities = list(municipality_list())
-    return render(
-        request,
-        "cities/home.html",
-        {
-            "municipalities": municipalities,
-            "municipalities_geojson": MunicipalitySerializer(
-                municipalities, many=True
-            ).data,
-            "groups": municipality_group_list(),
-        },
-    )
 
 
 class TypologyOverrideForm(forms.Form):
@@ -141,7 +122,7 @@ def city_detail(request, code: str):
     }
     return render(
         request,
-        "cities/city_detail.html",
+        "renewal/city_detail.html",
         {
             "municipality": municipality,
             "typology": typology,
@@ -232,7 +213,7 @@ def dashboard(request):
     wide = 150  # the type names are long
     return render(
         request,
-        "cities/dashboard.html",
+        "renewal/dashboard.html",
         {
             "year": year,
             "entries": entries,

@@ -4,7 +4,10 @@ import pytest
 from django.contrib.gis.geos import MultiPolygon, Point, Polygon
 from django.utils import timezone
 
-from cities.downtown import (
+from cities.models import Indicator, Municipality, Observation
+from cities.services import demo_indicators_load
+from renewal.models import ChangeAction, InventoryChange, VacantSpace
+from renewal.selectors.downtown import (
     IMPROVING,
     STABLE,
     WORSENING,
@@ -12,8 +15,7 @@ from cities.downtown import (
     downtown_health_by_city_type,
     trend_direction,
 )
-from cities.models import Indicator, Observation
-from renewal.models import ChangeAction, InventoryChange, VacantSpace
+from renewal.services.demo import demo_spaces_generate
 from renewal.services.history import inventory_change_record
 from tests.factories import MunicipalityFactory, VacantSpaceFactory
 
@@ -160,3 +162,21 @@ def test_city_type_aggregates_are_the_sums_of_their_cities(hand_placed):
     assert small["outside_vacant"] == sum(p.outside.vacant for p in parts) == 2
     assert small["reuses"] == 1
     assert small["downtown_rate_per_1000_buildings"] == 30.0
+
+
+def test_downtown_health_endpoint(client, demo_data):
+    demo_indicators_load()
+    demo_spaces_generate(municipalities=Municipality.objects.filter(code="47170"))
+
+    body = client.get(
+        "/api/v1/municipalities/47170/downtown-health/", {"period": 2030}
+    ).json()
+
+    assert body["has_downtown"] is True
+    assert body["downtown"]["vacant"] + body["outside"]["vacant"] > 0
+    assert body["downtown"]["rate_per_1000_buildings"] is not None
+    assert 0 < body["downtown_population_share_pct"] < 20
+
+
+def test_schema_documents_the_downtown_endpoint(openapi_schema):
+    assert "/api/v1/municipalities/{code}/downtown-health/" in openapi_schema["paths"]
