@@ -24,7 +24,7 @@ from dataclasses import dataclass
 
 from django.contrib.contenttypes.models import ContentType
 from django.contrib.gis.db.models.functions import AsGeoJSON
-from django.db import connection
+from django.db import connection, transaction
 from django.utils import timezone
 
 from cities.models import Municipality, Observation
@@ -40,32 +40,27 @@ from renewal.selectors.spaces import vacant_space_list
 VACANT_STATUSES = ("reported", "surveyed", "available")
 REUSE_STATUSES = ("matched", "in_use")
 STABLE_BAND = 0.05
+HEALTH_WORK_MEM = "32MB"
 IMPROVING, WORSENING, STABLE = "improving", "worsening", "stable"
 
 # One row per (year, municipality, inside or outside, kind); a year runs from
 # midnight on 1 January to the next, in the current time zone.
 #
-# Linear in the inventory and its history: the history is read once, grouped per
-# (space, year) into the statuses at the year's two ends; spaces without a status
-# change (most of them) keep one status for all years, so they are grouped by
-# (place, kind, status, year entered) before meeting the years. Entered before
+# Linear in the inventory and its history, with no correlated subquery: the history
+# is read once and grouped per (space, year) into the statuses at the year's two ends
+# (`changed`); each space meets it in one hash join, and the rows are grouped by
+# (year, place, kind, entry year, statuses) before the counts. Entered before
 # 1 January of year y is the same as an entry year below y.
+#
+# Inside the downtown means ST_Covers (the edge counts as inside). The stored
+# `in_downtown` (ST_Contains, kept by triggers) answers for every point but those on
+# the edge, which `edge` finds through the spatial index.
 HEALTH_SQL = """
 WITH period AS (
     SELECT y AS year,
            make_timestamptz(y, 1, 1, 0, 0, 0, %(tz)s) AS start_at,
            make_timestamptz(y + 1, 1, 1, 0, 0, 0, %(tz)s) AS end_at
     FROM unnest(%(years)s::int[]) AS y
-),
-space AS (
-    SELECT s.id, s.municipality_id, s.kind, s.status,
-           COALESCE(ST_Covers(m.downtown, s.location), false) AS downtown,
-           extract(year FROM COALESCE(
-               s.vacant_since, (s.created_at AT TIME ZONE %(tz)s)::date))::int
-               AS entered_year
-    FROM renewal_vacantspace s
-    JOIN cities_municipality m ON m.id = s.municipality_id
-    WHERE s.municipality_id = ANY(%(ids)s)
 ),
 history AS MATERIALIZED (
     SELECT c.object_id, c.at, c.id,
@@ -93,23 +88,31 @@ changed AS (
     FROM history h CROSS JOIN period p
     GROUP BY h.object_id, p.year
 ),
-steady AS (
-    SELECT s.municipality_id, s.downtown, s.kind, s.status, s.entered_year,
-           count(*) AS n
-    FROM space s
-    WHERE NOT EXISTS (SELECT 1 FROM history h WHERE h.object_id = s.id)
-    GROUP BY 1, 2, 3, 4, 5
+edge AS MATERIALIZED (
+    SELECT s.id
+    FROM renewal_vacantspace s
+    JOIN cities_municipality m ON m.id = s.municipality_id
+    WHERE s.municipality_id = ANY(%(ids)s)
+      AND NOT s.in_downtown AND ST_Covers(m.downtown, s.location)
+),
+space AS (
+    SELECT s.id, s.municipality_id, s.kind, s.status,
+           s.in_downtown OR s.id IN (SELECT id FROM edge) AS downtown,
+           extract(year FROM COALESCE(
+               s.vacant_since, (s.created_at AT TIME ZONE %(tz)s)::date))::int
+               AS entered_year
+    FROM renewal_vacantspace s
+    WHERE s.municipality_id = ANY(%(ids)s)
 ),
 dated AS (
-    SELECT p.year, s.municipality_id, s.downtown, s.kind, s.entered_year, s.n,
-           s.status AS status_end, s.status AS status_start, false AS reused
-    FROM steady s CROSS JOIN period p
-    UNION ALL
-    SELECT c.year, s.municipality_id, s.downtown, s.kind, s.entered_year, 1,
-           COALESCE(c.new_before_end, c.old_after_end, s.status),
-           COALESCE(c.new_before_start, c.old_after_start, s.status),
-           c.reused
-    FROM space s JOIN changed c ON c.object_id = s.id
+    SELECT p.year, s.municipality_id, s.downtown, s.kind, s.entered_year,
+           COALESCE(c.new_before_end, c.old_after_end, s.status) AS status_end,
+           COALESCE(c.new_before_start, c.old_after_start, s.status) AS status_start,
+           COALESCE(c.reused, false) AS reused,
+           count(*) AS n
+    FROM space s CROSS JOIN period p
+    LEFT JOIN changed c ON c.object_id = s.id AND c.year = p.year
+    GROUP BY 1, 2, 3, 4, 5, 6, 7, 8
 )
 SELECT year, municipality_id, downtown, kind,
        COALESCE(sum(n) FILTER (WHERE entered_year <= year
@@ -248,7 +251,12 @@ def downtown_health_by_year(
         for year in years
         for m in municipalities
     }
-    with connection.cursor() as cursor:
+    # No savepoint: nothing here needs to roll back on its own.
+    with transaction.atomic(savepoint=False), connection.cursor() as cursor:
+        # PostgreSQL estimates as many groups as spaces (it cannot know that most
+        # share a kind, status and entry year) and, within the default work_mem,
+        # would sort them on disk instead of hashing a few hundred groups.
+        cursor.execute(f"SET LOCAL work_mem = '{HEALTH_WORK_MEM}'")
         cursor.execute(
             HEALTH_SQL,
             {
