@@ -1,5 +1,6 @@
 """Downtown health: vacant spaces inside versus outside the downtown polygon, per
-municipality and year, counted by PostgreSQL in one query (plus one for indicators).
+municipality and year, counted by PostgreSQL in one query (plus one for indicators)
+that reads each space and each status change once.
 
 Definitions (docs/typology.md § Downtown health):
 - a space is *vacant* at a moment when it has entered the inventory by then and its
@@ -47,8 +48,8 @@ IMPROVING, WORSENING, STABLE = "improving", "worsening", "stable"
 # midnight on 1 January to the next, in the current time zone.
 #
 # Linear in the inventory and its history, with no correlated subquery: the history
-# is read once and grouped per (space, year) into the statuses at the year's two ends
-# (`changed`); each space meets it in one hash join, and the rows are grouped by
+# is read and sorted once, and grouped per (space, year) into the statuses at the
+# year's two ends (`changed`); each space meets it in one hash join, and the rows are grouped by
 # (year, place, kind, entry year, statuses) before the counts. Entered before
 # 1 January of year y is the same as an entry year below y.
 #
@@ -62,26 +63,32 @@ WITH period AS (
            make_timestamptz(y + 1, 1, 1, 0, 0, 0, %(tz)s) AS end_at
     FROM unnest(%(years)s::int[]) AS y
 ),
-history AS MATERIALIZED (
-    SELECT c.object_id, c.at, c.id,
-           c.changes -> 'status' ->> 0 AS old, c.changes -> 'status' ->> 1 AS new
+history AS (
+    SELECT c.object_id, c.at,
+           c.changes -> 'status' ->> 0 AS old, c.changes -> 'status' ->> 1 AS new,
+           lag(c.at) OVER change AS previous_at, lead(c.at) OVER change AS next_at
     FROM renewal_inventorychange c
     WHERE c.content_type_id = %(space_type)s
       AND c.municipality_id = ANY(%(ids)s)
       AND c.changes ? 'status'
+    WINDOW change AS (PARTITION BY c.object_id ORDER BY c.at, c.id)
 ),
 -- A space's status at a moment: the new value of the last change before it, else
 -- the old value of the first change at or after it (else its current status).
+-- The last change before T is the one before T whose successor is not; the first
+-- at or after T the one whose predecessor is not: one row each, so max() is it.
 changed AS (
     SELECT h.object_id, p.year,
-        (array_agg(h.new ORDER BY h.at DESC, h.id DESC)
-            FILTER (WHERE h.at < p.end_at))[1] AS new_before_end,
-        (array_agg(h.old ORDER BY h.at, h.id)
-            FILTER (WHERE h.at >= p.end_at))[1] AS old_after_end,
-        (array_agg(h.new ORDER BY h.at DESC, h.id DESC)
-            FILTER (WHERE h.at < p.start_at))[1] AS new_before_start,
-        (array_agg(h.old ORDER BY h.at, h.id)
-            FILTER (WHERE h.at >= p.start_at))[1] AS old_after_start,
+        max(h.new) FILTER (WHERE h.at < p.end_at
+            AND (h.next_at IS NULL OR h.next_at >= p.end_at)) AS new_before_end,
+        max(h.old) FILTER (WHERE h.at >= p.end_at
+            AND (h.previous_at IS NULL OR h.previous_at < p.end_at))
+            AS old_after_end,
+        max(h.new) FILTER (WHERE h.at < p.start_at
+            AND (h.next_at IS NULL OR h.next_at >= p.start_at)) AS new_before_start,
+        max(h.old) FILTER (WHERE h.at >= p.start_at
+            AND (h.previous_at IS NULL OR h.previous_at < p.start_at))
+            AS old_after_start,
         COALESCE(bool_or(h.at >= p.start_at AND h.at < p.end_at
                          AND h.new = ANY(%(reuse)s) AND h.old = ANY(%(vacant)s)),
                  false) AS reused
@@ -92,7 +99,7 @@ edge AS MATERIALIZED (
     SELECT s.id
     FROM renewal_vacantspace s
     JOIN cities_municipality m ON m.id = s.municipality_id
-    WHERE s.municipality_id = ANY(%(ids)s)
+    WHERE s.municipality_id = ANY(%(ids)s) AND m.id = ANY(%(ids)s)
       AND NOT s.in_downtown AND ST_Covers(m.downtown, s.location)
 ),
 space AS (
@@ -237,20 +244,9 @@ def _share(part: float | None, whole: float | None) -> float | None:
     return round(part * 100 / whole, 2)
 
 
-def downtown_health_by_year(
-    municipalities: list[Municipality], *, years: Iterable[int]
-) -> dict[int, list[DowntownHealth]]:
-    """Downtown health of each municipality for each calendar year, in two queries
-    whatever the number of years: {year: [health in the municipalities' order]}."""
-    years = sorted(set(years))
-    if not years:
-        return {}
-    ids = [m.pk for m in municipalities]
-    health = {
-        (year, m.pk): DowntownHealth(m, year, Area(), Area())
-        for year in years
-        for m in municipalities
-    }
+def health_rows(ids: list[int], years: list[int]) -> list[tuple]:
+    """HEALTH_SQL's rows for these municipality ids and years: (year, municipality
+    id, downtown, kind, vacant, vacant before, new vacancies, re-uses)."""
     # No savepoint: nothing here needs to roll back on its own.
     with transaction.atomic(savepoint=False), connection.cursor() as cursor:
         # PostgreSQL estimates as many groups as spaces (it cannot know that most
@@ -268,11 +264,31 @@ def downtown_health_by_year(
                 "reuse": list(REUSE_STATUSES),
             },
         )
-        for year, pk, downtown, kind, vacant, before, new, reuses in cursor:
-            entry = health[(year, pk)]
-            (entry.downtown if downtown else entry.outside).add(
-                kind, vacant, before, new, reuses
-            )
+        return cursor.fetchall()
+
+
+def downtown_health_by_year(
+    municipalities: list[Municipality], *, years: Iterable[int]
+) -> dict[int, list[DowntownHealth]]:
+    """Downtown health of each municipality for each calendar year, in two queries
+    (and a SET) whatever the number of years or spaces: {year: [health in the
+    municipalities' order]}."""
+    years = sorted(set(years))
+    if not years:
+        return {}
+    ids = [m.pk for m in municipalities]
+    health = {
+        (year, m.pk): DowntownHealth(m, year, Area(), Area())
+        for year in years
+        for m in municipalities
+    }
+    for year, pk, downtown, kind, vacant, before, new, reuses in health_rows(
+        ids, years
+    ):
+        entry = health[(year, pk)]
+        (entry.downtown if downtown else entry.outside).add(
+            kind, vacant, before, new, reuses
+        )
     latest = _latest_indicators(ids, years)
     for (year, pk), entry in health.items():
         values = latest[year]
