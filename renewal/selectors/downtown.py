@@ -47,11 +47,11 @@ IMPROVING, WORSENING, STABLE = "improving", "worsening", "stable"
 # One row per (year, municipality, inside or outside, kind); a year runs from
 # midnight on 1 January to the next, in the current time zone.
 #
-# Linear in the inventory and its history, with no correlated subquery: the history
-# is read and sorted once, and grouped per (space, year) into the statuses at the
-# year's two ends (`changed`); each space meets it in one hash join, and the rows are grouped by
-# (year, place, kind, entry year, statuses) before the counts. Entered before
-# 1 January of year y is the same as an entry year below y.
+# Linear in the inventory and its history, with no correlated subquery and no sort:
+# each status change is read once and hashed per (space, year) into what the status
+# was at the year's two ends (`changed`); spaces are grouped by what the counts need
+# (a space with changes keeps a row of its own) and meet `changed` in one hash join.
+# Entered before 1 January of year y is the same as an entry year below y.
 #
 # Inside the downtown means ST_Covers (the edge counts as inside). The stored
 # `in_downtown` (ST_Contains, kept by triggers) answers for every point but those on
@@ -63,37 +63,50 @@ WITH period AS (
            make_timestamptz(y + 1, 1, 1, 0, 0, 0, %(tz)s) AS end_at
     FROM unnest(%(years)s::int[]) AS y
 ),
-history AS (
-    SELECT c.object_id, c.at,
-           c.changes -> 'status' ->> 0 AS old, c.changes -> 'status' ->> 1 AS new,
-           lag(c.at) OVER change AS previous_at, lead(c.at) OVER change AS next_at
-    FROM renewal_inventorychange c
-    WHERE c.content_type_id = %(space_type)s
-      AND c.municipality_id = ANY(%(ids)s)
-      AND c.changes ? 'status'
-    WINDOW change AS (PARTITION BY c.object_id ORDER BY c.at, c.id)
+-- Each status change once, as sortable keys: (time in microseconds, id, what the
+-- status is: 0 none, 1 vacant, 2 other), so that the last change before a moment is
+-- a max() and the first at or after it a min(), hashed per space without a sort.
+history AS MATERIALIZED (
+    SELECT h.object_id, h.at,
+           ARRAY[h.us, h.id, CASE WHEN h.new IS NULL THEN 0
+                                  WHEN h.new = ANY(%(vacant)s) THEN 1 ELSE 2 END]
+               AS new_key,
+           ARRAY[h.us, h.id, CASE WHEN h.old IS NULL THEN 0
+                                  WHEN h.old = ANY(%(vacant)s) THEN 1 ELSE 2 END]
+               AS old_key,
+           h.new = ANY(%(reuse)s) AND h.old = ANY(%(vacant)s) AS reuse
+    FROM (
+        SELECT c.object_id, c.at, c.id,
+               (extract(epoch FROM c.at) * 1000000)::bigint AS us,
+               c.changes -> 'status' ->> 0 AS old,
+               c.changes -> 'status' ->> 1 AS new
+        FROM renewal_inventorychange c
+        WHERE c.content_type_id = %(space_type)s
+          AND c.municipality_id = ANY(%(ids)s)
+          AND c.changes ? 'status'
+    ) h
 ),
 -- A space's status at a moment: the new value of the last change before it, else
--- the old value of the first change at or after it (else its current status).
--- The last change before T is the one before T whose successor is not; the first
--- at or after T the one whose predecessor is not: one row each, so max() is it.
+-- the old value of the first change at or after it (else its current status); a
+-- change whose value is none passes to the next rule, as COALESCE does.
 changed AS (
-    SELECT h.object_id, p.year,
-        max(h.new) FILTER (WHERE h.at < p.end_at
-            AND (h.next_at IS NULL OR h.next_at >= p.end_at)) AS new_before_end,
-        max(h.old) FILTER (WHERE h.at >= p.end_at
-            AND (h.previous_at IS NULL OR h.previous_at < p.end_at))
-            AS old_after_end,
-        max(h.new) FILTER (WHERE h.at < p.start_at
-            AND (h.next_at IS NULL OR h.next_at >= p.start_at)) AS new_before_start,
-        max(h.old) FILTER (WHERE h.at >= p.start_at
-            AND (h.previous_at IS NULL OR h.previous_at < p.start_at))
-            AS old_after_start,
-        COALESCE(bool_or(h.at >= p.start_at AND h.at < p.end_at
-                         AND h.new = ANY(%(reuse)s) AND h.old = ANY(%(vacant)s)),
-                 false) AS reused
-    FROM history h CROSS JOIN period p
-    GROUP BY h.object_id, p.year
+    SELECT object_id, year,
+           COALESCE(NULLIF(new_before_end[3], 0), NULLIF(old_after_end[3], 0))
+               AS end_code,
+           COALESCE(NULLIF(new_before_start[3], 0), NULLIF(old_after_start[3], 0))
+               AS start_code,
+           reused
+    FROM (
+        SELECT h.object_id, p.year,
+            max(h.new_key) FILTER (WHERE h.at < p.end_at) AS new_before_end,
+            min(h.old_key) FILTER (WHERE h.at >= p.end_at) AS old_after_end,
+            max(h.new_key) FILTER (WHERE h.at < p.start_at) AS new_before_start,
+            min(h.old_key) FILTER (WHERE h.at >= p.start_at) AS old_after_start,
+            COALESCE(bool_or(h.reuse) FILTER (
+                WHERE h.at >= p.start_at AND h.at < p.end_at), false) AS reused
+        FROM history h CROSS JOIN period p
+        GROUP BY h.object_id, p.year
+    ) keys
 ),
 edge AS MATERIALIZED (
     SELECT s.id
@@ -102,30 +115,37 @@ edge AS MATERIALIZED (
     WHERE s.municipality_id = ANY(%(ids)s) AND m.id = ANY(%(ids)s)
       AND NOT s.in_downtown AND ST_Covers(m.downtown, s.location)
 ),
+-- Spaces without a status change keep one status for every year: grouped by what
+-- the counts need before they meet the years. A space with changes keeps a row.
 space AS (
-    SELECT s.id, s.municipality_id, s.kind, s.status,
+    SELECT s.municipality_id, s.kind, s.status,
            s.in_downtown OR s.id IN (SELECT id FROM edge) AS downtown,
            extract(year FROM COALESCE(
                s.vacant_since, (s.created_at AT TIME ZONE %(tz)s)::date))::int
-               AS entered_year
+               AS entered_year,
+           CASE WHEN s.id IN (SELECT object_id FROM history) THEN s.id END
+               AS changed_id,
+           count(*) AS n
     FROM renewal_vacantspace s
     WHERE s.municipality_id = ANY(%(ids)s)
+    GROUP BY 1, 2, 3, 4, 5, 6
 ),
 dated AS (
     SELECT p.year, s.municipality_id, s.downtown, s.kind, s.entered_year,
-           COALESCE(c.new_before_end, c.old_after_end, s.status) AS status_end,
-           COALESCE(c.new_before_start, c.old_after_start, s.status) AS status_start,
+           CASE c.end_code WHEN 1 THEN true WHEN 2 THEN false
+                ELSE s.status = ANY(%(vacant)s) END AS vacant_end,
+           CASE c.start_code WHEN 1 THEN true WHEN 2 THEN false
+                ELSE s.status = ANY(%(vacant)s) END AS vacant_start,
            COALESCE(c.reused, false) AS reused,
-           count(*) AS n
+           sum(s.n) AS n
     FROM space s CROSS JOIN period p
-    LEFT JOIN changed c ON c.object_id = s.id AND c.year = p.year
+    LEFT JOIN changed c ON c.object_id = s.changed_id AND c.year = p.year
     GROUP BY 1, 2, 3, 4, 5, 6, 7, 8
 )
 SELECT year, municipality_id, downtown, kind,
-       COALESCE(sum(n) FILTER (WHERE entered_year <= year
-                               AND status_end = ANY(%(vacant)s)), 0)::int AS vacant,
-       COALESCE(sum(n) FILTER (WHERE entered_year < year
-                               AND status_start = ANY(%(vacant)s)), 0)::int
+       COALESCE(sum(n) FILTER (WHERE entered_year <= year AND vacant_end), 0)::int
+           AS vacant,
+       COALESCE(sum(n) FILTER (WHERE entered_year < year AND vacant_start), 0)::int
            AS vacant_before,
        COALESCE(sum(n) FILTER (WHERE entered_year = year), 0)::int
            AS new_vacancies,

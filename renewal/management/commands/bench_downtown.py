@@ -3,7 +3,8 @@
 Runs on the inventory of `manage.py bench_spaces` (2,000,000 spaces; the cities get
 spaces in proportion to their population, so the largest hold about 100,000 to
 160,000). It adds a status history to a share of the measured cities' spaces
-(renewal.benchmarks.downtown, once), then times for each measured city:
+(renewal.benchmarks.downtown, once: every space's creation and, for a share of
+them, two status changes), then times for each measured city:
 
 - `GET /api/v1/municipalities/<code>/downtown-health/` through the whole Django
   request path, against the health statement run bare on a cursor (the lower
@@ -54,6 +55,11 @@ class Command(BaseCommand):
             default=0.3,
             help="share of the measured cities' spaces given a status history",
         )
+        parser.add_argument(
+            "--rebuild-history",
+            action="store_true",
+            help="delete and reload the measured cities' synthetic history",
+        )
         parser.add_argument("--seed", type=int, default=1)
         parser.add_argument(
             "--allow-test-database",
@@ -85,10 +91,13 @@ class Command(BaseCommand):
         self.out(load_average())
         started = time.perf_counter()
         changes = history_load(
-            municipality_ids=[m.pk for m in measured], share=history_share, seed=seed
+            municipality_ids=[m.pk for m in measured],
+            share=history_share,
+            seed=seed,
+            rebuild=options["rebuild_history"],
         )
         self.out(
-            f"History: {changes:,} status changes in the measured cities "
+            f"History: {changes:,} status entries in the measured cities "
             f"({time.perf_counter() - started:.1f} s)"
         )
         with override_settings(
