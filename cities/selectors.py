@@ -7,7 +7,6 @@ from django.db.models import (
     Case,
     CharField,
     Count,
-    DecimalField,
     ExpressionWrapper,
     F,
     FloatField,
@@ -21,7 +20,7 @@ from django.db.models import (
 )
 from django.db.models.functions import Cast, NullIf, Round
 
-from cities.models import CityType, Municipality, MunicipalityGroup, Observation
+from cities.models import Municipality, MunicipalityGroup, Observation
 from cities.typology import CENSUS_POPULATION, POPULATION, municipality_typology_list
 
 
@@ -111,7 +110,8 @@ def database_status() -> dict[str, str]:
 # whatever the number of cities. Types are the effective ones (an override first).
 
 
-def _cities() -> QuerySet[Municipality]:
+def city_list() -> QuerySet[Municipality]:
+    """The municipalities of kind city, without their polygons."""
     return Municipality.objects.filter(kind="city").defer("boundary", "downtown")
 
 
@@ -121,7 +121,7 @@ def city_types(
     """Effective type of every classified city, by municipality id; `municipalities`
     when the caller has already loaded the cities."""
     entries = municipality_typology_list(
-        _cities() if municipalities is None else municipalities, year=year
+        city_list() if municipalities is None else municipalities, year=year
     )
     return {
         entry.municipality.pk: entry.effective_type
@@ -164,189 +164,6 @@ def population_trend_by_city_type(types: dict[int, str]) -> dict[str, dict[int, 
     for row in rows:
         trend.setdefault(row["city_type"], {})[row["year"]] = round(row["total"])
     return trend
-
-
-def projects_by_stage_by_city_type(
-    types: dict[int, str], *, user
-) -> dict[str, dict[str, int]]:
-    """Counts of the projects this user may see, per type and status (one query)."""
-    from renewal.models import RenewalProject
-    from renewal.selectors.projects import visible_projects
-
-    if not types:
-        return {}
-    rows = (
-        visible_projects(RenewalProject.objects.all(), user)
-        .filter(municipality_id__in=list(types))
-        .annotate(city_type=city_type_key(types, "municipality_id"))
-        .order_by()
-        .values("city_type", "status")
-        .annotate(n=Count("id"))
-    )
-    counts: dict[str, dict[str, int]] = {}
-    for row in rows:
-        counts.setdefault(row["city_type"], {})[row["status"]] = row["n"]
-    return counts
-
-
-def participation_by_city_type(types: dict[int, str], *, user) -> dict[str, dict]:
-    """Events, attendees and volunteer hours per type, through the participation
-    totals selector (one grouped query; an event counts for its project's city;
-    events of projects this user may not see are left out)."""
-    from renewal.selectors.progress import (
-        participation_events_in_scope,
-        participation_totals_by,
-    )
-
-    if not types:
-        return {}
-    totals = participation_totals_by(
-        key=city_type_key(types, "project__municipality_id"),
-        events=participation_events_in_scope(user=user),
-    )
-    return {
-        city_type: {
-            "events": figures.events,
-            "attendees": figures.attendees,
-            "volunteer_hours": float(figures.volunteer_hours),
-        }
-        for city_type, figures in totals.items()
-    }
-
-
-def bid_kpi_attainment_by_city_type(types: dict[int, str]) -> dict[str, dict]:
-    """Per type: the BID KPIs (each has a target), how many have an observation,
-    and how many of those the latest observation meets (at or above the target
-    when higher is better, at or below otherwise); one grouped query. Empty when
-    there are no KPIs."""
-    from renewal.models import Kpi, KpiObservation
-
-    if not types:
-        return {}
-    latest = Subquery(
-        KpiObservation.objects.filter(kpi=OuterRef("pk"))
-        .order_by("-period", "-id")
-        .values("value")[:1],
-        output_field=DecimalField(),
-    )
-    met = Q(higher_is_better=True, latest__gte=F("target")) | Q(
-        higher_is_better=False, latest__lte=F("target")
-    )
-    rows = (
-        Kpi.objects.filter(district__municipality_id__in=list(types))
-        .annotate(
-            latest=latest,
-            city_type=city_type_key(types, "district__municipality_id"),
-        )
-        .order_by()
-        .values("city_type")
-        .annotate(
-            kpis=Count("id"),
-            observed=Count("id", filter=Q(latest__isnull=False)),
-            met=Count("id", filter=met),
-        )
-    )
-    result = {}
-    for row in rows:
-        observed = row["observed"]
-        result[row["city_type"]] = {
-            "kpis": row["kpis"],
-            "observed": observed,
-            "met": row["met"],
-            "attainment_pct": round(row["met"] * 100 / observed, 1)
-            if observed
-            else None,
-        }
-    return result
-
-
-def city_type_dashboard(*, user, year: int) -> list[dict]:
-    """One entry per city type, in CityType order: its cities, population trend,
-    downtown vacancy (for `year`), projects by stage, participation and BID KPIs;
-    `city_names` pairs each city's code with its name for the pages (the API
-    leaves them out). A constant number of queries whatever the number of cities
-    or spaces; the cities are loaded and typed once."""
-    from cities.downtown import downtown_health_by_city_type
-
-    municipalities = list(_cities())
-    types = city_types(year=year, municipalities=municipalities)
-    downtown = downtown_health_by_city_type(
-        year=year, municipalities=municipalities, types=types
-    )
-    population = population_trend_by_city_type(types)
-    projects = projects_by_stage_by_city_type(types, user=user)
-    participation = participation_by_city_type(types, user=user)
-    bids = bid_kpi_attainment_by_city_type(types)
-    entries = []
-    for city_type, label in CityType.choices:
-        cities = sorted(
-            (m for m in municipalities if types.get(m.pk) == city_type),
-            key=lambda m: m.code,
-        )
-        stages = projects.get(city_type, {})
-        entries.append(
-            {
-                "type": city_type,
-                "label": str(label),
-                "cities": [m.code for m in cities],
-                "city_names": [(m.code, m.name) for m in cities],
-                "population_trend": [
-                    {"year": y, "population": v}
-                    for y, v in sorted(population.get(city_type, {}).items())
-                ],
-                "downtown_vacancy": downtown.get(city_type),
-                "projects_by_stage": stages,
-                "projects_total": sum(stages.values()),
-                "participation": participation.get(
-                    city_type, {"events": 0, "attendees": 0, "volunteer_hours": 0.0}
-                ),
-                "bid_kpi_attainment": bids.get(city_type),
-            }
-        )
-    return entries
-
-
-# --- The city page -------------------------------------------------------------------
-
-DOWNTOWN_MAP_LIMIT = 500
-# Wraps a compiled queryset (columns id, kind, status, address, geometry) as "t".
-FEATURE_COLLECTION_SQL = (
-    "SELECT json_build_object('type', 'FeatureCollection', 'features', "
-    "COALESCE(json_agg(json_build_object('type', 'Feature', 'id', t.id, "
-    "'geometry', t.geometry::json, 'properties', json_build_object("
-    "'kind', t.kind, 'status', t.status, 'address', t.address))), '[]'))"
-)
-
-
-def downtown_vacant_spaces_geojson(
-    *, user, municipality: Municipality, limit: int = DOWNTOWN_MAP_LIMIT
-) -> dict:
-    """The vacant spaces inside the city's downtown as a GeoJSON FeatureCollection
-    that PostgreSQL builds (one query, public fields only), at most `limit` of
-    them; `total` says how many there are (one more query)."""
-    from django.contrib.gis.db.models.functions import AsGeoJSON
-
-    from cities.downtown import VACANT_STATUSES
-    from renewal.selectors.spaces import vacant_space_list
-
-    spaces = vacant_space_list(user=user).filter(
-        municipality=municipality, in_downtown=True, status__in=VACANT_STATUSES
-    )
-    rows = spaces.annotate(geometry=AsGeoJSON("location", precision=6)).values(
-        "id", "kind", "status", "address", "geometry"
-    )[:limit]
-    # Django compiles the inner query; its values stay parameters, never text.
-    sql, params = rows.query.sql_with_params()
-    with connection.cursor() as cursor:
-        cursor.execute(f"{FEATURE_COLLECTION_SQL} FROM ({sql}) t", params)
-        collection = cursor.fetchone()[0]
-    if isinstance(collection, str):  # a driver without JSON decoding
-        import json
-
-        collection = json.loads(collection)
-    collection["total"] = spaces.count()
-    collection["limit"] = limit
-    return collection
 
 
 def municipality_zone(municipality: Municipality) -> dict | None:

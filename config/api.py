@@ -12,6 +12,12 @@ from rest_framework.views import exception_handler as drf_exception_handler
 from rest_framework_gis.pagination import GeoJsonPagination
 
 from config.ratelimit import client_address
+from config.timeouts import (
+    RETRY_AFTER,
+    SERVICE_UNAVAILABLE,
+    statement_cancelled,
+    statement_cancelled_message,
+)
 
 MAX_PAGE_SIZE = 1000
 
@@ -47,6 +53,13 @@ def exception_handler(error, context):
     """Every API error as error_body."""
     from renewal.services.errors import DomainError, NotPermitted
 
+    if statement_cancelled(error):
+        response = Response(
+            error_body("statement_timeout", statement_cancelled_message()),
+            status=SERVICE_UNAVAILABLE,
+        )
+        response["Retry-After"] = str(RETRY_AFTER)
+        return response
     if isinstance(error, DomainError):
         return Response(
             error_body(error.code, error.message, error.fields),

@@ -10,12 +10,10 @@ from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitVie
 from rest_framework.routers import DefaultRouter
 
 from cities.api.analysis import (
-    DowntownHealthView,
     MunicipalityIndicatorsView,
     MunicipalityTypologyView,
     UrbanZonesView,
 )
-from cities.api.dashboard import CityTypeDashboardView
 from cities.api.views import MunicipalityViewSet
 from config.api import ThrottledObtainAuthToken
 from renewal.api import ogc, tiles
@@ -26,6 +24,8 @@ from renewal.api.bids import (
     BidMembersView,
     BidViewSet,
 )
+from renewal.api.dashboard import CityTypeDashboardView
+from renewal.api.downtown import DowntownHealthView
 from renewal.api.exports import VacantSpaceExportView
 from renewal.api.imports import SpaceImportDetailView, SpaceImportUploadView
 from renewal.api.matching import (

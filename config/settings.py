@@ -7,6 +7,7 @@ goes to the console. With DEBUG off, missing secrets stop start-up.
 
 import ctypes.util
 import os
+import sys
 from pathlib import Path
 from urllib.parse import urlsplit
 
@@ -17,6 +18,7 @@ from django.core.exceptions import ImproperlyConfigured
 from django.utils.translation import gettext_lazy as _
 
 from config import local_services
+from config.timeouts import batch_process
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 
@@ -127,6 +129,7 @@ MIDDLEWARE = [
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.locale.LocaleMiddleware",
+    "config.timeouts.StatementTimeoutMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
@@ -169,6 +172,20 @@ try:
     }
 except ValueError as error:
     raise ImproperlyConfigured(f"DATABASE_URL is not a valid database URL: {error}.")
+# No web request holds the database for minutes: its statements are cancelled after
+# DATABASE_STATEMENT_TIMEOUT seconds and the request answers 503 (config/timeouts.py).
+# The worker and management commands run batch work under their own limit
+# (DATABASE_BATCH_STATEMENT_TIMEOUT; 0, the default, is none).
+DATABASE_STATEMENT_TIMEOUT = env_int("DATABASE_STATEMENT_TIMEOUT", 15)
+DATABASE_BATCH_STATEMENT_TIMEOUT = env_int("DATABASE_BATCH_STATEMENT_TIMEOUT", 0)
+for _name in ("DATABASE_STATEMENT_TIMEOUT", "DATABASE_BATCH_STATEMENT_TIMEOUT"):
+    if globals()[_name] < 0:
+        raise ImproperlyConfigured(f"{_name} must be 0 (no limit) or more seconds.")
+_statement_timeout_s = (
+    DATABASE_BATCH_STATEMENT_TIMEOUT
+    if batch_process(sys.argv)
+    else DATABASE_STATEMENT_TIMEOUT
+)
 # Web requests run short queries: parallel workers and JIT compilation each cost more
 # than they save there and made the spaces list's p95 (docs/performance.md). Batch
 # work that wants them can turn them back on with SET LOCAL.
@@ -179,6 +196,7 @@ DATABASES["default"]["OPTIONS"] = {
             "-c max_parallel_workers_per_gather="
             f"{env_int('DATABASE_PARALLEL_WORKERS_PER_GATHER', 0)}",
             f"-c jit={'on' if env_bool('DATABASE_JIT', False) else 'off'}",
+            f"-c statement_timeout={_statement_timeout_s * 1000}",
         ]
     ),
 }

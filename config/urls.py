@@ -18,7 +18,7 @@ urlpatterns = [
 urlpatterns += i18n_patterns(
     path("", home, name="home"),
     path("", include("renewal.urls")),
-    path("", include("cities.urls")),
+    path("", include("renewal.urls_cities")),
     path("accounts/signup/", signup, name="signup"),
     path("accounts/login/", ThrottledLoginView.as_view(), name="login"),
     path("accounts/password_reset/", password_reset, name="password_reset"),

@@ -1,7 +1,6 @@
-"""Read-mostly analysis endpoints of a municipality: indicator series, typology,
-downtown health; and the urban zones of a period."""
-
-import datetime
+"""Read-mostly analysis endpoints of a municipality: indicator series and typology;
+and the urban zones of a period. Downtown health reads the inventory: it is in
+renewal/api/downtown.py."""
 
 from django.utils.translation import gettext as _
 from drf_spectacular.types import OpenApiTypes
@@ -11,7 +10,6 @@ from rest_framework.exceptions import ValidationError
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from cities.downtown import downtown_health
 from cities.models import CityType
 from cities.selectors import municipality_indicator_series
 from cities.services.typology import typology_override_set
@@ -21,7 +19,7 @@ from cities.zones import ZoneParameters, flow_periods, urban_zones_geojson
 from config.api import WriteThrottleMixin
 
 
-def _year(request, *, default: int | None, name: str = "period") -> int | None:
+def year_param(request, *, default: int | None, name: str = "period") -> int | None:
     raw = request.query_params.get(name)
     if raw in (None, ""):
         return default
@@ -191,7 +189,7 @@ class UrbanZonesView(APIView):
     )
     def get(self, request):
         periods = flow_periods()
-        year = _year(request, default=periods[0] if periods else None)
+        year = year_param(request, default=periods[0] if periods else None)
         purpose = request.query_params.get("purpose", "commute")
         purposes = {
             "commute": ("commute",),
@@ -209,44 +207,3 @@ class UrbanZonesView(APIView):
         )
         geojson["periods"] = periods
         return Response(geojson)
-
-
-class AreaSerializer(serializers.Serializer):
-    vacant = serializers.IntegerField()
-    vacant_by_kind = serializers.DictField(child=serializers.IntegerField())
-    vacant_previous_year = serializers.IntegerField()
-    new_vacancies = serializers.IntegerField()
-    reuses = serializers.IntegerField()
-    buildings = serializers.FloatField(allow_null=True)
-    rate_per_1000_buildings = serializers.FloatField(allow_null=True)
-
-
-class DowntownHealthSerializer(serializers.Serializer):
-    municipality = serializers.CharField()
-    period = serializers.IntegerField()
-    has_downtown = serializers.BooleanField()
-    downtown = AreaSerializer()
-    outside = AreaSerializer()
-    downtown_population_share_pct = serializers.FloatField(allow_null=True)
-    downtown_businesses_share_pct = serializers.FloatField(allow_null=True)
-    trend = serializers.ChoiceField(choices=["improving", "worsening", "stable"])
-
-
-class DowntownHealthView(APIView):
-    """Vacant spaces inside versus outside the downtown polygon at the end of a year,
-    new vacancies and re-uses during it, downtown shares, and the trend."""
-
-    @extend_schema(
-        parameters=[
-            OpenApiParameter("period", int, description="Year; default this year.")
-        ],
-        responses=DowntownHealthSerializer,
-    )
-    def get(self, request, code: str):
-        municipality = municipality_or_404(code)
-        year = _year(request, default=datetime.date.today().year)
-        return Response(
-            DowntownHealthSerializer(
-                downtown_health(municipality, year=year).as_dict()
-            ).data
-        )

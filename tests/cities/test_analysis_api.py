@@ -131,28 +131,12 @@ def test_urban_zones_reject_a_bad_period(client, db):
     assert "period" in response.json()["error"]["fields"]
 
 
-def test_downtown_health_endpoint(client, demo):
-    from cities.models import Municipality
-    from renewal.demo.spaces import demo_spaces_generate
-
-    demo_spaces_generate(municipalities=Municipality.objects.filter(code="47170"))
-
-    body = client.get(
-        "/api/v1/municipalities/47170/downtown-health/", {"period": 2030}
-    ).json()
-
-    assert body["has_downtown"] is True
-    assert body["downtown"]["vacant"] + body["outside"]["vacant"] > 0
-    assert body["downtown"]["rate_per_1000_buildings"] is not None
-    assert 0 < body["downtown_population_share_pct"] < 20
-
-
 def test_unknown_city_is_404(client, db):
     assert client.get("/api/v1/municipalities/99999/typology/").status_code == 404
 
 
 def test_schema_documents_the_cities_endpoints(openapi_schema):
     paths = openapi_schema["paths"]
-    for path in ("indicators", "typology", "downtown-health"):
+    for path in ("indicators", "typology"):
         assert f"/api/v1/municipalities/{{code}}/{path}/" in paths
     assert "/api/v1/urban-zones/" in paths

@@ -2,7 +2,6 @@ import csv
 
 import pytest
 from django.contrib.gis.geos import Point
-from django.core.management import call_command
 
 from cities.demo import ILLUSTRATIVE_SOURCE, DemoGenerator, illustrative_downtown
 from cities.models import Municipality, MunicipalityGroup, Observation
@@ -51,17 +50,6 @@ def test_loading_twice_changes_nothing(demo_data):
 
     assert result.municipalities_created == 0
     assert (Municipality.objects.count(), Observation.objects.count()) == before
-
-
-def test_load_demo_command_reports_counts_and_builds_the_map_grid(db, capsys):
-    from django.db import connection
-
-    call_command("load_demo")
-
-    assert "57" in capsys.readouterr().out
-    with connection.cursor() as cursor:
-        cursor.execute("SELECT count(*) FROM renewal_space_tile_cell")
-        assert cursor.fetchone()[0] > 0
 
 
 def test_generated_downtowns_are_labelled_illustrative(demo_data):

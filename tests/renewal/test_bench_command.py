@@ -3,6 +3,7 @@ from io import StringIO
 
 import pytest
 from django.core.management import CommandError, call_command
+from django.db.models import Count
 
 from renewal.models import VacantSpace
 from tests.factories import VacantSpaceFactory
@@ -77,3 +78,42 @@ def test_bench_refuses_a_table_holding_real_spaces(city):
         )
 
     assert VacantSpace.objects.count() == 1
+
+
+DOWNTOWN_ROW = re.compile(
+    r"^(?P<city>\S+)\s+(?P<spaces>[\d,]+)\s+(?P<history>[\d,]+)\s+"
+    r"(?P<api_med>[\d.]+)\s+(?P<api_p95>[\d.]+)\s+(?P<raw_med>[\d.]+)\s+"
+    r"(?P<raw_p95>[\d.]+)\s+(?P<ratio>[\d.]+)\s+p95<200ms",
+    re.MULTILINE,
+)
+
+
+@pytest.mark.django_db(transaction=True)
+def test_downtown_bench_times_the_api_against_the_bare_statement():
+    call_command(
+        "bench_spaces",
+        "--spaces=2000",
+        "--repeat=1",
+        "--skip-export",
+        "--allow-test-database",
+        stdout=StringIO(),
+    )
+    out = StringIO()
+
+    call_command("bench_downtown", "--repeat=2", "--allow-test-database", stdout=out)
+
+    text = out.getvalue()
+    rows = list(DOWNTOWN_ROW.finditer(text))
+    # The city nearest 100,000 spaces and the largest (the same one here or not).
+    assert 1 <= len(rows) <= 2
+    largest = max(
+        VacantSpace.objects.values_list("municipality").annotate(n=Count("id")),
+        key=lambda row: row[1],
+    )[1]
+    assert max(int(row["spaces"].replace(",", "")) for row in rows) == largest
+    for row in rows:
+        # A share of the measured cities' spaces got a status history to read.
+        assert int(row["history"].replace(",", "")) > 0
+        assert float(row["api_med"]) > 0 and float(row["raw_med"]) > 0
+    assert "COUNT MISMATCH" not in text
+    assert "Scaling" in text

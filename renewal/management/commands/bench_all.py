@@ -8,6 +8,9 @@ in a process of its own pointed at it:
 
 - `bench_spaces`: builds (once; reused while its size matches) the 2,000,000 spaces
   and times the spaces API against raw SQL;
+- `bench_downtown`: downtown health of the city nearest 100,000 spaces and of the
+  largest, through the API against the bare statement (adds a status history to
+  their spaces once);
 - `bench_tiles`: z14 tiles against bare ST_AsMVT, low zooms from the grid;
 - `bench_matching`: candidates against bare KNN, a city-wide run, and (with a
   broker) the national run, which adds 100,000 illustrative projects once.
@@ -73,6 +76,7 @@ class Command(BaseCommand):
                 "bench_spaces",
                 ["bench_spaces", "--spaces", str(spaces), "--repeat", str(repeat)],
             ),
+            ("bench_downtown", ["bench_downtown", "--repeat", str(repeat)]),
             ("bench_tiles", ["bench_tiles", "--repeat", str(repeat)]),
             ("bench_matching", ["bench_matching", "--part", "all"]),
         ]

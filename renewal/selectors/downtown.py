@@ -1,5 +1,6 @@
 """Downtown health: vacant spaces inside versus outside the downtown polygon, per
-municipality and year, counted by PostgreSQL in one query (plus one for indicators).
+municipality and year, counted by PostgreSQL in one query (plus one for indicators)
+that reads each space and each status change once.
 
 Definitions (docs/typology.md § Downtown health):
 - a space is *vacant* at a moment when it has entered the inventory by then and its
@@ -18,11 +19,13 @@ Definitions (docs/typology.md § Downtown health):
   when it fell by more, otherwise stable (from zero: worsening if any appeared).
 """
 
+import json
 from collections.abc import Iterable
 from dataclasses import dataclass
 
 from django.contrib.contenttypes.models import ContentType
-from django.db import connection
+from django.contrib.gis.db.models.functions import AsGeoJSON
+from django.db import connection, transaction
 from django.utils import timezone
 
 from cities.models import Municipality, Observation
@@ -32,67 +35,121 @@ from cities.typology import (
     municipality_typology_list,
     yearly_else_census,
 )
+from renewal.models import VacantSpace
+from renewal.selectors.spaces import vacant_space_list
 
 VACANT_STATUSES = ("reported", "surveyed", "available")
 REUSE_STATUSES = ("matched", "in_use")
 STABLE_BAND = 0.05
+HEALTH_WORK_MEM = "32MB"
 IMPROVING, WORSENING, STABLE = "improving", "worsening", "stable"
 
 # One row per (year, municipality, inside or outside, kind); a year runs from
 # midnight on 1 January to the next, in the current time zone.
+#
+# Linear in the inventory and its history, with no correlated subquery and no sort:
+# each status change is read once and hashed per (space, year) into what the status
+# was at the year's two ends (`changed`); spaces are grouped by what the counts need
+# (a space with changes keeps a row of its own) and meet `changed` in one hash join.
+# Entered before 1 January of year y is the same as an entry year below y.
+#
+# Inside the downtown means ST_Covers (the edge counts as inside). The stored
+# `in_downtown` (ST_Contains, kept by triggers) answers for every point but those on
+# the edge, which `edge` finds through the spatial index.
 HEALTH_SQL = """
 WITH period AS (
     SELECT y AS year,
            make_timestamptz(y, 1, 1, 0, 0, 0, %(tz)s) AS start_at,
-           make_timestamptz(y + 1, 1, 1, 0, 0, 0, %(tz)s) AS end_at,
-           make_date(y, 1, 1) AS start_date,
-           make_date(y + 1, 1, 1) AS end_date
+           make_timestamptz(y + 1, 1, 1, 0, 0, 0, %(tz)s) AS end_at
     FROM unnest(%(years)s::int[]) AS y
 ),
-space AS (
-    SELECT s.id, s.municipality_id, s.kind, s.status,
-           COALESCE(ST_Covers(m.downtown, s.location), false) AS downtown,
-           COALESCE(s.vacant_since, (s.created_at AT TIME ZONE %(tz)s)::date)
-               AS entered
+-- Each status change once, as sortable keys: (time in microseconds, id, what the
+-- status is: 0 none, 1 vacant, 2 other), so that the last change before a moment is
+-- a max() and the first at or after it a min(), hashed per space without a sort.
+history AS MATERIALIZED (
+    SELECT h.object_id, h.at,
+           ARRAY[h.us, h.id, CASE WHEN h.new IS NULL THEN 0
+                                  WHEN h.new = ANY(%(vacant)s) THEN 1 ELSE 2 END]
+               AS new_key,
+           ARRAY[h.us, h.id, CASE WHEN h.old IS NULL THEN 0
+                                  WHEN h.old = ANY(%(vacant)s) THEN 1 ELSE 2 END]
+               AS old_key,
+           h.new = ANY(%(reuse)s) AND h.old = ANY(%(vacant)s) AS reuse
+    FROM (
+        SELECT c.object_id, c.at, c.id,
+               (extract(epoch FROM c.at) * 1000000)::bigint AS us,
+               c.changes -> 'status' ->> 0 AS old,
+               c.changes -> 'status' ->> 1 AS new
+        FROM renewal_inventorychange c
+        WHERE c.content_type_id = %(space_type)s
+          AND c.municipality_id = ANY(%(ids)s)
+          AND c.changes ? 'status'
+    ) h
+),
+-- A space's status at a moment: the new value of the last change before it, else
+-- the old value of the first change at or after it (else its current status); a
+-- change whose value is none passes to the next rule, as COALESCE does.
+changed AS (
+    SELECT object_id, year,
+           COALESCE(NULLIF(new_before_end[3], 0), NULLIF(old_after_end[3], 0))
+               AS end_code,
+           COALESCE(NULLIF(new_before_start[3], 0), NULLIF(old_after_start[3], 0))
+               AS start_code,
+           reused
+    FROM (
+        SELECT h.object_id, p.year,
+            max(h.new_key) FILTER (WHERE h.at < p.end_at) AS new_before_end,
+            min(h.old_key) FILTER (WHERE h.at >= p.end_at) AS old_after_end,
+            max(h.new_key) FILTER (WHERE h.at < p.start_at) AS new_before_start,
+            min(h.old_key) FILTER (WHERE h.at >= p.start_at) AS old_after_start,
+            COALESCE(bool_or(h.reuse) FILTER (
+                WHERE h.at >= p.start_at AND h.at < p.end_at), false) AS reused
+        FROM history h CROSS JOIN period p
+        GROUP BY h.object_id, p.year
+    ) keys
+),
+edge AS MATERIALIZED (
+    SELECT s.id
     FROM renewal_vacantspace s
     JOIN cities_municipality m ON m.id = s.municipality_id
-    WHERE s.municipality_id = ANY(%(ids)s)
+    WHERE s.municipality_id = ANY(%(ids)s) AND m.id = ANY(%(ids)s)
+      AND NOT s.in_downtown AND ST_Covers(m.downtown, s.location)
 ),
-history AS (
-    SELECT c.object_id, c.at, c.id,
-           c.changes -> 'status' ->> 0 AS old, c.changes -> 'status' ->> 1 AS new
-    FROM renewal_inventorychange c
-    WHERE c.content_type_id = %(space_type)s
-      AND c.municipality_id = ANY(%(ids)s)
-      AND c.changes ? 'status'
+-- Spaces without a status change keep one status for every year: grouped by what
+-- the counts need before they meet the years. A space with changes keeps a row.
+space AS (
+    SELECT s.municipality_id, s.kind, s.status,
+           s.in_downtown OR s.id IN (SELECT id FROM edge) AS downtown,
+           extract(year FROM COALESCE(
+               s.vacant_since, (s.created_at AT TIME ZONE %(tz)s)::date))::int
+               AS entered_year,
+           CASE WHEN s.id IN (SELECT object_id FROM history) THEN s.id END
+               AS changed_id,
+           count(*) AS n
+    FROM renewal_vacantspace s
+    WHERE s.municipality_id = ANY(%(ids)s)
+    GROUP BY 1, 2, 3, 4, 5, 6
 ),
 dated AS (
-    SELECT space.*, period.year, period.start_date, period.end_date,
-        COALESCE(
-            (SELECT h.new FROM history h WHERE h.object_id = space.id
-               AND h.at < period.end_at ORDER BY h.at DESC, h.id DESC LIMIT 1),
-            (SELECT h.old FROM history h WHERE h.object_id = space.id
-               AND h.at >= period.end_at ORDER BY h.at, h.id LIMIT 1),
-            space.status) AS status_end,
-        COALESCE(
-            (SELECT h.new FROM history h WHERE h.object_id = space.id
-               AND h.at < period.start_at ORDER BY h.at DESC, h.id DESC LIMIT 1),
-            (SELECT h.old FROM history h WHERE h.object_id = space.id
-               AND h.at >= period.start_at ORDER BY h.at, h.id LIMIT 1),
-            space.status) AS status_start,
-        EXISTS (SELECT 1 FROM history h WHERE h.object_id = space.id
-                  AND h.at >= period.start_at AND h.at < period.end_at
-                  AND h.new = ANY(%(reuse)s) AND h.old = ANY(%(vacant)s)) AS reused
-    FROM space CROSS JOIN period
+    SELECT p.year, s.municipality_id, s.downtown, s.kind, s.entered_year,
+           CASE c.end_code WHEN 1 THEN true WHEN 2 THEN false
+                ELSE s.status = ANY(%(vacant)s) END AS vacant_end,
+           CASE c.start_code WHEN 1 THEN true WHEN 2 THEN false
+                ELSE s.status = ANY(%(vacant)s) END AS vacant_start,
+           COALESCE(c.reused, false) AS reused,
+           sum(s.n) AS n
+    FROM space s CROSS JOIN period p
+    LEFT JOIN changed c ON c.object_id = s.changed_id AND c.year = p.year
+    GROUP BY 1, 2, 3, 4, 5, 6, 7, 8
 )
 SELECT year, municipality_id, downtown, kind,
-       count(*) FILTER (WHERE entered < end_date
-                          AND status_end = ANY(%(vacant)s)) AS vacant,
-       count(*) FILTER (WHERE entered < start_date
-                          AND status_start = ANY(%(vacant)s)) AS vacant_before,
-       count(*) FILTER (WHERE entered >= start_date
-                          AND entered < end_date) AS new_vacancies,
-       count(*) FILTER (WHERE reused) AS reuses
+       COALESCE(sum(n) FILTER (WHERE entered_year <= year AND vacant_end), 0)::int
+           AS vacant,
+       COALESCE(sum(n) FILTER (WHERE entered_year < year AND vacant_start), 0)::int
+           AS vacant_before,
+       COALESCE(sum(n) FILTER (WHERE entered_year = year), 0)::int
+           AS new_vacancies,
+       COALESCE(sum(n) FILTER (WHERE reused), 0)::int AS reuses
 FROM dated
 GROUP BY year, municipality_id, downtown, kind
 """
@@ -207,23 +264,15 @@ def _share(part: float | None, whole: float | None) -> float | None:
     return round(part * 100 / whole, 2)
 
 
-def downtown_health_by_year(
-    municipalities: list[Municipality], *, years: Iterable[int]
-) -> dict[int, list[DowntownHealth]]:
-    """Downtown health of each municipality for each calendar year, in two queries
-    whatever the number of years: {year: [health in the municipalities' order]}."""
-    from renewal.models import VacantSpace
-
-    years = sorted(set(years))
-    if not years:
-        return {}
-    ids = [m.pk for m in municipalities]
-    health = {
-        (year, m.pk): DowntownHealth(m, year, Area(), Area())
-        for year in years
-        for m in municipalities
-    }
-    with connection.cursor() as cursor:
+def health_rows(ids: list[int], years: list[int]) -> list[tuple]:
+    """HEALTH_SQL's rows for these municipality ids and years: (year, municipality
+    id, downtown, kind, vacant, vacant before, new vacancies, re-uses)."""
+    # No savepoint: nothing here needs to roll back on its own.
+    with transaction.atomic(savepoint=False), connection.cursor() as cursor:
+        # PostgreSQL estimates as many groups as spaces (it cannot know that most
+        # share a kind, status and entry year) and, within the default work_mem,
+        # would sort them on disk instead of hashing a few hundred groups.
+        cursor.execute(f"SET LOCAL work_mem = '{HEALTH_WORK_MEM}'")
         cursor.execute(
             HEALTH_SQL,
             {
@@ -235,11 +284,31 @@ def downtown_health_by_year(
                 "reuse": list(REUSE_STATUSES),
             },
         )
-        for year, pk, downtown, kind, vacant, before, new, reuses in cursor:
-            entry = health[(year, pk)]
-            (entry.downtown if downtown else entry.outside).add(
-                kind, vacant, before, new, reuses
-            )
+        return cursor.fetchall()
+
+
+def downtown_health_by_year(
+    municipalities: list[Municipality], *, years: Iterable[int]
+) -> dict[int, list[DowntownHealth]]:
+    """Downtown health of each municipality for each calendar year, in two queries
+    (and a SET) whatever the number of years or spaces: {year: [health in the
+    municipalities' order]}."""
+    years = sorted(set(years))
+    if not years:
+        return {}
+    ids = [m.pk for m in municipalities]
+    health = {
+        (year, m.pk): DowntownHealth(m, year, Area(), Area())
+        for year in years
+        for m in municipalities
+    }
+    for year, pk, downtown, kind, vacant, before, new, reuses in health_rows(
+        ids, years
+    ):
+        entry = health[(year, pk)]
+        (entry.downtown if downtown else entry.outside).add(
+            kind, vacant, before, new, reuses
+        )
     latest = _latest_indicators(ids, years)
     for (year, pk), entry in health.items():
         values = latest[year]
@@ -322,3 +391,39 @@ def downtown_health_by_city_type(
             bucket["downtown_vacant_previous_year"], bucket["downtown_vacant"]
         )
     return totals
+
+
+# --- The downtown on the city page ----------------------------------------------------
+
+DOWNTOWN_MAP_LIMIT = 500
+# Wraps a compiled queryset (columns id, kind, status, address, geometry) as "t".
+FEATURE_COLLECTION_SQL = (
+    "SELECT json_build_object('type', 'FeatureCollection', 'features', "
+    "COALESCE(json_agg(json_build_object('type', 'Feature', 'id', t.id, "
+    "'geometry', t.geometry::json, 'properties', json_build_object("
+    "'kind', t.kind, 'status', t.status, 'address', t.address))), '[]'))"
+)
+
+
+def downtown_vacant_spaces_geojson(
+    *, user, municipality: Municipality, limit: int = DOWNTOWN_MAP_LIMIT
+) -> dict:
+    """The vacant spaces inside the city's downtown as a GeoJSON FeatureCollection
+    that PostgreSQL builds (one query, public fields only), at most `limit` of
+    them; `total` says how many there are (one more query)."""
+    spaces = vacant_space_list(user=user).filter(
+        municipality=municipality, in_downtown=True, status__in=VACANT_STATUSES
+    )
+    rows = spaces.annotate(geometry=AsGeoJSON("location", precision=6)).values(
+        "id", "kind", "status", "address", "geometry"
+    )[:limit]
+    # Django compiles the inner query; its values stay parameters, never text.
+    sql, params = rows.query.sql_with_params()
+    with connection.cursor() as cursor:
+        cursor.execute(f"{FEATURE_COLLECTION_SQL} FROM ({sql}) t", params)
+        collection = cursor.fetchone()[0]
+    if isinstance(collection, str):  # a driver without JSON decoding
+        collection = json.loads(collection)
+    collection["total"] = spaces.count()
+    collection["limit"] = limit
+    return collection

@@ -10,7 +10,6 @@ from django.contrib.auth.models import AnonymousUser
 from django.contrib.gis.geos import MultiPolygon, Point, Polygon
 from django.utils import translation
 
-from cities.downtown import downtown_health
 from cities.models import (
     CityType,
     Indicator,
@@ -18,8 +17,10 @@ from cities.models import (
     Observation,
     TypologyOverride,
 )
-from cities.selectors import bid_kpi_attainment_by_city_type, city_types
+from cities.selectors import city_types
 from cities.typology import municipality_typology
+from renewal.selectors.dashboard import bid_kpi_attainment_by_city_type
+from renewal.selectors.downtown import downtown_health
 from renewal.selectors.progress import (
     participation_events_in_scope,
     participation_totals,

@@ -1,6 +1,10 @@
+"""A city's page and the comparison of city types. They read the inventory and
+projects, so they live in renewal, but keep their names under the "cities"
+namespace (`cities:city-detail`) that links and bookmarks already use."""
+
 from django.urls import path
 
-from cities import views
+from renewal.views import cities as views
 
 app_name = "cities"
 

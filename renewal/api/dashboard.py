@@ -7,8 +7,8 @@ from rest_framework import serializers
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from cities.api.analysis import _year
-from cities.selectors import city_type_dashboard
+from cities.api.analysis import year_param
+from renewal.selectors.dashboard import city_type_dashboard
 
 
 class PopulationPointSerializer(serializers.Serializer):
@@ -72,6 +72,6 @@ class CityTypeDashboardView(APIView):
         responses=DashboardSerializer,
     )
     def get(self, request):
-        year = _year(request, default=datetime.date.today().year)
+        year = year_param(request, default=datetime.date.today().year)
         entries = city_type_dashboard(user=request.user, year=year)
         return Response(DashboardSerializer({"period": year, "types": entries}).data)
