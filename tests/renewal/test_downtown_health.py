@@ -3,10 +3,10 @@ import datetime
 import pytest
 from django.contrib.gis.geos import MultiPolygon, Point, Polygon
 from django.utils import timezone
-from renewal.demo.spaces import demo_spaces_generate
 
+from cities.demo.indicators import demo_indicators_load
 from cities.models import Indicator, Municipality, Observation
-from cities.services import demo_indicators_load
+from renewal.demo.spaces import demo_spaces_generate
 from renewal.models import ChangeAction, InventoryChange, VacantSpace
 from renewal.selectors.downtown import (
     IMPROVING,
