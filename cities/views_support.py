@@ -11,7 +11,7 @@ from django.shortcuts import get_object_or_404
 from django.urls import reverse
 
 from cities.models import Municipality
-from renewal.services.errors import DomainError, NotPermitted
+from core.errors import DomainError, NotPermitted
 
 
 def municipality_or_404(code: str, *, boundary: bool = False) -> Municipality:

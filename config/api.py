@@ -11,13 +11,13 @@ from rest_framework.throttling import ScopedRateThrottle
 from rest_framework.views import exception_handler as drf_exception_handler
 from rest_framework_gis.pagination import GeoJsonPagination
 
-from config.ratelimit import client_address
 from config.timeouts import (
     RETRY_AFTER,
     SERVICE_UNAVAILABLE,
     statement_cancelled,
     statement_cancelled_message,
 )
+from core.ratelimit import client_address
 
 MAX_PAGE_SIZE = 1000
 
@@ -51,7 +51,7 @@ def error_body(code: str, message, fields: dict | None = None) -> dict:
 
 def exception_handler(error, context):
     """Every API error as error_body."""
-    from renewal.services.errors import DomainError, NotPermitted
+    from core.errors import DomainError, NotPermitted
 
     if statement_cancelled(error):
         response = Response(
@@ -105,7 +105,7 @@ def exception_handler(error, context):
 
 class ScopedThrottle(ScopedRateThrottle):
     """DRF's scoped throttle, counting anonymous callers by the one client address
-    the whole platform uses (config.ratelimit.client_address)."""
+    the whole platform uses (core.ratelimit.client_address)."""
 
     def get_ident(self, request):
         return client_address(request)

@@ -333,13 +333,13 @@ REST_FRAMEWORK = {
         "comment_ip": env_str("THROTTLE_COMMENT_IP", "60/min"),
         "report": env_str("THROTTLE_REPORT", "20/hour"),
         "report_ip": env_str("THROTTLE_REPORT_IP", "60/hour"),
-        # Account pages (config/ratelimit.py): new accounts per client address, reset
+        # Account pages (core/ratelimit.py): new accounts per client address, reset
         # mails per e-mail address and per client address.
         "signup_ip": env_str("THROTTLE_SIGNUP_IP", "10/hour"),
         "password_reset": env_str("THROTTLE_PASSWORD_RESET", "3/hour"),
         "password_reset_ip": env_str("THROTTLE_PASSWORD_RESET_IP", "10/hour"),
     },
-    # The project's throttles ask config.ratelimit.client_address; this keeps any
+    # The project's throttles ask core.ratelimit.client_address; this keeps any
     # stock DRF throttle from trusting X-Forwarded-For either.
     "NUM_PROXIES": TRUSTED_PROXY_COUNT,
     "EXCEPTION_HANDLER": "config.api.exception_handler",

@@ -17,6 +17,7 @@ from rules.contrib.admin import ObjectPermissionsModelAdmin
 
 from cities.admin import MapAdmin
 from cities.models import Municipality
+from core.errors import DomainError
 from renewal.models import (
     BusinessImprovementDistrict,
     CityMembership,
@@ -31,7 +32,6 @@ from renewal.models import (
 from renewal.models.spaces import SPACE_OWNER_FIELDS, SPACE_TRACKED_FIELDS
 from renewal.rules import organization_ids
 from renewal.selectors.exports import municipality_ids_with_permission
-from renewal.services.errors import DomainError
 from renewal.services.spaces import (
     vacant_space_check,
     vacant_space_register,

@@ -4,12 +4,12 @@ from django.contrib.auth.models import User
 from django.contrib.gis.geos import Point
 from django.utils.translation import gettext_lazy as _
 
+from core.errors import DomainError
 from renewal.api.spaces import KOREA_BOUNDS, VacantSpaceFilter
 from renewal.models import MatchingSettings, VacantSpace
 from renewal.models.matching import MATCHING_SETTINGS_FIELDS
 from renewal.models.projects import PROJECT_NEEDS_FIELDS
 from renewal.models.spaces import SPACE_EDITABLE_FIELDS, SPACE_OWNER_FIELDS
-from renewal.services.errors import DomainError
 
 
 class DomainErrorFormMixin:

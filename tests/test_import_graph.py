@@ -12,7 +12,7 @@ import ast
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
-PACKAGES = ("cities", "renewal", "config")
+PACKAGES = ("core", "cities", "renewal", "config")
 
 
 def _module_name(path: Path) -> str:
@@ -157,3 +157,42 @@ def test_services_import_their_tasks_and_tasks_no_service_at_load():
         target.startswith(("renewal.services", "cities.services"))
         for target in graph["renewal.tasks"] | graph["cities.tasks"]
     )
+
+
+def _all_imports(path: Path) -> set[str]:
+    """Every module named by an import anywhere in the file, function bodies too:
+    a layer rule holds for deferred imports as much as for load-time ones."""
+    tree = ast.parse(path.read_text(encoding="utf-8"), filename=str(path))
+    names = set()
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Import):
+            names |= {alias.name for alias in node.names}
+        elif isinstance(node, ast.ImportFrom) and node.module and not node.level:
+            names.add(node.module)
+    return names
+
+
+def _imports_of_package(package: str) -> dict[str, set[str]]:
+    return {
+        str(path.relative_to(ROOT)): _all_imports(path)
+        for path in (ROOT / package).rglob("*.py")
+    }
+
+
+def test_cities_is_the_ground_floor_and_never_imports_renewal():
+    offenders = {
+        path: sorted(name for name in names if name.split(".")[0] == "renewal")
+        for path, names in _imports_of_package("cities").items()
+    }
+
+    assert {path: names for path, names in offenders.items() if names} == {}
+
+
+def test_core_imports_no_app_of_the_project():
+    apps = {"cities", "renewal", "config"}
+    offenders = {
+        path: sorted(name for name in names if name.split(".")[0] in apps)
+        for path, names in _imports_of_package("core").items()
+    }
+
+    assert {path: names for path, names in offenders.items() if names} == {}

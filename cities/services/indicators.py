@@ -22,7 +22,7 @@ from django.db import transaction
 from django.utils.translation import gettext as _
 
 from cities.models import Indicator, Municipality, Observation
-from renewal.services.errors import DomainError, NotPermitted
+from core.errors import DomainError, NotPermitted
 
 LAYOUTS = ("long", "wide")
 REGION_HEADERS = {

@@ -1,7 +1,7 @@
 from django.utils.translation import gettext as _
 
 from cities.models import CityType, Municipality, TypologyOverride
-from renewal.services.errors import DomainError, NotPermitted
+from core.errors import DomainError, NotPermitted
 
 
 def typology_override_set(

@@ -13,6 +13,7 @@ from rest_framework_gis.serializers import GeoFeatureModelSerializer
 
 from cities.models import Municipality
 from config.api import GeoPagination
+from core.errors import NotPermitted
 from renewal.api.geometry import validate_korean_point
 from renewal.models import (
     Ballot,
@@ -33,7 +34,6 @@ from renewal.services.bids import (
     kpi_attainment,
     vote_cast,
 )
-from renewal.services.errors import NotPermitted
 
 
 class BidSerializer(GeoFeatureModelSerializer):

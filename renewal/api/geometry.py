@@ -3,7 +3,7 @@ from django.utils.translation import gettext as _
 from rest_framework.exceptions import ValidationError
 
 # Re-exported: renewal.api.spaces and its importers take KOREA_BOUNDS from here.
-from renewal.geography import KOREA_BOUNDS, InvalidBbox, bbox_parse
+from core.geography import KOREA_BOUNDS, InvalidBbox, bbox_parse
 
 
 def validate_korean_point(location) -> Point:
@@ -39,7 +39,7 @@ def parse_floats(name: str, raw: str, count: int) -> list[float]:
 
 
 def parse_bbox(name: str, raw: str) -> tuple[float, float, float, float]:
-    """A bbox (renewal.geography.bbox_parse) from query parameter `name`, or a 400
+    """A bbox (core.geography.bbox_parse) from query parameter `name`, or a 400
     naming it."""
     try:
         return bbox_parse(raw)

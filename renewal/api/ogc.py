@@ -18,7 +18,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_safe
 
 from config.api import error_body
-from renewal.geography import KOREA_BOUNDS, InvalidBbox, bbox_parse
+from core.geography import KOREA_BOUNDS, InvalidBbox, bbox_parse
 from renewal.selectors.ogc import (
     COLLECTIONS,
     URBAN_ZONES,

@@ -18,6 +18,7 @@ from rest_framework.response import Response
 from rest_framework_gis.fields import GeometryField
 
 from config.api import WriteThrottleMixin
+from core.errors import NotPermitted
 from renewal.api.geometry import validate_korean_point
 from renewal.models.engagement import (
     AreaFollow,
@@ -44,7 +45,6 @@ from renewal.services.engagement import (
     project_follow,
     project_unfollow,
 )
-from renewal.services.errors import NotPermitted
 
 
 def _visible_project(request, pk: int) -> RenewalProject:

@@ -18,6 +18,7 @@ from django.db.models import Q, QuerySet
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from core.errors import DomainError
 from renewal.models import (
     HIGHEST_GRADE,
     AssignmentRun,
@@ -33,7 +34,6 @@ from renewal.models.projects import (
     PROJECT_NEEDS_FIELDS,
 )
 from renewal.rules import municipality_ids_with_permission, organization_ids
-from renewal.services.errors import DomainError
 from renewal.services.matching.scoring import (
     ProjectFacts,
     ScoringParams,

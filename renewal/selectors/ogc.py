@@ -29,6 +29,7 @@ from cities.zones import (
     urban_zones_geojson,
 )
 from config.db_router import read_alias
+from core.errors import DomainError
 from renewal.models import (
     Availability,
     CommunityOrganization,
@@ -48,7 +49,6 @@ from renewal.models.projects import (
 )
 from renewal.models.resources import ResourceCategory
 from renewal.models.spaces import SPACE_PUBLIC_FIELDS
-from renewal.services.errors import DomainError
 
 MUNICIPALITY_TABLE = Municipality._meta.db_table
 CITY_JOIN = f"JOIN {MUNICIPALITY_TABLE} m ON m.id = t.municipality_id"

@@ -28,6 +28,7 @@ from django.db import transaction
 from django.db.models import Model
 from django.utils.translation import gettext as _
 
+from core.errors import DomainError, NotPermitted, require_perm
 from renewal.models.engagement import (
     AREA_FOLLOW_MAX_RADIUS_M,
     AREA_FOLLOW_MIN_RADIUS_M,
@@ -40,7 +41,6 @@ from renewal.models.engagement import (
 )
 from renewal.models.projects import ProjectCategory, RenewalProject
 from renewal.selectors.engagement import MODERATED_MODELS
-from renewal.services.errors import DomainError, NotPermitted, require_perm
 from renewal.services.notifications import (
     enqueue_comment_notifications,
     enqueue_moderation_notifications,

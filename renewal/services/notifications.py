@@ -32,6 +32,7 @@ from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
+from core.errors import NotPermitted
 from renewal.models import (
     AREA_FOLLOW_MAX_RADIUS_M,
     AreaFollow,
@@ -51,7 +52,6 @@ from renewal.models import (
 )
 from renewal.selectors.spaces import METRES_PER_DEGREE_LATITUDE
 from renewal.services.background import enqueue_after_commit
-from renewal.services.errors import NotPermitted
 from renewal.tasks import (
     notifications_for_comment_task,
     notifications_for_moderation_task,

@@ -10,6 +10,7 @@ from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from core.errors import DomainError, require_perm
 from renewal.models import (
     CommunityOrganization,
     EventKind,
@@ -19,7 +20,6 @@ from renewal.models import (
     RenewalProject,
 )
 from renewal.models.projects import UPDATABLE_STATUSES
-from renewal.services.errors import DomainError, require_perm
 from renewal.services.notifications import enqueue_progress_update_notifications
 
 MILESTONE_MAX_LENGTH = ProgressUpdate._meta.get_field("milestone").max_length

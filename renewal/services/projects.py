@@ -14,7 +14,14 @@ from django.db import transaction
 from django.utils.translation import gettext as _
 
 from cities.models import Municipality
-from renewal.geography import KOREA_BOUNDS
+from core.errors import (
+    DomainError,
+    IllegalTransition,
+    NotPermitted,
+    check_transition,
+    require_perm,
+)
+from core.geography import KOREA_BOUNDS
 from renewal.models.projects import (
     OPEN_PROJECT_STATUSES,
     PROJECT_TRANSITIONS,
@@ -25,13 +32,6 @@ from renewal.models.projects import (
     ProjectSupport,
     ProjectTransition,
     RenewalProject,
-)
-from renewal.services.errors import (
-    DomainError,
-    IllegalTransition,
-    NotPermitted,
-    check_transition,
-    require_perm,
 )
 from renewal.services.matching.runs import enqueue_assignment_rerun
 from renewal.services.notifications import (

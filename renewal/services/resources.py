@@ -2,8 +2,8 @@ from django.db import transaction
 from django.utils.translation import gettext as _
 
 from cities.models import Municipality
+from core.errors import DomainError, require_perm
 from renewal.models import NeighborhoodResource
-from renewal.services.errors import DomainError, require_perm
 from renewal.services.history import apply_changes, record_created, record_updated
 from renewal.services.tiles import tiles_invalidate
 

@@ -16,7 +16,13 @@ from django.db import transaction
 from django.utils.translation import gettext as _
 
 from cities.models import Municipality
-from renewal.geography import KOREA_BOUNDS
+from core.errors import (
+    DomainError,
+    IllegalTransition,
+    check_transition,
+    require_perm,
+)
+from core.geography import KOREA_BOUNDS
 from renewal.models import (
     HIGHEST_GRADE,
     SPACE_TRANSITIONS,
@@ -26,12 +32,6 @@ from renewal.models import (
     VacantSpace,
 )
 from renewal.models.spaces import SPACE_OWNER_FIELDS, SPACE_TRACKED_FIELDS
-from renewal.services.errors import (
-    DomainError,
-    IllegalTransition,
-    check_transition,
-    require_perm,
-)
 from renewal.services.history import (
     apply_changes,
     inventory_change_record,

@@ -10,7 +10,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy as _lazy
 from django.views.decorators.debug import sensitive_post_parameters
 
-from config.ratelimit import client_address, rate_limited
+from core.ratelimit import client_address, rate_limited
 from renewal.forms import SignUpForm
 
 

@@ -9,7 +9,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from cities.views_support import refusal_shown
-from config.ratelimit import rate_limited
+from core.ratelimit import rate_limited
 from renewal.models import Comment
 from renewal.selectors.engagement import content_get
 from renewal.services.engagement import (

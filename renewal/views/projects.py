@@ -26,7 +26,7 @@ from cities.views_support import (
     query_without_page,
     refusal_shown,
 )
-from config.ratelimit import rate_limited
+from core.ratelimit import rate_limited
 from renewal.forms import (
     ParticipationEventForm,
     ProgressUpdateForm,

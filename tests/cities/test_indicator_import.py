@@ -183,7 +183,7 @@ def test_command_imports_and_reports_refusals(places, indicator, tmp_path, capsy
 
 
 def test_a_source_is_required(places, indicator):
-    from renewal.services.errors import DomainError
+    from core.errors import DomainError
 
     with pytest.raises(DomainError):
         indicator_observations_import(

@@ -6,6 +6,7 @@ from django.contrib.gis.geos import Point
 from django.db import IntegrityError, transaction
 
 from cities.demo import illustrative_downtown
+from core.errors import DomainError, NotPermitted
 from renewal.models import (
     Ballot,
     BallotRule,
@@ -28,7 +29,6 @@ from renewal.services.bids import (
     kpi_observation_record,
     vote_cast,
 )
-from renewal.services.errors import DomainError, NotPermitted
 from renewal.services.roles import organization_role_grant
 from tests.factories import CommunityOrganizationFactory, UserFactory
 from tests.helpers import api_client, count_queries

@@ -1,6 +1,7 @@
 import pytest
 from django.contrib.auth.models import Group, User
 
+from core.errors import DomainError, NotPermitted
 from renewal.models.engagement import (
     AreaFollow,
     Comment,
@@ -18,7 +19,6 @@ from renewal.services.engagement import (
     content_report,
     content_unhide,
 )
-from renewal.services.errors import DomainError, NotPermitted
 from tests.factories import RenewalProjectFactory, UserFactory
 from tests.helpers import api_client, count_queries, run_with_writes_held
 

@@ -16,6 +16,7 @@ from django.core.files import File
 from django.core.management import CommandError, call_command
 from rest_framework.test import APIClient
 
+from core.errors import DomainError, NotPermitted
 from renewal.models import (
     ChangeAction,
     InventoryChange,
@@ -23,7 +24,6 @@ from renewal.models import (
     SpaceOwner,
     VacantSpace,
 )
-from renewal.services.errors import DomainError, NotPermitted
 from renewal.services.imports import space_import_create, space_import_run
 from renewal.tasks import space_import_run_task
 from tests.factories import VacantSpaceFactory

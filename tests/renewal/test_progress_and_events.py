@@ -6,6 +6,7 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from cities.models import MunicipalityGroup
+from core.errors import DomainError, NotPermitted
 from renewal.models import ParticipationEvent, ProgressUpdate, ProjectStatus
 from renewal.selectors.progress import (
     participation_totals,
@@ -14,7 +15,6 @@ from renewal.selectors.progress import (
     participation_totals_per_organization,
     participation_totals_per_project,
 )
-from renewal.services.errors import DomainError, NotPermitted
 from renewal.services.progress import participation_event_record, progress_update_post
 from renewal.services.roles import organization_role_grant
 from tests.factories import (

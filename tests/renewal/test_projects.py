@@ -3,6 +3,7 @@ import itertools
 import pytest
 from django.contrib.auth.models import User
 
+from core.errors import DomainError, IllegalTransition, NotPermitted
 from renewal.models.projects import (
     PROJECT_TRANSITIONS,
     ProjectStatus,
@@ -10,7 +11,6 @@ from renewal.models.projects import (
     ProjectTransition,
     RenewalProject,
 )
-from renewal.services.errors import DomainError, IllegalTransition, NotPermitted
 from renewal.services.projects import renewal_project_transition
 from tests.factories import RenewalProjectFactory, UserFactory
 from tests.helpers import api_client, count_queries, run_with_writes_held

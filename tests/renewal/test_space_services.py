@@ -4,6 +4,7 @@ import pytest
 from django.contrib.gis.geos import MultiPolygon, Point, Polygon
 from django.db import IntegrityError
 
+from core.errors import DomainError, IllegalTransition, NotPermitted
 from renewal.models import (
     SPACE_TRANSITIONS,
     ChangeAction,
@@ -12,7 +13,6 @@ from renewal.models import (
     SpaceStatus,
     VacantSpace,
 )
-from renewal.services.errors import DomainError, IllegalTransition, NotPermitted
 from renewal.services.spaces import (
     allowed_space_transitions,
     vacant_space_register,

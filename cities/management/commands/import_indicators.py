@@ -8,7 +8,7 @@ from cities.services.indicators import (
     IndicatorImportRefused,
     indicator_observations_import,
 )
-from renewal.services.errors import DomainError
+from core.errors import DomainError
 
 
 class Command(BaseCommand):

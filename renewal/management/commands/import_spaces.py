@@ -5,8 +5,8 @@ from django.core.files import File
 from django.core.management.base import BaseCommand, CommandError
 
 from cities.models import Municipality
+from core.errors import DomainError
 from renewal.models import ImportStatus
-from renewal.services.errors import DomainError
 from renewal.services.imports import space_import_create, space_import_run
 
 

@@ -23,6 +23,7 @@ from django.db.models.functions import Coalesce
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from core.errors import DomainError, IllegalTransition, require_perm
 from renewal.models import (
     Ballot,
     BallotKind,
@@ -33,7 +34,6 @@ from renewal.models import (
     Vote,
 )
 from renewal.services.bids.districts import MANAGE, _percent_of, _transition
-from renewal.services.errors import DomainError, IllegalTransition, require_perm
 
 
 def _add_years(day: datetime.date, years: int) -> datetime.date:

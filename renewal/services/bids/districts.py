@@ -19,6 +19,7 @@ from django.db.models import Q
 from django.utils.translation import gettext as _
 
 from cities.models import Municipality
+from core.errors import DomainError, check_transition, require_perm
 from renewal.models import (
     BID_TRANSITIONS,
     BallotRule,
@@ -29,7 +30,6 @@ from renewal.models import (
     FundingModel,
     OrganizationKind,
 )
-from renewal.services.errors import DomainError, check_transition, require_perm
 
 MANAGE = "renewal.manage_bid"
 CREATE = "renewal.add_bid"

@@ -27,6 +27,7 @@ from django.db.models import (
 from django.db.models.functions import Cast, Coalesce, Least, Round
 from django.utils.translation import gettext as _
 
+from core.errors import DomainError, require_perm
 from renewal.models import (
     BudgetLine,
     BusinessImprovementDistrict,
@@ -34,7 +35,6 @@ from renewal.models import (
     ServiceLine,
 )
 from renewal.services.bids.districts import HUNDRED, MANAGE, _percent_of
-from renewal.services.errors import DomainError, require_perm
 
 
 def management_share_limit() -> Decimal:

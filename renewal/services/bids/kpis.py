@@ -5,9 +5,9 @@ from decimal import ROUND_HALF_UP, Decimal
 
 from django.utils.translation import gettext as _
 
+from core.errors import DomainError, require_perm
 from renewal.models import BusinessImprovementDistrict, Kpi, KpiObservation
 from renewal.services.bids.districts import HUNDRED, MANAGE
-from renewal.services.errors import DomainError, require_perm
 
 
 def bid_kpi_set(

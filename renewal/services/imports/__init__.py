@@ -15,9 +15,9 @@ from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
 from cities.models import Municipality
+from core.errors import DomainError, NotPermitted, require_perm
 from renewal.models import ImportStatus, SpaceImport
 from renewal.services.background import enqueue_after_commit
-from renewal.services.errors import DomainError, NotPermitted, require_perm
 from renewal.services.imports.parsing import Problems, validate_row
 from renewal.services.imports.reading import (
     ALLOWED_SRIDS,

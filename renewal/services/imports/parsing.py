@@ -12,6 +12,7 @@ from django.contrib.gis.geos import (
 )
 from django.utils.translation import gettext as _
 
+from core.errors import DomainError
 from renewal.models import (
     HIGHEST_GRADE,
     Availability,
@@ -21,7 +22,6 @@ from renewal.models import (
     SpaceStatus,
     VacantSpace,
 )
-from renewal.services.errors import DomainError
 from renewal.services.spaces import vacant_space_check
 
 

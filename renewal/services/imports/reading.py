@@ -42,9 +42,9 @@ from django.contrib.gis.gdal.prototypes import ds as gdal_ds
 from django.contrib.gis.geos import GEOSException
 from django.utils.translation import gettext as _
 
+from core.errors import DomainError
 from renewal.models import SpaceImport
 from renewal.models.spaces import SPACE_OWNER_FIELDS, SPACE_PUBLIC_FIELDS
-from renewal.services.errors import DomainError
 from renewal.services.imports.parsing import (
     Problems,
     Row,

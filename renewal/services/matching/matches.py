@@ -15,6 +15,7 @@ from django.db.models import F, Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from core.errors import DomainError, check_transition, require_perm
 from renewal.models import (
     HOLDING_STATUSES,
     MATCH_TRANSITIONS,
@@ -27,7 +28,6 @@ from renewal.models import (
     UseAgreement,
     VacantSpace,
 )
-from renewal.services.errors import DomainError, check_transition, require_perm
 from renewal.services.matching.runs import enqueue_assignment_rerun
 from renewal.services.notifications import bilingual
 from renewal.services.spaces import space_status_set

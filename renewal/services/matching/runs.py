@@ -6,10 +6,10 @@ from django.db import IntegrityError, connection, transaction
 from django.utils import timezone
 
 from cities.models import Municipality
+from core.errors import require_perm
 from renewal.models import AssignmentRun, Match, MatchStatus, RunStatus, RunTrigger
 from renewal.selectors.matching import assignment_candidate_graph
 from renewal.services.background import enqueue_after_commit
-from renewal.services.errors import require_perm
 from renewal.services.matching.scoring import SpaceFacts, score_space, scoring_params
 from renewal.tasks import assignment_run_task
 

@@ -9,9 +9,9 @@ from django.db import transaction
 from django.utils.translation import gettext as _
 
 from cities.models import Municipality
+from core.errors import DomainError, require_perm
 from renewal.models import ChangeAction, MatchingSettings
 from renewal.models.matching import MATCHING_SETTINGS_FIELDS, MATCHING_SETTINGS_LIMITS
-from renewal.services.errors import DomainError, require_perm
 from renewal.services.history import apply_changes, inventory_change_record
 from renewal.services.matching.runs import enqueue_assignment_rerun
 
