@@ -23,6 +23,7 @@ from renewal.models.organizations import (
     CommunityOrganization,
     OrganizationKind,
 )
+from renewal.models.outbox import TaskOutbox
 from renewal.models.participation import (
     AREA_FOLLOW_MAX_RADIUS_M,
     AREA_FOLLOW_MIN_RADIUS_M,
@@ -105,6 +106,7 @@ __all__ = [
     "SpaceKind",
     "SpaceOwner",
     "SpaceStatus",
+    "TaskOutbox",
     "VacancyEvidence",
     "VacantSpace",
     "AgreementKind",

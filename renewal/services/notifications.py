@@ -53,7 +53,7 @@ from renewal.selectors.spaces import METRES_PER_DEGREE_LATITUDE
 from renewal.services.background import enqueue_after_commit
 from renewal.services.errors import NotPermitted
 
-NOTIFICATION_QUEUE = "notifications"
+NOTIFICATION_QUEUE = settings.TASK_QUEUES["notifications"]
 MESSAGE_LANGUAGES = ("ko", "en")
 
 EMAIL_SUBJECTS = {

@@ -1,5 +1,7 @@
 """Writing validated rows: matching existing spaces, then all or nothing."""
 
+from collections.abc import Callable
+
 from django.db import transaction
 from django.utils.translation import gettext as _
 
@@ -34,7 +36,12 @@ def _owner_values(space: VacantSpace) -> dict:
     return {"name": owner.name, "contact": owner.contact} if owner else {}
 
 
-def write_rows(space_import: SpaceImport, rows: list[Row]) -> tuple[int, int]:
+def write_rows(
+    space_import: SpaceImport,
+    rows: list[Row],
+    *,
+    written: Callable[[int], None] = lambda count: None,
+) -> tuple[int, int]:
     """Create or update every row in one transaction; history through the space
     services' own helpers, so an import's history reads like an editor's.
 
@@ -56,7 +63,8 @@ def write_rows(space_import: SpaceImport, rows: list[Row]) -> tuple[int, int]:
             )
             .select_related("owner")
         }
-        for row in rows:
+        for index, row in enumerate(rows):
+            written(index)
             space = existing.get(row.data["external_id"])
             if space is None:
                 _create(space_import, municipality, actor, row)
