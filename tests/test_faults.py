@@ -9,13 +9,18 @@ import time
 import uuid
 
 import pytest
+from django.core.files import File
 from django.db import connection, transaction
 
+from cities.tasks import system_probe
+from config.celery import DATABASE_HEADER
 from config.celery import app as celery_app
 from renewal.models import AssignmentRun, SpaceImport, TaskOutbox, VacantSpace
 from renewal.services import imports
 from renewal.services.background import background_recover, work_lease_is_free
+from renewal.services.imports import space_import_create
 from renewal.services.matching import runs
+from renewal.tasks import space_import_run_task
 from tests.factories import VacantSpaceFactory
 from tests.helpers import HANG_GUARD_SECONDS, api_client
 
@@ -164,3 +169,31 @@ def test_an_import_whose_worker_is_killed_runs_again_from_the_start(
     assert (done["status"], done["created_count"]) == ("succeeded", 300)
     assert SpaceImport.objects.get(pk=space_import["id"]).attempts == 2
     assert VacantSpace.objects.filter(municipality=city).count() == 300
+
+
+@pytest.mark.worker
+def test_a_worker_refuses_a_task_sent_for_another_database(
+    celery_worker, private_queue, media, personas, city, tmp_path
+):
+    queue = celery_worker(queue=private_queue, MEDIA_ROOT=media)
+    with survey(tmp_path, 1).open("rb") as handle:
+        space_import = space_import_create(
+            actor=personas["city_editor"],
+            municipality=city,
+            uploaded_file=File(handle, name="survey.csv"),
+            run_in_background=False,
+        )
+
+    space_import_run_task.apply_async(
+        (space_import.pk,), queue=queue, headers={DATABASE_HEADER: "renewal_other"}
+    )
+    # Tasks are taken in order: once this one answers, the first was handled.
+    system_probe.apply_async(queue=queue).get(timeout=HANG_GUARD_SECONDS)
+
+    assert SpaceImport.objects.get(pk=space_import.pk).status == "queued"
+
+    space_import_run_task.apply_async((space_import.pk,), queue=queue).get(
+        timeout=HANG_GUARD_SECONDS
+    )
+
+    assert SpaceImport.objects.get(pk=space_import.pk).status == "succeeded"
