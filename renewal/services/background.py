@@ -14,8 +14,10 @@ the worker ends. A "running" record whose lease is free has lost its worker.
 """
 
 import logging
+import os
+import threading
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 from datetime import timedelta
 from functools import partial
 
@@ -30,6 +32,7 @@ logger = logging.getLogger(__name__)
 # A web request waits at most this long for a broker that does not answer.
 PUBLISH_TIMEOUT_SECONDS = 2
 DRAIN_BATCH = 500
+_local = threading.local()
 
 
 def enqueue_after_commit(
@@ -78,9 +81,8 @@ def _send_after_commit(task, entry_id: int) -> None:
         )
         if entry is None:  # a drain took it meanwhile
             return
-        with _broker() as broker:
-            if _publish(entry, broker):
-                entry.delete()
+        if _publish(entry, _broker()):
+            entry.delete()
 
 
 def outbox_drain(*, limit: int = DRAIN_BATCH) -> int:
@@ -97,11 +99,11 @@ def outbox_drain(*, limit: int = DRAIN_BATCH) -> int:
         if not entries:
             return 0
         sent = []
-        with _broker() as broker:
-            for entry in entries:
-                if not _publish(entry, broker):
-                    break
-                sent.append(entry.pk)
+        broker = _broker()
+        for entry in entries:
+            if not _publish(entry, broker):
+                break
+            sent.append(entry.pk)
         TaskOutbox.objects.filter(pk__in=sent).delete()
     if sent:
         logger.info("outbox: %d task(s) sent, %d waiting", len(sent), _waiting())
@@ -121,19 +123,34 @@ def _options(entry: TaskOutbox) -> dict:
     return options
 
 
-@contextmanager
-def _broker() -> Iterator:
-    # A connection of its own, without the pool's reconnection loop: kombu and
-    # Celery would otherwise retry for about 20 s per task while the user waits.
-    with app.connection_for_write(
-        connect_timeout=PUBLISH_TIMEOUT_SECONDS,
-        transport_options={
-            "max_retries": 0,
-            "socket_connect_timeout": PUBLISH_TIMEOUT_SECONDS,
-            "socket_timeout": PUBLISH_TIMEOUT_SECONDS,
-        },
-    ) as broker:
-        yield broker
+def _broker():
+    """This thread's connection to the broker, made on first use.
+
+    Not the pool's: kombu and Celery would retry for about 20 s per task while the
+    user waits. Kept between tasks (a new connection costs ~15 ms), per thread and
+    per process (a connection must not cross a fork), and dropped after a failure.
+    """
+    broker = getattr(_local, "broker", None)
+    if broker is None or _local.pid != os.getpid():
+        broker = app.connection_for_write(
+            connect_timeout=PUBLISH_TIMEOUT_SECONDS,
+            transport_options={
+                "max_retries": 0,
+                "socket_connect_timeout": PUBLISH_TIMEOUT_SECONDS,
+                "socket_timeout": PUBLISH_TIMEOUT_SECONDS,
+            },
+        )
+        _local.broker, _local.pid = broker, os.getpid()
+    return broker
+
+
+def _forget_broker() -> None:
+    broker = getattr(_local, "broker", None)
+    _local.broker = None
+    if broker is not None:
+        # Already broken: there may be nothing to close cleanly.
+        with suppress(Exception):
+            broker.release()
 
 
 def _publish(entry: TaskOutbox, broker) -> bool:
@@ -149,9 +166,8 @@ def _publish(entry: TaskOutbox, broker) -> bool:
             **_options(entry),
         )
     except Exception as error:  # the broker's many kinds of "not now"
-        logger.warning(
-            "outbox: %s not sent, kept for later: %s", entry.task, error, exc_info=True
-        )
+        _forget_broker()
+        logger.warning("outbox: %s not sent, kept for later: %r", entry.task, error)
         TaskOutbox.objects.filter(pk=entry.pk).update(
             attempts=entry.attempts + 1, last_error=repr(error)[:2000]
         )
