@@ -128,10 +128,14 @@ def _broker():
 
     Not the pool's: kombu and Celery would retry for about 20 s per task while the
     user waits. Kept between tasks (a new connection costs ~15 ms), per thread and
-    per process (a connection must not cross a fork), and dropped after a failure.
+    per process (a connection must not cross a fork) and broker URL, and dropped
+    after a failure.
     """
     broker = getattr(_local, "broker", None)
-    if broker is None or _local.pid != os.getpid():
+    owner = (os.getpid(), app.conf.broker_write_url)
+    if broker is None or _local.owner != owner:
+        if broker is not None and _local.owner[0] == owner[0]:
+            _forget_broker()
         broker = app.connection_for_write(
             connect_timeout=PUBLISH_TIMEOUT_SECONDS,
             transport_options={
@@ -140,7 +144,7 @@ def _broker():
                 "socket_timeout": PUBLISH_TIMEOUT_SECONDS,
             },
         )
-        _local.broker, _local.pid = broker, os.getpid()
+        _local.broker, _local.owner = broker, owner
     return broker
 
 
