@@ -60,7 +60,7 @@ run: setup
 	$(MANAGE) load_demo; \
 	if [ -f var/worker.pid ]; then old=$$(cat var/worker.pid); kill "$$old" 2>/dev/null || true; \
 	  for _ in $$(seq 50); do kill -0 "$$old" 2>/dev/null || break; sleep 0.2; done; fi; \
-	$(VENV)/bin/celery -A config worker -Q default,imports,notifications,matching --beat --loglevel=INFO --concurrency=2 \
+	$(VENV)/bin/celery -A config worker --beat --loglevel=INFO --concurrency=2 \
 	  --schedule=var/celerybeat-schedule \
 	  --logfile=var/worker.log --pidfile=var/worker.pid & \
 	worker=$$!; trap 'kill $$worker 2>/dev/null; wait $$worker 2>/dev/null' EXIT INT TERM; \
@@ -69,7 +69,7 @@ run: setup
 	$(MANAGE) runserver --noreload "$(HOST):$(PORT)"
 
 worker: setup
-	@$(SERVICES); $(VENV)/bin/celery -A config worker -Q default,imports,notifications,matching \
+	@$(SERVICES); $(VENV)/bin/celery -A config worker \
 	  --beat --schedule=var/celerybeat-schedule --loglevel=INFO
 
 test: setup lint

@@ -16,6 +16,7 @@ from celery.schedules import crontab
 from csp.constants import NONE, SELF
 from django.core.exceptions import ImproperlyConfigured
 from django.utils.translation import gettext_lazy as _
+from kombu import Exchange, Queue
 
 from config import local_services
 from config.timeouts import batch_process
@@ -290,13 +291,28 @@ CELERY_TASK_SERIALIZER = "json"
 CELERY_ACCEPT_CONTENT = ["json"]
 CELERY_TIMEZONE = TIME_ZONE
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
-CELERY_TASK_DEFAULT_QUEUE = "default"
+# Queue names carry the database's name: a worker of another database on the same
+# broker (`make run` beside `make bench`) never takes these tasks. Workers consume
+# all four unless given --queues.
+TASK_QUEUES = {
+    name: f"{name}.{DATABASES['default']['NAME']}"
+    for name in ("default", "imports", "notifications", "matching")
+}
+CELERY_TASK_DEFAULT_QUEUE = TASK_QUEUES["default"]
+CELERY_TASK_QUEUES = [
+    Queue(name, Exchange(name), routing_key=name) for name in TASK_QUEUES.values()
+]
 CELERY_BEAT_SCHEDULE = {
+    # Tasks that waited for the broker, and work whose worker died.
+    "background-recover": {
+        "task": "renewal.tasks.background_recover_task",
+        "schedule": 60.0,
+    },
     # Yesterday's notifications for users who chose a daily digest (Asia/Seoul).
     "notification-digests": {
         "task": "renewal.tasks.notification_digests_send_task",
         "schedule": crontab(hour=7, minute=0),
-        "options": {"queue": "notifications"},
+        "options": {"queue": TASK_QUEUES["notifications"]},
     },
     # Low-zoom spaces tiles read a grid of counts; rebuild it.
     "tiles-refresh-aggregates": {

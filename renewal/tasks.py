@@ -143,3 +143,11 @@ def tiles_refresh_aggregates_task() -> None:
     from renewal.services.tiles import space_tile_grid_refresh
 
     space_tile_grid_refresh()
+
+
+# Run by beat every minute (and by each worker as it starts, config/celery.py).
+@shared_task
+def background_recover_task() -> None:
+    from renewal.services.background import background_recover
+
+    background_recover()

@@ -1,6 +1,8 @@
 import json
+import socket
 import subprocess
 import sys
+import time
 import uuid
 from pathlib import Path
 from urllib.parse import quote
@@ -21,7 +23,7 @@ from tests.factories import (
     MunicipalityFactory,
     UserFactory,
 )
-from tests.helpers import clean_environment
+from tests.helpers import HANG_GUARD_SECONDS, clean_environment
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -118,7 +120,8 @@ def personas(city, other_city, organization, lead_organization, moderator):
 def celery_worker(transactional_db):
     """Start workers pointed at the test database: `celery_worker(**env)` starts one
     on a queue of its own, with `env` added to its environment, and returns the
-    queue. Every worker started is stopped at teardown."""
+    queue; `queue=` names the queue (or queues, comma-separated) instead. Every worker started is stopped at
+    teardown."""
     broker = django_settings.CELERY_BROKER_URL
     if not broker:
         pytest.fail("CELERY_BROKER_URL is not set: run the suite with `make test`.")
@@ -129,8 +132,8 @@ def celery_worker(transactional_db):
     )
     workers = []
 
-    def start(**env: str) -> str:
-        queue = f"test-{uuid.uuid4().hex[:12]}"
+    def start(queue: str = "", **env: str) -> str:
+        queue = queue or f"test-{uuid.uuid4().hex[:12]}"
         workers.append(
             subprocess.Popen(
                 [
@@ -143,7 +146,7 @@ def celery_worker(transactional_db):
                     "--queues",
                     queue,
                     "--hostname",
-                    f"{queue}@%h",
+                    f"{queue.split(',')[0]}-{len(workers)}@%h",
                     "--pool",
                     "solo",
                     "--without-gossip",
@@ -166,13 +169,16 @@ def celery_worker(transactional_db):
         celery_app.conf.task_always_eager = False
         return queue
 
+    # The processes, for tests that kill one.
+    start.processes = workers
     try:
         yield start
     finally:
         for worker in workers:
-            worker.terminate()
+            if worker.poll() is None:
+                worker.terminate()
             output, _ = worker.communicate(timeout=30)
-            if worker.returncode not in (0, -15):
+            if worker.returncode not in (0, -15, -9):
                 print(output)
 
 
@@ -192,3 +198,52 @@ def openapi_schema(tmp_path_factory) -> dict:
         str(output),
     )
     return json.loads(output.read_text())
+
+
+# A Redis server of a test's own, which the test may stop and start again: the
+# shared one serves every other test.
+
+
+class RedisServer:
+    def __init__(self, directory: Path):
+        with socket.socket() as probe:
+            probe.bind(("127.0.0.1", 0))
+            self.port = probe.getsockname()[1]
+        self.directory = directory
+        self.process = None
+
+    @property
+    def url(self) -> str:
+        return f"redis://127.0.0.1:{self.port}/0"
+
+    def start(self) -> None:
+        self.process = subprocess.Popen(
+            ["redis-server", "--port", str(self.port), "--bind", "127.0.0.1"]
+            + ["--save", "", "--appendonly", "no", "--dir", str(self.directory)],
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+        )
+        deadline = time.monotonic() + HANG_GUARD_SECONDS
+        while True:
+            try:
+                socket.create_connection(("127.0.0.1", self.port), timeout=1).close()
+                return
+            except OSError:
+                assert self.process.poll() is None, "redis-server did not start"
+                assert time.monotonic() < deadline, "redis-server did not answer"
+                time.sleep(0.05)
+
+    def stop(self) -> None:
+        if self.process is not None and self.process.poll() is None:
+            self.process.terminate()
+            self.process.wait(HANG_GUARD_SECONDS)
+
+
+@pytest.fixture
+def private_redis(tmp_path):
+    """A Redis server, not started yet: `.start()`, `.stop()`, `.url`."""
+    server = RedisServer(tmp_path)
+    try:
+        yield server
+    finally:
+        server.stop()

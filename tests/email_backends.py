@@ -1,13 +1,16 @@
-"""An e-mail backend for the worker test: the mail server refuses each message the
+"""E-mail backends standing in for mail servers. FailFirstAttemptBackend, for the
+worker test: the mail server refuses each message the
 first time it sees it, then accepts it. It stands in for a remote SMTP server (not on
 this machine); attempts and deliveries are recorded as files in TEST_EMAIL_DIR so the
 test process can count them across the worker process boundary."""
 
 import hashlib
 import os
+import threading
 from pathlib import Path
 from smtplib import SMTPException
 
+from django.core import mail
 from django.core.mail.backends.base import BaseEmailBackend
 
 
@@ -24,4 +27,20 @@ class FailFirstAttemptBackend(BaseEmailBackend):
                 raise SMTPException("421 Service not available, try again later")
             with open(directory / "delivered.log", "a", encoding="utf-8") as log:
                 log.write(f"{message.to[0]}\t{key}\n")
+        return len(email_messages)
+
+
+class HeldOpenBackend(BaseEmailBackend):
+    """Delivers into django.core.mail.outbox, but holds the first message open
+    until the test sets `release`: a slow mail server, on which a second sender can
+    run while the first is still sending."""
+
+    sending = threading.Event()
+    release = threading.Event()
+
+    def send_messages(self, email_messages) -> int:
+        if not HeldOpenBackend.sending.is_set():
+            HeldOpenBackend.sending.set()
+            HeldOpenBackend.release.wait()
+        mail.outbox.extend(email_messages)
         return len(email_messages)

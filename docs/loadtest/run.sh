@@ -27,7 +27,7 @@ export THROTTLE_SUPPORT_IP=100000/min THROTTLE_COMMENT_IP=100000/min
 export LOG_LEVEL=WARNING
 $py manage.py collectstatic --noinput --verbosity 0
 
-.venv/bin/celery -A config --quiet worker -Q default,imports,notifications,matching \
+.venv/bin/celery -A config --quiet worker \
   --concurrency 1 --loglevel WARNING --logfile var/loadtest/worker.log &
 worker=$!
 # Keep-alive longer than a simulated user's pause (at most 3 s): gunicorn's 2 s

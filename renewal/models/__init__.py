@@ -33,6 +33,7 @@ from renewal.models.organizations import (
     CommunityOrganization,
     OrganizationKind,
 )
+from renewal.models.outbox import TaskOutbox
 from renewal.models.progress import EventKind, ParticipationEvent, ProgressUpdate
 from renewal.models.projects import (
     PROJECT_TRANSITIONS,
@@ -103,6 +104,7 @@ __all__ = [
     "SpaceKind",
     "SpaceOwner",
     "SpaceStatus",
+    "TaskOutbox",
     "VacancyEvidence",
     "VacantSpace",
     "AgreementKind",

@@ -29,6 +29,8 @@ class SpaceImport(models.Model):
         default=ImportStatus.QUEUED,
     )
     progress = models.PositiveSmallIntegerField(_("progress (%)"), default=0)
+    # Times a worker started it; more than one means a worker died during it.
+    attempts = models.PositiveSmallIntegerField(_("attempts"), default=0)
     row_count = models.PositiveIntegerField(_("rows"), default=0)
     created_count = models.PositiveIntegerField(_("created"), default=0)
     updated_count = models.PositiveIntegerField(_("updated"), default=0)

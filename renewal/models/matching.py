@@ -158,6 +158,8 @@ class AssignmentRun(models.Model):
         related_name="+",
     )
     progress = models.PositiveSmallIntegerField(_("progress (%)"), default=0)
+    # Times a worker started it; more than one means a worker died during it.
+    attempts = models.PositiveSmallIntegerField(_("attempts"), default=0)
     projects_count = models.PositiveIntegerField(_("open projects"), default=0)
     spaces_count = models.PositiveIntegerField(_("available spaces"), default=0)
     candidate_pairs = models.PositiveIntegerField(_("candidate pairs"), default=0)

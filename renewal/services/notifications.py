@@ -60,7 +60,7 @@ from renewal.tasks import (
     notifications_for_transition_task,
 )
 
-NOTIFICATION_QUEUE = "notifications"
+NOTIFICATION_QUEUE = settings.TASK_QUEUES["notifications"]
 MESSAGE_LANGUAGES = ("ko", "en")
 
 EMAIL_SUBJECTS = {

@@ -14,6 +14,7 @@ import pytest
 from django.contrib.gis.geos import Point
 from django.core.files import File
 from django.core.management import CommandError, call_command
+from django.db import connections
 from rest_framework.test import APIClient
 
 from core.errors import DomainError, NotPermitted
@@ -24,7 +25,12 @@ from renewal.models import (
     SpaceOwner,
     VacantSpace,
 )
-from renewal.services.imports import space_import_create, space_import_run
+from renewal.services.imports import (
+    IMPORT_LEASE,
+    MAX_ATTEMPTS,
+    space_import_create,
+    space_import_run,
+)
 from renewal.tasks import space_import_run_task
 from tests.factories import VacantSpaceFactory
 from tests.helpers import api_client
@@ -528,6 +534,74 @@ def test_running_an_import_again_does_nothing(personas, city, tmp_path):
     assert space_import.finished_at == finished
     assert InventoryChange.objects.count() == changes
     assert VacantSpace.objects.count() == 1
+
+
+def _queued(path: Path, *, actor, municipality) -> SpaceImport:
+    with path.open("rb") as handle:
+        return space_import_create(
+            actor=actor,
+            municipality=municipality,
+            uploaded_file=File(handle, name=path.name),
+            run_in_background=False,
+        )
+
+
+def test_a_second_delivery_while_a_worker_runs_the_import_does_nothing(
+    personas, city, tmp_path
+):
+    path = _convert(_survey(tmp_path, [_feature("L-1")]), "csv", 4326, tmp_path)
+    space_import = _queued(path, actor=personas["city_editor"], municipality=city)
+    primary = connections["default"]
+    worker = primary.__class__(dict(primary.settings_dict), alias="worker")
+    try:
+        with worker.cursor() as cursor:  # a live worker holds the lease
+            cursor.execute(
+                "SELECT pg_advisory_lock(%s, %s)", [IMPORT_LEASE, space_import.pk]
+            )
+        space_import_run_task(space_import.pk)
+    finally:
+        worker.close()
+
+    space_import.refresh_from_db()
+    assert (space_import.status, space_import.attempts) == ("queued", 0)
+    assert not VacantSpace.objects.exists()
+
+
+def test_an_import_whose_worker_died_runs_again_from_the_start(
+    personas, city, tmp_path
+):
+    path = _convert(_survey(tmp_path, [_feature("R-1")]), "csv", 4326, tmp_path)
+    space_import = _queued(path, actor=personas["city_editor"], municipality=city)
+    SpaceImport.objects.filter(pk=space_import.pk).update(
+        status="running", progress=60, attempts=1
+    )
+
+    space_import_run_task(space_import.pk)
+
+    space_import.refresh_from_db()
+    assert (space_import.status, space_import.attempts) == ("succeeded", 2)
+    assert VacantSpace.objects.get().external_id == "R-1"
+
+
+def test_an_import_that_lost_its_worker_too_often_fails_and_says_why(
+    personas, city, tmp_path
+):
+    path = _convert(_survey(tmp_path, [_feature("F-1")]), "csv", 4326, tmp_path)
+    space_import = _queued(path, actor=personas["city_editor"], municipality=city)
+    SpaceImport.objects.filter(pk=space_import.pk).update(
+        status="running", progress=60, attempts=MAX_ATTEMPTS, language="en"
+    )
+
+    space_import_run_task(space_import.pk)
+
+    body = (
+        api_client(personas["city_editor"])
+        .get(f"/api/v1/spaces/imports/{space_import.pk}/")
+        .json()
+    )
+    assert body["status"] == "failed"
+    assert "nothing was written" in body["report"][0]["message"]
+    assert not VacantSpace.objects.exists()
 
 
 @pytest.mark.parametrize(

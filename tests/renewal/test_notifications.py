@@ -1,4 +1,5 @@
 import datetime
+import threading
 import time
 import uuid
 from pathlib import Path
@@ -8,7 +9,7 @@ from django.contrib.auth.models import Group
 from django.contrib.contenttypes.models import ContentType
 from django.contrib.gis.geos import Point, Polygon
 from django.core import mail
-from django.db import transaction
+from django.db import connection, transaction
 from django.utils import timezone, translation
 from rest_framework.test import APIClient
 
@@ -43,6 +44,7 @@ from renewal.tasks import (
     notification_emails_send_task,
     notifications_for_transition_task,
 )
+from tests.email_backends import HeldOpenBackend
 from tests.factories import RenewalProjectFactory, UserFactory
 from tests.helpers import HANG_GUARD_SECONDS, api_client, count_queries
 
@@ -297,6 +299,69 @@ def test_immediate_emails_go_out_once_even_if_sent_twice(personas, project, foll
     assert "공유부엌" in mail.outbox[0].body
     assert Notification.objects.get(user=alice).emailed_at is not None
     assert Notification.objects.get(user=bob).emailed_at is None
+
+
+@pytest.mark.django_db(transaction=True)
+def test_two_senders_at_once_send_each_email_once(
+    personas, project, followers, settings
+):
+    """The second sender runs while the first holds its notification, mid-send. A
+    sender that reads the notification without locking it sends it again."""
+    settings.EMAIL_BACKEND = "tests.email_backends.HeldOpenBackend"
+    HeldOpenBackend.sending.clear()
+    HeldOpenBackend.release.clear()
+    prefer(project.proposer, EmailMode.OFF)
+    prefer(followers[1], EmailMode.OFF)
+    # Logged directly: the service would also send the e-mails on commit.
+    transition_id = ProjectTransition.objects.create(
+        project=project,
+        from_status=ProjectStatus.PROPOSED,
+        to_status=ProjectStatus.UNDER_REVIEW,
+        actor=personas["city_editor"],
+    ).pk
+    ids = notifications_for_transition(transition_id=transition_id)
+    second_pid = []
+
+    def send(pids=None):
+        try:
+            if pids is not None:
+                connection.ensure_connection()
+                pids.append(connection.connection.info.backend_pid)
+            notification_emails_send_immediate(notification_ids=ids)
+        finally:
+            connection.close()
+
+    first = threading.Thread(target=send)
+    second = threading.Thread(target=send, kwargs={"pids": second_pid})
+    try:
+        first.start()
+        assert HeldOpenBackend.sending.wait(HANG_GUARD_SECONDS)
+        second.start()
+        # The second sender finishes (it skips the locked row), or waits for the
+        # lock (a plain FOR UPDATE); either way it has decided.
+        deadline = time.monotonic() + HANG_GUARD_SECONDS
+        while second.is_alive() and not waits_for_a_lock(second_pid):
+            assert time.monotonic() < deadline
+            time.sleep(0.05)
+    finally:
+        HeldOpenBackend.release.set()
+        first.join(HANG_GUARD_SECONDS)
+        second.join(HANG_GUARD_SECONDS)
+
+    assert [message.to for message in mail.outbox] == [[followers[0].email]]
+    assert Notification.objects.get(user=followers[0]).emailed_at is not None
+
+
+def waits_for_a_lock(pids: list[int]) -> bool:
+    if not pids:
+        return False
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT wait_event_type = 'Lock' FROM pg_stat_activity WHERE pid = %s",
+            [pids[0]],
+        )
+        row = cursor.fetchone()
+    return bool(row and row[0])
 
 
 def test_preference_off_sends_no_email_at_all(personas, project):

@@ -1,21 +1,30 @@
 """What services do around a change: tiles, re-runs, queued tasks, permissions."""
 
 import datetime
-import logging
 import subprocess
 import sys
 from pathlib import Path
 
 import pytest
-from kombu.exceptions import OperationalError
+from django.utils import timezone, translation
 from rest_framework.test import APIClient
 
-from renewal.models import AssignmentRun, InventoryChange, MatchStatus, VacantSpace
+from config.celery import app as celery_app
+from renewal.models import (
+    AssignmentRun,
+    InventoryChange,
+    Match,
+    MatchStatus,
+    TaskOutbox,
+    VacantSpace,
+)
+from renewal.services.background import outbox_drain
 from renewal.services.matching.matches import (
     match_accept,
     match_activate,
     match_end,
 )
+from renewal.services.matching.runs import MAX_ATTEMPTS, enqueue_assignment_rerun
 from renewal.services.tiles import tiles_version
 from renewal.tasks import assignment_run_task
 from tests.factories import MatchFactory, RenewalProjectFactory, VacantSpaceFactory
@@ -84,32 +93,83 @@ def test_a_space_leaving_or_entering_available_queues_one_rerun(
 
 
 @pytest.mark.django_db(transaction=True)
-def test_a_space_edit_is_saved_while_the_broker_refuses_connections(
-    personas, city, monkeypatch, caplog
+def test_a_space_edit_is_saved_while_the_broker_is_down_and_its_task_waits(
+    personas, city, private_redis, monkeypatch
 ):
+    # Nothing listens there (Celery reads the variable before the settings).
+    monkeypatch.setenv("CELERY_BROKER_URL", private_redis.url)
+    celery_app.conf.task_always_eager = False
     space = VacantSpaceFactory(municipality=city, availability="sale")
-
-    def refuse(*args, **kwargs):
-        raise OperationalError("[Errno 111] Connection refused")
-
-    monkeypatch.setattr(assignment_run_task, "apply_async", refuse)
     client = APIClient()
     client.force_authenticate(personas["city_editor"])
 
-    with caplog.at_level(logging.ERROR):
-        response = client.patch(
-            f"/api/v1/spaces/{space.pk}/",
-            {"properties": {"availability": "lease"}},
-            format="json",
-        )
+    response = client.patch(
+        f"/api/v1/spaces/{space.pk}/",
+        {"properties": {"availability": "lease"}},
+        format="json",
+    )
 
     assert response.status_code == 200, response.content
     assert VacantSpace.objects.get(pk=space.pk).availability == "lease"
     assert InventoryChange.objects.filter(object_id=space.pk).exists()
-    # The run waits in the table; the next change or a manual start sends it.
-    assert AssignmentRun.objects.filter(municipality=city, status="queued").exists()
-    assert "renewal.tasks.assignment_run_task" in caplog.text
-    assert "Connection refused" in caplog.text
+    run = AssignmentRun.objects.get(municipality=city, status="queued")
+    waiting = TaskOutbox.objects.get()
+    assert (waiting.task, waiting.args) == (
+        "renewal.tasks.assignment_run_task",
+        [run.pk],
+    )
+    assert "Connection refused" in waiting.last_error
+
+    # Still away: the drain sends nothing and keeps the task.
+    assert outbox_drain() == 0
+    assert TaskOutbox.objects.get().attempts == 2
+
+
+def test_a_change_joining_a_run_that_lost_its_task_sends_it_again(
+    city, django_capture_on_commit_callbacks
+):
+    run = AssignmentRun.objects.create(municipality=city, trigger="automatic")
+    AssignmentRun.objects.filter(pk=run.pk).update(
+        created_at=timezone.now() - datetime.timedelta(hours=1)
+    )
+
+    with django_capture_on_commit_callbacks() as callbacks:
+        joined = enqueue_assignment_rerun(city.pk)
+
+    assert joined == run
+    assert [c.__qualname__ for c in callbacks] == [
+        "enqueue_after_commit[renewal.tasks.assignment_run_task]"
+    ]
+    assert TaskOutbox.objects.get().args == [run.pk]
+
+
+def test_a_run_whose_worker_died_runs_again(city):
+    project = RenewalProjectFactory(
+        municipality=city, status="approved", needs_space_kinds=["shop"]
+    )
+    space = VacantSpaceFactory(municipality=city, status="available")
+    run = AssignmentRun.objects.create(
+        municipality=city, trigger="manual", status="running", attempts=1
+    )
+
+    assignment_run_task(run.pk)
+
+    run.refresh_from_db()
+    assert (run.status, run.attempts) == ("done", 2)
+    assert Match.objects.filter(project=project, space=space, run=run).exists()
+
+
+def test_a_run_that_lost_its_worker_too_often_fails_and_says_why(city):
+    run = AssignmentRun.objects.create(
+        municipality=city, trigger="manual", status="running", attempts=MAX_ATTEMPTS
+    )
+
+    with translation.override("en"):
+        assignment_run_task(run.pk)
+
+    run.refresh_from_db()
+    assert run.status == "failed"
+    assert "stopped 3 times" in run.error
 
 
 @pytest.mark.parametrize(

@@ -255,6 +255,9 @@ class Command(BaseCommand):
 
 NATIONAL_TARGET_S = 120.0
 RUN_TIMEOUT_S = 1800.0
+# The largest city's run takes well under a minute (docs/matching.md): this long
+# without a run starting or finishing means the tasks went elsewhere or stopped.
+STALL_TIMEOUT_S = 300.0
 
 
 class NationalBench:
@@ -358,9 +361,21 @@ class NationalBench:
             pending = AssignmentRun.objects.filter(
                 pk__in=run_ids, status__in=[RunStatus.QUEUED, RunStatus.RUNNING]
             )
-            while pending.exists():
+            last_change, last_state = time.monotonic(), None
+            while state := self.pending_state(pending):
+                if state != last_state:
+                    last_change, last_state = time.monotonic(), state
                 if time.monotonic() > deadline:
-                    raise CommandError(f"Runs not finished after {RUN_TIMEOUT_S} s.")
+                    raise CommandError(
+                        f"Runs not finished after {RUN_TIMEOUT_S:.0f} s: "
+                        f"{self.describe(state)}; worker log {log.name}."
+                    )
+                if time.monotonic() - last_change > STALL_TIMEOUT_S:
+                    raise CommandError(
+                        f"No run started or finished for {STALL_TIMEOUT_S:.0f} s: "
+                        f"{self.describe(state)}. Do the workers consume queue "
+                        f"{MATCHING_QUEUE!r}? See {log.name}."
+                    )
                 if any(process.poll() is not None for process in processes):
                     raise CommandError(f"A worker exited; see {log.name}.")
                 time.sleep(0.2)
@@ -399,6 +414,24 @@ class NationalBench:
             f"  {load_average()}"
         )
         return wall
+
+    @staticmethod
+    def pending_state(pending) -> tuple[int, int, int]:
+        """Queued and running runs, and the progress summed over the running."""
+        counts = pending.aggregate(
+            queued=models.Count("pk", filter=models.Q(status="queued")),
+            running=models.Count("pk", filter=models.Q(status="running")),
+            progress=models.Sum("progress", filter=models.Q(status="running")),
+        )
+        return (
+            (counts["queued"], counts["running"], counts["progress"] or 0)
+            if counts["queued"] or counts["running"]
+            else ()
+        )
+
+    @staticmethod
+    def describe(state: tuple[int, int, int]) -> str:
+        return f"{state[0]} still queued, {state[1]} running"
 
     @staticmethod
     def purge(queue: str) -> None:

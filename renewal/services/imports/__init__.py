@@ -8,16 +8,23 @@ validated Row) and writing (rows → spaces).
 import logging
 import os
 import uuid
+from contextlib import contextmanager
 
+from django.conf import settings
 from django.core.files import File
-from django.db import IntegrityError
+from django.db import DEFAULT_DB_ALIAS, IntegrityError, connections
+from django.db.models import F
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
 from cities.models import Municipality
 from core.errors import DomainError, NotPermitted, require_perm
 from renewal.models import ImportStatus, SpaceImport
-from renewal.services.background import enqueue_after_commit
+from renewal.services.background import (
+    enqueue_after_commit,
+    work_lease,
+    work_lease_is_free,
+)
 from renewal.services.imports.parsing import Problems, validate_row
 from renewal.services.imports.reading import (
     ALLOWED_SRIDS,
@@ -31,12 +38,21 @@ from renewal.services.imports.reading import (
 from renewal.services.imports.writing import existing_spaces, write_rows
 from renewal.tasks import space_import_run_task
 
-__all__ = ["ALLOWED_SRIDS", "space_import_create", "space_import_run"]
+__all__ = [
+    "ALLOWED_SRIDS",
+    "space_import_create",
+    "space_import_run",
+    "space_imports_recover",
+]
 
 logger = logging.getLogger(__name__)
 
 MAX_FILE_BYTES = 50 * 1024 * 1024
-IMPORT_QUEUE = "imports"
+IMPORT_QUEUE = settings.TASK_QUEUES["imports"]
+# Keys the lease a worker holds while it runs an import (background.work_lease).
+IMPORT_LEASE = 7_400_003
+# Worker deaths an import survives (a file that kills its worker must not loop).
+MAX_ATTEMPTS = 3
 
 
 # Editors of the city import its spaces, as they register them one by one.
@@ -99,39 +115,85 @@ def space_import_create(
 
 
 def space_import_run(*, space_import: SpaceImport) -> SpaceImport:
-    """Run a queued import once; a second call (a redelivered task) does nothing."""
-    claimed = SpaceImport.objects.filter(
-        pk=space_import.pk, status=ImportStatus.QUEUED
-    ).update(status=ImportStatus.RUNNING, progress=0)
-    space_import.refresh_from_db()
-    if not claimed:
-        return space_import
-    with translation.override(space_import.language or None):
-        try:
-            _run(space_import)
-        except ImportFailed as failure:
-            _finish(
-                space_import,
-                ImportStatus.FAILED,
-                report=[
-                    {"line": None, "field": failure.field, "message": failure.message}
-                ],
-            )
-        except Exception:
-            # Marked failed rather than retried: the same file fails the same way.
-            logger.exception("space import %s crashed", space_import.pk)
-            _finish(
-                space_import,
-                ImportStatus.FAILED,
-                report=[
-                    {
-                        "line": None,
-                        "field": "file",
-                        "message": _("The import stopped on an unexpected error."),
-                    }
-                ],
-            )
+    """Run a queued import once. A second delivery of the task does nothing while
+    the first runs or after it finished; after its worker died, it runs the import
+    again from the start (nothing was written: the write is one transaction), up to
+    MAX_ATTEMPTS times, and then marks it failed with the reason."""
+    with work_lease(IMPORT_LEASE, space_import.pk) as held:
+        if not held:  # a live worker has it
+            space_import.refresh_from_db()
+            return space_import
+        # Running with the lease free: its worker died.
+        claimed = SpaceImport.objects.filter(
+            pk=space_import.pk,
+            status__in=[ImportStatus.QUEUED, ImportStatus.RUNNING],
+        ).update(status=ImportStatus.RUNNING, progress=0, attempts=F("attempts") + 1)
+        space_import.refresh_from_db()
+        if claimed:
+            with translation.override(space_import.language or None):
+                _run_attempt(space_import)
     return space_import
+
+
+def space_imports_recover() -> int:
+    """Send the task again for each import whose worker died; the task resumes
+    or fails it. Returns how many."""
+    from renewal.tasks import space_import_run_task
+
+    orphans = [
+        pk
+        for pk in SpaceImport.objects.filter(status=ImportStatus.RUNNING)
+        .order_by("pk")
+        .values_list("pk", flat=True)
+        if work_lease_is_free(IMPORT_LEASE, pk)
+    ]
+    for pk in orphans:
+        logger.warning("space import %s lost its worker; sending it again", pk)
+        enqueue_after_commit(space_import_run_task, args=(pk,), queue=IMPORT_QUEUE)
+    return len(orphans)
+
+
+def _run_attempt(space_import: SpaceImport) -> None:
+    if space_import.attempts > MAX_ATTEMPTS:
+        _finish(
+            space_import,
+            ImportStatus.FAILED,
+            report=[
+                {
+                    "line": None,
+                    "field": "file",
+                    "message": _(
+                        "The import stopped %(count)d times before it finished "
+                        "(its worker ended); nothing was written. Try again, or "
+                        "split the file."
+                    )
+                    % {"count": MAX_ATTEMPTS},
+                }
+            ],
+        )
+        return
+    try:
+        _run(space_import)
+    except ImportFailed as failure:
+        _finish(
+            space_import,
+            ImportStatus.FAILED,
+            report=[{"line": None, "field": failure.field, "message": failure.message}],
+        )
+    except Exception:
+        # Marked failed rather than retried: the same file fails the same way.
+        logger.exception("space import %s crashed", space_import.pk)
+        _finish(
+            space_import,
+            ImportStatus.FAILED,
+            report=[
+                {
+                    "line": None,
+                    "field": "file",
+                    "message": _("The import stopped on an unexpected error."),
+                }
+            ],
+        )
 
 
 def _finish(space_import: SpaceImport, status: str, **values) -> None:
@@ -180,7 +242,8 @@ def _run(space_import: SpaceImport) -> None:
     record_progress(space_import, 60)
 
     try:
-        created, updated = write_rows(space_import, rows)
+        with _write_progress(space_import, total=len(rows)) as written:
+            created, updated = write_rows(space_import, rows, written=written)
     except IntegrityError:
         raise ImportFailed(
             "external_id",
@@ -195,3 +258,33 @@ def _run(space_import: SpaceImport) -> None:
         rejected_count=0,
         report=[],
     )
+
+
+@contextmanager
+def _write_progress(space_import: SpaceImport, *, total: int):
+    """A callback that moves the progress from 60 to 99 % as rows are written.
+
+    The rows are written in one transaction, where an update of the progress would
+    stay invisible until the end: it goes through a connection of its own, which
+    commits at once, and skips the row rather than wait if something holds it.
+    """
+    primary = connections[DEFAULT_DB_ALIAS]
+    side = primary.__class__(dict(primary.settings_dict), alias="import-progress")
+    step = max(1, total // 40)
+    table = SpaceImport._meta.db_table
+
+    def written(count: int) -> None:
+        if count == 0 or count % step:
+            return
+        percent = 60 + 39 * count // total
+        with side.cursor() as cursor:
+            cursor.execute(
+                f"UPDATE {table} SET progress = %s WHERE id = ("  # noqa: S608
+                f"SELECT id FROM {table} WHERE id = %s FOR UPDATE SKIP LOCKED)",
+                [percent, space_import.pk],
+            )
+
+    try:
+        yield written
+    finally:
+        side.close()

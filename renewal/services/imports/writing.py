@@ -2,6 +2,8 @@
 space services' do-functions, so that an import is checked, recorded and followed by
 fresh tiles and a matching re-run exactly as an editor's change is."""
 
+from collections.abc import Callable
+
 from django.db import transaction
 from django.utils.translation import gettext as _
 
@@ -13,6 +15,8 @@ from renewal.services.spaces import (
     vacant_spaces_change,
     vacant_spaces_create,
 )
+
+WRITE_BATCH = 100
 
 
 def existing_spaces(
@@ -37,8 +41,14 @@ def _owner(row: Row, space: VacantSpace | None) -> dict | None:
     return row.owner if has_owner else None
 
 
-def write_rows(space_import: SpaceImport, rows: list[Row]) -> tuple[int, int]:
-    """Create or update every row in one transaction; (created, updated).
+def write_rows(
+    space_import: SpaceImport,
+    rows: list[Row],
+    *,
+    written: Callable[[int], None] = lambda count: None,
+) -> tuple[int, int]:
+    """Create or update every row in one transaction; (created, updated). `written`
+    hears how many rows are written so far, batch by batch.
 
     The actor is the importing user, or None for an operator's import (manage.py
     import_spaces without --user), whose right to write was decided by the caller.
@@ -76,10 +86,20 @@ def write_rows(space_import: SpaceImport, rows: list[Row]) -> tuple[int, int]:
             # rather than a query (and a boundary) per updated row.
             space.municipality = municipality
             changes.append((space, SpaceWrite(data=row.data, owner=_owner(row, space))))
-        created = vacant_spaces_create(
-            actor=actor, municipality=municipality, writes=new
-        )
-        updated = vacant_spaces_change(
-            actor=actor, municipality=municipality, changes=changes
-        )
-    return len(created), updated
+        # In batches, so that the progress moves during a large import's write.
+        created = updated = 0
+        for start in range(0, len(new), WRITE_BATCH):
+            batch = new[start : start + WRITE_BATCH]
+            created += len(
+                vacant_spaces_create(
+                    actor=actor, municipality=municipality, writes=batch
+                )
+            )
+            written(start + len(batch))
+        for start in range(0, len(changes), WRITE_BATCH):
+            batch = changes[start : start + WRITE_BATCH]
+            updated += vacant_spaces_change(
+                actor=actor, municipality=municipality, changes=batch
+            )
+            written(len(new) + start + len(batch))
+    return created, updated

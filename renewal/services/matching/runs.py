@@ -1,23 +1,40 @@
 """City-wide assignment runs: started by staff or, debounced, by inventory changes."""
 
+import logging
 from contextlib import contextmanager
+from datetime import timedelta
 
+from django.conf import settings
 from django.db import IntegrityError, connection, transaction
+from django.db.models import F
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from cities.models import Municipality
 from core.errors import require_perm
 from renewal.models import AssignmentRun, Match, MatchStatus, RunStatus, RunTrigger
 from renewal.selectors.matching import assignment_candidate_graph
-from renewal.services.background import enqueue_after_commit
+from renewal.services.background import (
+    enqueue_after_commit,
+    work_lease,
+    work_lease_is_free,
+)
 from renewal.services.matching.scoring import SpaceFacts, score_space, scoring_params
 from renewal.tasks import assignment_run_task
 
-MATCHING_QUEUE = "matching"
+MATCHING_QUEUE = settings.TASK_QUEUES["matching"]
 # Changes within this many seconds of the first one join the same run.
 RERUN_DEBOUNCE_SECONDS = 30
 # Keys the advisory lock that keeps two runs of one city from writing at once.
 _ADVISORY_LOCK_CLASS = 7_400_001
+# Keys the lease a worker holds while it runs one run (background.work_lease).
+_RUN_LEASE = 7_400_002
+# Worker deaths a run survives (a city that kills its worker must not loop).
+MAX_ATTEMPTS = 3
+# Well past the debounce: the run's task was lost.
+STALE_QUEUED_RUN = timedelta(seconds=RERUN_DEBOUNCE_SECONDS + 600)
+
+logger = logging.getLogger(__name__)
 
 
 def _enqueue(run: AssignmentRun, countdown: int) -> None:
@@ -72,14 +89,34 @@ def enqueue_assignment_rerun(
 ) -> AssignmentRun:
     """Ask for a re-run after the city's inventory or projects changed. A burst of
     changes produces one run: while a run is queued, later calls join it. Call it
-    inside the transaction of the change; the task is sent after commit."""
+    inside the transaction of the change; the task is sent after commit.
+
+    A run still queued well after its debounce has lost its task (a broker that
+    lost its messages): joining it sends the task again, so that one lost message
+    cannot stop the city's re-runs for good. A second delivery is harmless."""
     with transaction.atomic():
         run, created = _queued_run(
             municipality_id=municipality_id, trigger=RunTrigger.AUTOMATIC
         )
         if created:
             _enqueue(run, countdown=countdown)
+        elif run.created_at < timezone.now() - STALE_QUEUED_RUN:
+            _enqueue(run, countdown=0)
     return run
+
+
+def assignment_runs_recover() -> int:
+    """Send the task again for each run whose worker died; the task resumes or
+    fails it. Returns how many."""
+    orphans = [
+        run
+        for run in AssignmentRun.objects.filter(status=RunStatus.RUNNING).order_by("pk")
+        if work_lease_is_free(_RUN_LEASE, run.pk)
+    ]
+    for run in orphans:
+        logger.warning("assignment run %s lost its worker; sending it again", run.pk)
+        _enqueue(run, countdown=0)
+    return len(orphans)
 
 
 def _progress(run: AssignmentRun, percent: int) -> None:
@@ -107,23 +144,45 @@ def _city_lock(municipality_id: int):
 def assignment_run_execute(*, run_id: int) -> AssignmentRun | None:
     """Claim a queued run, build the city's sparse candidate graph, solve it, and
     replace the city's suggested matches with the optimum. Idempotent: a run that
-    is no longer queued is left alone."""
-    claimed = AssignmentRun.objects.filter(pk=run_id, status=RunStatus.QUEUED).update(
-        status=RunStatus.RUNNING, started_at=timezone.now(), progress=5
-    )
-    if not claimed:
-        return None
-    run = AssignmentRun.objects.get(pk=run_id)
-    try:
-        with _city_lock(run.municipality_id):
-            _execute(run)
-    except Exception as error:
-        AssignmentRun.objects.filter(pk=run.pk).update(
-            status=RunStatus.FAILED,
-            error=repr(error)[:2000],
-            finished_at=timezone.now(),
+    another worker runs, or that finished, is left alone; a run whose worker died
+    runs again (up to MAX_ATTEMPTS starts), then fails with the reason."""
+    with work_lease(_RUN_LEASE, run_id) as held:
+        if not held:
+            return None
+        # Running with the lease free: its worker died.
+        claimed = AssignmentRun.objects.filter(
+            pk=run_id, status__in=[RunStatus.QUEUED, RunStatus.RUNNING]
+        ).update(
+            status=RunStatus.RUNNING,
+            started_at=timezone.now(),
+            progress=5,
+            attempts=F("attempts") + 1,
         )
-        raise
+        if not claimed:
+            return None
+        run = AssignmentRun.objects.get(pk=run_id)
+        if run.attempts > MAX_ATTEMPTS:
+            AssignmentRun.objects.filter(pk=run.pk).update(
+                status=RunStatus.FAILED,
+                error=_(
+                    "The run stopped %(count)d times before it finished (its "
+                    "worker ended); start it again once the workers are sound."
+                )
+                % {"count": MAX_ATTEMPTS},
+                finished_at=timezone.now(),
+            )
+            run.refresh_from_db()
+            return run
+        try:
+            with _city_lock(run.municipality_id):
+                _execute(run)
+        except Exception as error:
+            AssignmentRun.objects.filter(pk=run.pk).update(
+                status=RunStatus.FAILED,
+                error=repr(error)[:2000],
+                finished_at=timezone.now(),
+            )
+            raise
     run.refresh_from_db()
     return run
 
