@@ -2,11 +2,10 @@ from django.conf.urls.i18n import i18n_patterns
 from django.contrib import admin
 from django.urls import include, path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
-from rest_framework.routers import DefaultRouter
 
 from cities.api.views import MunicipalityViewSet
 from cities.views import home
-from config.api import ThrottledObtainAuthToken
+from config.api import Router, ThrottledObtainAuthToken
 from config.health import healthz
 from renewal.api.organizations import CommunityOrganizationViewSet
 from renewal.api.projects import RenewalProjectViewSet
@@ -14,7 +13,7 @@ from renewal.api.resources import NeighborhoodResourceViewSet
 from renewal.api.spaces import VacantSpaceViewSet
 from renewal.views import ThrottledLoginView, signup
 
-router = DefaultRouter()
+router = Router()
 router.register("municipalities", MunicipalityViewSet, basename="municipality")
 router.register("spaces", VacantSpaceViewSet, basename="space")
 router.register("resources", NeighborhoodResourceViewSet, basename="resource")
@@ -58,3 +57,9 @@ urlpatterns += i18n_patterns(
     path("accounts/", include("django.contrib.auth.urls")),
     path("admin/", admin.site.urls),
 )
+
+# Errors outside DRF's views: the API's JSON shape under its prefixes, pages elsewhere.
+handler400 = "config.errors.bad_request"
+handler403 = "config.errors.permission_denied"
+handler404 = "config.errors.page_not_found"
+handler500 = "config.errors.server_error"

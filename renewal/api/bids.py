@@ -8,13 +8,11 @@ from drf_spectacular.utils import extend_schema
 from rest_framework import mixins, serializers, status, viewsets
 from rest_framework.decorators import action
 from rest_framework.response import Response
-from rest_framework.routers import SimpleRouter
 from rest_framework.views import APIView
 from rest_framework_gis.fields import GeometryField
-from rest_framework_gis.serializers import GeoFeatureModelSerializer
 
 from cities.models import Municipality
-from config.api import GeoPagination
+from config.api import GeoFeatureSerializer, GeoPagination, NumericIdRouter
 from renewal.api.geometry import validate_korean_point
 from renewal.models import (
     Ballot,
@@ -38,7 +36,7 @@ from renewal.services.bids import (
 from renewal.services.errors import NotPermitted
 
 
-class BidSerializer(GeoFeatureModelSerializer):
+class BidSerializer(GeoFeatureSerializer):
     municipality = serializers.SlugRelatedField(
         slug_field="code", queryset=Municipality.objects.all()
     )
@@ -279,7 +277,7 @@ class BallotCloseView(APIView):
         return Response(BallotSerializer(ballot).data)
 
 
-router = SimpleRouter()
+router = NumericIdRouter()
 router.register("bids", BidViewSet, basename="bid")
 
 urlpatterns = [

@@ -7,11 +7,10 @@ from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import mixins, serializers, status, viewsets
 from rest_framework.decorators import action
 from rest_framework.response import Response
-from rest_framework.routers import SimpleRouter
 from rest_framework.views import APIView
 
 from cities.models import Municipality
-from config.api import Pagination
+from config.api import NumericIdRouter, Pagination
 from renewal.models import (
     AgreementKind,
     AssignmentRun,
@@ -290,7 +289,7 @@ class AssignmentRunDetailView(APIView):
         return Response(body)
 
 
-router = SimpleRouter()
+router = NumericIdRouter()
 router.register("matches", MatchViewSet, basename="match")
 
 urlpatterns = [

@@ -5,10 +5,9 @@ from drf_spectacular.utils import extend_schema, extend_schema_field, inline_ser
 from rest_framework import mixins, serializers, status, viewsets
 from rest_framework.decorators import action
 from rest_framework.response import Response
-from rest_framework_gis.serializers import GeoFeatureModelSerializer
 
 from cities.models import Municipality
-from config.api import GeoPagination, WriteThrottleMixin
+from config.api import GeoFeatureSerializer, GeoPagination, WriteThrottleMixin
 from renewal.api.geometry import parse_bbox
 from renewal.api.spaces import TransitionSerializer
 from renewal.models import Capability, SpaceKind
@@ -45,7 +44,7 @@ class NeedsSerializer(serializers.Serializer):
     )
 
 
-class RenewalProjectSerializer(GeoFeatureModelSerializer):
+class RenewalProjectSerializer(GeoFeatureSerializer):
     municipality = serializers.SlugRelatedField(
         slug_field="code", queryset=Municipality.objects.all()
     )

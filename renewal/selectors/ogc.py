@@ -11,6 +11,7 @@ pages (docs/performance.md).
 
 import datetime as dt
 import json
+import math
 from dataclasses import dataclass, field
 
 from django.contrib.gis.geos import GEOSGeometry, Polygon
@@ -283,7 +284,8 @@ def parse_bbox(raw: str) -> tuple[float, float, float, float]:
         values = []
     if len(values) == 6:  # a 3D box: heights do not apply to these collections
         values = [values[0], values[1], values[3], values[4]]
-    if len(values) != 4:
+    # float() reads "nan" and "inf", which no coordinate can be.
+    if len(values) != 4 or not all(math.isfinite(value) for value in values):
         raise InvalidParameter(
             "bbox", _("Expected minLon,minLat,maxLon,maxLat (CRS84).")
         )
