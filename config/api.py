@@ -11,6 +11,7 @@ from django.core.exceptions import (
 from django.db import InterfaceError, OperationalError
 from django.http import Http404
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 from rest_framework import exceptions
 from rest_framework.authtoken.views import ObtainAuthToken
 from rest_framework.pagination import PageNumberPagination
@@ -75,7 +76,9 @@ class GeoFeatureSerializer(GeoFeatureModelSerializer):
 
 class ServiceUnavailable(exceptions.APIException):
     status_code = 503
-    default_detail = _("The service is briefly unavailable; try again shortly.")
+    default_detail = gettext_lazy(
+        "The service is briefly unavailable; try again shortly."
+    )
     default_code = "service_unavailable"
 
 

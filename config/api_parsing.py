@@ -3,6 +3,7 @@ these classes while rest_framework.views, which config.api needs, is loading."""
 
 from django.conf import settings
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 from rest_framework import exceptions, parsers
 from rest_framework.metadata import SimpleMetadata
 
@@ -32,7 +33,7 @@ PARSERS = [JSONParser, parsers.FormParser, parsers.MultiPartParser]
 
 class RequestTooLarge(exceptions.APIException):
     status_code = 413
-    default_detail = _("The request body is too large.")
+    default_detail = gettext_lazy("The request body is too large.")
     default_code = "too_large"
 
 
