@@ -12,6 +12,9 @@ from django.db import InterfaceError, OperationalError
 from django.http import Http404
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
+from drf_spectacular.contrib.rest_framework_gis import (
+    GeoFeatureModelSerializerExtension,
+)
 from rest_framework import exceptions
 from rest_framework.authtoken.views import ObtainAuthToken
 from rest_framework.pagination import PageNumberPagination
@@ -72,6 +75,21 @@ class GeoFeatureSerializer(GeoFeatureModelSerializer):
             # the request's data as sent.
             data = {**data, "properties": dict(data["properties"])}
         return super().to_internal_value(data)
+
+
+class GeoFeatureSerializerSchema(GeoFeatureModelSerializerExtension):
+    """drf-spectacular's GeoJSON Feature schema, with a null geometry where the
+    model allows one (an organisation without a location)."""
+
+    target_class = GeoFeatureSerializer
+    priority = 1
+
+    def map_geo_feature_model_serializer(self, serializer, base_schema):
+        schema = super().map_geo_feature_model_serializer(serializer, base_schema)
+        model_field = serializer.Meta.model._meta.get_field(serializer.Meta.geo_field)
+        if model_field.null:
+            schema["properties"]["geometry"]["nullable"] = True
+        return schema
 
 
 class ServiceUnavailable(exceptions.APIException):

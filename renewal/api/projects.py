@@ -142,7 +142,8 @@ class RenewalProjectViewSet(
         )
         return Response(self.get_serializer(self.get_queryset().get(pk=pk)).data)
 
-    @extend_schema(request=None, responses=SupportState)
+    # 200 with a body for DELETE too, not the 204 that drf-spectacular assumes.
+    @extend_schema(request=None, responses={200: SupportState})
     @action(detail=True, methods=["post", "delete"])
     def support(self, request, pk=None):
         project = get_object_or_404(self.get_queryset(), pk=pk)
