@@ -26,6 +26,8 @@ from tests.factories import (
     CommunityOrganizationFactory,
     MatchFactory,
     MunicipalityFactory,
+    ParticipationEventFactory,
+    ProgressUpdateFactory,
     RenewalProjectFactory,
     UserFactory,
     VacantSpaceFactory,
@@ -78,12 +80,18 @@ def city(in_test_transaction):
 @pytest.fixture
 def records(city) -> dict:
     """Ids of records in the editor's city, by the first segment of the API path."""
-    project = RenewalProjectFactory(municipality=city)
+    project = RenewalProjectFactory(municipality=city, status="in_progress")
+    # Optional values left empty: an author whose account was deleted, an
+    # organisation without a location.
+    ProgressUpdateFactory(project=project, author=None)
+    ParticipationEventFactory(project=project)
     return {
         "spaces": VacantSpaceFactory(municipality=city).pk,
         "projects": project.pk,
-        "organizations": CommunityOrganizationFactory(municipality=city).pk,
-        "matches": MatchFactory(project=project).pk,
+        "organizations": CommunityOrganizationFactory(
+            municipality=city, location=None
+        ).pk,
+        "matches": MatchFactory(project__municipality=city).pk,
         "municipalities": city.code,
     }
 
