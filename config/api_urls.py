@@ -7,7 +7,6 @@ renewal/api/.
 
 from django.urls import include, path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitView
-from rest_framework.routers import DefaultRouter
 
 from cities.api.analysis import (
     MunicipalityIndicatorsView,
@@ -15,7 +14,7 @@ from cities.api.analysis import (
     UrbanZonesView,
 )
 from cities.api.views import MunicipalityViewSet
-from config.api import ThrottledObtainAuthToken
+from config.api import Router, ThrottledObtainAuthToken
 from renewal.api import ogc, tiles
 from renewal.api.bids import (
     BallotCloseView,
@@ -61,7 +60,7 @@ from renewal.api.projects import RenewalProjectViewSet
 from renewal.api.resources import NeighborhoodResourceViewSet
 from renewal.api.spaces import VacantSpaceViewSet
 
-router = DefaultRouter()
+router = Router()
 router.register("municipalities", MunicipalityViewSet, basename="municipality")
 router.register("spaces", VacantSpaceViewSet, basename="space")
 router.register("resources", NeighborhoodResourceViewSet, basename="resource")

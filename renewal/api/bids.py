@@ -9,10 +9,9 @@ from rest_framework.decorators import action
 from rest_framework.response import Response
 from rest_framework.views import APIView
 from rest_framework_gis.fields import GeometryField
-from rest_framework_gis.serializers import GeoFeatureModelSerializer
 
 from cities.models import Municipality
-from config.api import GeoPagination
+from config.api import GeoFeatureSerializer, GeoPagination
 from core.errors import NotPermitted
 from renewal.api.geometry import validate_korean_point
 from renewal.models import (
@@ -36,7 +35,7 @@ from renewal.services.bids import (
 )
 
 
-class BidSerializer(GeoFeatureModelSerializer):
+class BidSerializer(GeoFeatureSerializer):
     municipality = serializers.SlugRelatedField(
         slug_field="code", queryset=Municipality.objects.all()
     )

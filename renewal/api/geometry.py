@@ -1,3 +1,5 @@
+import math
+
 from django.contrib.gis.geos import Point
 from django.utils.translation import gettext as _
 from rest_framework.exceptions import ValidationError
@@ -27,7 +29,8 @@ def parse_floats(name: str, raw: str, count: int) -> list[float]:
         values = [float(part) for part in raw.split(",")]
     except ValueError:
         values = []
-    if len(values) != count:
+    # float() reads "nan" and "inf", which no coordinate or distance can be.
+    if len(values) != count or not all(math.isfinite(value) for value in values):
         raise ValidationError(
             {
                 name: [

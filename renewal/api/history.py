@@ -20,8 +20,9 @@ class HistoryMixin:
     """`GET …/{id}/history/`: every recorded change of an inventory record, newest
     first, for staff of the record's city."""
 
+    # The whole history, unpaginated: pagination_class=None says so to the schema.
     @extend_schema(responses=InventoryChangeSerializer(many=True))
-    @action(detail=True, methods=["get"])
+    @action(detail=True, methods=["get"], pagination_class=None)
     def history(self, request, pk=None):
         record = self.get_object()
         if not request.user.has_perm("renewal.view_inventory_history", record):

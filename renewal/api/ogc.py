@@ -174,6 +174,10 @@ def collection(request, collection_id: str):
     return _response(_collection_json(request, found))
 
 
+# PostgreSQL's LIMIT and OFFSET are bigints; far beyond any collection's size.
+MAX_INTEGER = 2**31 - 1
+
+
 def _integer(request, name: str, default: int, minimum: int) -> int:
     raw = request.GET.get(name)
     if raw is None:
@@ -182,11 +186,11 @@ def _integer(request, name: str, default: int, minimum: int) -> int:
         value = int(raw)
     except ValueError:
         value = minimum - 1
-    if value < minimum:
+    if not minimum <= value <= MAX_INTEGER:
         raise InvalidParameter(
             name,
-            _("Expected a whole number of at least %(minimum)d.")
-            % {"minimum": minimum},
+            _("Expected a whole number from %(minimum)d to %(maximum)d.")
+            % {"minimum": minimum, "maximum": MAX_INTEGER},
         )
     return value
 

@@ -1,9 +1,8 @@
 import django_filters
 from rest_framework import mixins, serializers, viewsets
-from rest_framework_gis.serializers import GeoFeatureModelSerializer
 
 from cities.models import Municipality
-from config.api import GeoPagination
+from config.api import GeoFeatureSerializer, GeoPagination
 from renewal.api.geometry import validate_korean_point
 from renewal.api.history import HistoryMixin
 from renewal.models import Capability, CommunityOrganization, OrganizationKind
@@ -13,7 +12,7 @@ from renewal.services.organizations import (
 )
 
 
-class CommunityOrganizationSerializer(GeoFeatureModelSerializer):
+class CommunityOrganizationSerializer(GeoFeatureSerializer):
     municipality = serializers.SlugRelatedField(
         slug_field="code", queryset=Municipality.objects.all()
     )

@@ -7,7 +7,7 @@ data); writes go through the services, which ask the rules.
 import django_filters
 from django.contrib.auth.models import AnonymousUser
 from django.utils.translation import gettext as _
-from drf_spectacular.utils import extend_schema, inline_serializer
+from drf_spectacular.utils import extend_schema, extend_schema_field, inline_serializer
 from rest_framework import generics, serializers, status
 from rest_framework.response import Response
 from rest_framework.views import APIView
@@ -51,7 +51,10 @@ WRITE_ERRORS = {400: ErrorSerializer, 401: ErrorSerializer, 403: ErrorSerializer
 
 
 class ProgressUpdateSerializer(serializers.ModelSerializer):
-    author = serializers.SlugRelatedField(slug_field="username", read_only=True)
+    # Null once the author's account is deleted.
+    author = serializers.SlugRelatedField(
+        slug_field="username", read_only=True, allow_null=True
+    )
     percent_complete = serializers.IntegerField(min_value=0, max_value=100)
 
     class Meta:
@@ -248,8 +251,16 @@ class FiguresSerializer(serializers.Serializer):
     )
 
 
+@extend_schema_field({"type": "string", "pattern": r"^\d{4}-\d{2}$"})
+class MonthField(serializers.DateField):
+    """A month as YYYY-MM (a DateField would be documented as a full date)."""
+
+    def __init__(self, **kwargs):
+        super().__init__(format="%Y-%m", **kwargs)
+
+
 class MonthFiguresSerializer(FiguresSerializer):
-    month = serializers.DateField(format="%Y-%m", help_text="Year and month, YYYY-MM")
+    month = MonthField(help_text="Year and month, YYYY-MM")
 
 
 class TotalsSerializer(FiguresSerializer):

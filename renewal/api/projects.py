@@ -5,10 +5,9 @@ from drf_spectacular.utils import extend_schema, extend_schema_field, inline_ser
 from rest_framework import mixins, serializers, status, viewsets
 from rest_framework.decorators import action
 from rest_framework.response import Response
-from rest_framework_gis.serializers import GeoFeatureModelSerializer
 
 from cities.models import Municipality
-from config.api import GeoPagination, WriteThrottleMixin
+from config.api import GeoFeatureSerializer, GeoPagination, WriteThrottleMixin
 from renewal.api.geometry import parse_bbox
 from renewal.api.spaces import TransitionSerializer
 from renewal.models.projects import (
@@ -52,7 +51,7 @@ class NeedsSerializer(serializers.Serializer):
         return fields
 
 
-class RenewalProjectSerializer(GeoFeatureModelSerializer):
+class RenewalProjectSerializer(GeoFeatureSerializer):
     municipality = serializers.SlugRelatedField(
         slug_field="code", queryset=Municipality.objects.all()
     )
@@ -150,7 +149,8 @@ class RenewalProjectViewSet(
         )
         return Response(self.get_serializer(self.get_queryset().get(pk=pk)).data)
 
-    @extend_schema(request=None, responses=SupportState)
+    # 200 with a body for DELETE too, not the 204 that drf-spectacular assumes.
+    @extend_schema(request=None, responses={200: SupportState})
     @action(detail=True, methods=["post", "delete"])
     def support(self, request, pk=None):
         project = get_object_or_404(self.get_queryset(), pk=pk)

@@ -11,10 +11,9 @@ from rest_framework.decorators import action
 from rest_framework.exceptions import NotFound, ValidationError
 from rest_framework.renderers import BrowsableAPIRenderer, JSONRenderer
 from rest_framework.response import Response
-from rest_framework_gis.serializers import GeoFeatureModelSerializer
 
 from cities.models import Municipality
-from config.api import GeoPagination
+from config.api import GeoFeatureSerializer, GeoPagination
 from renewal.api.geometry import (  # noqa: F401  KOREA_BOUNDS is imported from here
     KOREA_BOUNDS,
     parse_bbox,
@@ -45,7 +44,7 @@ class SpaceOwnerSerializer(serializers.ModelSerializer):
         fields = list(SPACE_OWNER_FIELDS)
 
 
-class VacantSpaceSerializer(GeoFeatureModelSerializer):
+class VacantSpaceSerializer(GeoFeatureSerializer):
     municipality = serializers.SlugRelatedField(
         slug_field="code", queryset=Municipality.objects.all()
     )

@@ -5,6 +5,7 @@ from dataclasses import dataclass
 
 from django.contrib.gis.geos import Point, Polygon
 from django.contrib.gis.measure import D
+from django.core.exceptions import EmptyResultSet
 from django.db import connections
 from django.db.models import (
     Case,
@@ -235,7 +236,10 @@ def vacant_space_page(
     # configured and no transaction on the primary is open (config/db_router.py).
     alias = spaces.db
     hits = spaces.order_by().values("id")[: count_limit + 1]
-    hits_sql, hits_params = hits.query.sql_with_params()
+    try:
+        hits_sql, hits_params = hits.query.sql_with_params()
+    except EmptyResultSet:  # a filter no row can match, e.g. a grade beyond any integer
+        return SpacePage(count=0, count_exact=True, features=[])
     features_sql, features_params = _page_features_sql(*scopes)
     with connections[alias].cursor() as cursor:
         cursor.execute(
