@@ -25,6 +25,15 @@ from renewal.api.bids import (
 )
 from renewal.api.dashboard import CityTypeDashboardView
 from renewal.api.downtown import DowntownHealthView
+from renewal.api.engagement import (
+    AreaFollowDetailView,
+    AreaFollowListView,
+    HideView,
+    ProjectCommentsView,
+    ProjectFollowView,
+    ReportListView,
+    UnhideView,
+)
 from renewal.api.exports import VacantSpaceExportView
 from renewal.api.imports import SpaceImportDetailView, SpaceImportUploadView
 from renewal.api.matching import (
@@ -42,19 +51,10 @@ from renewal.api.notifications import (
     NotificationReadView,
 )
 from renewal.api.organizations import CommunityOrganizationViewSet
-from renewal.api.participation import (
+from renewal.api.progress import (
     ParticipationEventListView,
     ParticipationTotalsView,
     ProgressUpdateListView,
-)
-from renewal.api.participation_social import (
-    AreaFollowDetailView,
-    AreaFollowListView,
-    HideView,
-    ProjectCommentsView,
-    ProjectFollowView,
-    ReportListView,
-    UnhideView,
 )
 from renewal.api.projects import RenewalProjectViewSet
 from renewal.api.resources import NeighborhoodResourceViewSet

@@ -1,4 +1,4 @@
-"""Participation API: progress updates, participation events and their totals.
+"""Progress API: progress updates, participation events and their totals.
 
 Reads are public (updates and aggregate attendance are accountability, not personal
 data); writes go through the services, which ask the rules.
