@@ -196,3 +196,25 @@ def test_core_imports_no_app_of_the_project():
     }
 
     assert {path: names for path, names in offenders.items() if names} == {}
+
+
+def test_no_module_imports_a_private_name_of_a_service():
+    # A service's underscore helpers are its own; a second caller means the helper
+    # is a service of its own, or the caller re-implements the write.
+    offenders = []
+    for package in (*PACKAGES, "tests"):
+        for path in (ROOT / package).rglob("*.py"):
+            tree = ast.parse(path.read_text(encoding="utf-8"), filename=str(path))
+            for node in ast.walk(tree):
+                if (
+                    isinstance(node, ast.ImportFrom)
+                    and node.module
+                    and ".services" in f".{node.module}"
+                ):
+                    offenders += [
+                        f"{path.relative_to(ROOT)}: {node.module}.{alias.name}"
+                        for alias in node.names
+                        if alias.name.startswith("_")
+                    ]
+
+    assert offenders == []

@@ -276,20 +276,3 @@ def test_a_change_that_restates_the_stored_values_writes_nothing(personas, city)
     space.refresh_from_db()
     assert space.updated_at == stamp
     assert not InventoryChange.objects.exists()
-
-
-def test_no_module_imports_a_private_name_of_the_space_services():
-    import pathlib
-    import re
-
-    root = pathlib.Path(__file__).resolve().parents[2]
-    imports = re.compile(r"from renewal\.services\.spaces import (\([^)]*\)|.*)")
-    offenders = [
-        f"{path.relative_to(root)}: {name}"
-        for folder in ("renewal", "cities", "config", "tests")
-        for path in (root / folder).rglob("*.py")
-        for names in imports.findall(path.read_text())
-        for name in re.findall(r"\w+", names)
-        if name.startswith("_")
-    ]
-    assert offenders == []

@@ -33,7 +33,7 @@ from renewal.models import (
     BusinessImprovementDistrict,
     Vote,
 )
-from renewal.services.bids.districts import MANAGE, _percent_of, _transition
+from renewal.services.bids.districts import MANAGE, bid_status_step, percent_of
 
 
 def _add_years(day: datetime.date, years: int) -> datetime.date:
@@ -71,7 +71,7 @@ def bid_ballot_open(
         )
     if not district.members.exists():
         raise DomainError(_("A ballot needs members to vote."))
-    _transition(district, to)
+    bid_status_step(district, to)
     district.save(update_fields=["status", "updated_at"])
     return Ballot.objects.create(
         district=district,
@@ -153,8 +153,8 @@ def ballot_outcome(
             {"test": "majority_by_value", "passed": by_value, "yes": yes_value}
             | {"of": value_cast}
         )
-    turnout_count = _percent_of(votes_cast, eligible_count)
-    turnout_value = _percent_of(value_cast, eligible_value)
+    turnout_count = percent_of(votes_cast, eligible_count)
+    turnout_value = percent_of(value_cast, eligible_value)
     if min_turnout_count_percent is not None:
         reasons.append(
             {
@@ -220,8 +220,8 @@ def bid_ballot_close(*, actor, ballot: Ballot, today: datetime.date | None = Non
     ballot.value_cast_krw = cast["value"]
     ballot.yes_count = cast["yes_count"]
     ballot.yes_value_krw = cast["yes_value"]
-    ballot.turnout_count_percent = _percent_of(cast["count"], eligible["count"])
-    ballot.turnout_value_percent = _percent_of(cast["value"], eligible["value"])
+    ballot.turnout_count_percent = percent_of(cast["count"], eligible["count"])
+    ballot.turnout_value_percent = percent_of(cast["value"], eligible["value"])
     ballot.passed = outcome.passed
     ballot.result_reasons = outcome.reasons
     ballot.closed_at = timezone.now()
@@ -229,12 +229,12 @@ def bid_ballot_close(*, actor, ballot: Ballot, today: datetime.date | None = Non
 
     if ballot.kind == BallotKind.FORMATION:
         if outcome.passed:
-            _transition(district, BidStatus.ACTIVE)
+            bid_status_step(district, BidStatus.ACTIVE)
             district.term_start = ballot.closes_on + datetime.timedelta(days=1)
         else:
-            _transition(district, BidStatus.PROPOSED)
+            bid_status_step(district, BidStatus.PROPOSED)
     elif outcome.passed:
-        _transition(district, BidStatus.ACTIVE)
+        bid_status_step(district, BidStatus.ACTIVE)
         # The new term follows the old one without a gap.
         district.term_start = (
             district.term_end + datetime.timedelta(days=1)
@@ -242,7 +242,7 @@ def bid_ballot_close(*, actor, ballot: Ballot, today: datetime.date | None = Non
             else ballot.closes_on + datetime.timedelta(days=1)
         )
     else:
-        _transition(district, BidStatus.ENDED)
+        bid_status_step(district, BidStatus.ENDED)
     if outcome.passed:
         district.term_end = _add_years(
             district.term_start, district.term_years

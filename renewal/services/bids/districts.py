@@ -42,7 +42,7 @@ FALLBACK_RADIUS_M = 5000
 HUNDRED = Decimal(100)
 
 
-def _percent_of(part: int, whole: int) -> Decimal:
+def percent_of(part: int, whole: int) -> Decimal:
     if not whole:
         return Decimal(0)
     return (Decimal(part) * HUNDRED / Decimal(whole)).quantize(
@@ -100,7 +100,7 @@ def _check_within_municipality(
         )
 
 
-def _transition(district: BusinessImprovementDistrict, to: str) -> None:
+def bid_status_step(district: BusinessImprovementDistrict, to: str) -> None:
     check_transition(
         BID_TRANSITIONS,
         BidStatus,

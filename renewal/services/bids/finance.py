@@ -34,7 +34,7 @@ from renewal.models import (
     FundingModel,
     ServiceLine,
 )
-from renewal.services.bids.districts import HUNDRED, MANAGE, _percent_of
+from renewal.services.bids.districts import HUNDRED, MANAGE, percent_of
 
 
 def management_share_limit() -> Decimal:
@@ -159,10 +159,10 @@ def bid_budget_summary(*, district: BusinessImprovementDistrict) -> list[dict]:
         ]
         planned = sum(line["planned_krw"] for line in management)
         spent = sum(line["spent_krw"] for line in management)
-        year["management_share_planned_percent"] = _percent_of(
+        year["management_share_planned_percent"] = percent_of(
             planned, year["planned_krw"]
         )
-        year["management_share_spent_percent"] = _percent_of(spent, year["spent_krw"])
+        year["management_share_spent_percent"] = percent_of(spent, year["spent_krw"])
         year["management_share_limit_percent"] = limit
         year["management_share_over_limit"] = (
             year["management_share_planned_percent"] > limit
