@@ -270,13 +270,17 @@ def _write_progress(space_import: SpaceImport, *, total: int):
     """
     primary = connections[DEFAULT_DB_ALIAS]
     side = primary.__class__(dict(primary.settings_dict), alias="import-progress")
-    step = max(1, total // 40)
     table = SpaceImport._meta.db_table
+    reported = 60
 
     def written(count: int) -> None:
-        if count == 0 or count % step:
+        # One update per percent at most, however the rows arrive (one by one or
+        # in batches).
+        nonlocal reported
+        percent = 60 + 39 * count // max(total, 1)
+        if percent <= reported:
             return
-        percent = 60 + 39 * count // total
+        reported = percent
         with side.cursor() as cursor:
             cursor.execute(
                 f"UPDATE {table} SET progress = %s WHERE id = ("  # noqa: S608
