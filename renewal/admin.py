@@ -30,8 +30,7 @@ from renewal.models import (
     VacantSpace,
 )
 from renewal.models.spaces import SPACE_OWNER_FIELDS, SPACE_TRACKED_FIELDS
-from renewal.rules import organization_ids
-from renewal.selectors.exports import municipality_ids_with_permission
+from renewal.rules import municipality_ids_with_permission, organization_ids
 from renewal.services.spaces import (
     vacant_space_check,
     vacant_space_register,
