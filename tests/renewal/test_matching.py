@@ -304,7 +304,9 @@ def test_candidates_api_refuses_projects_that_can_no_longer_take_a_space(
     project.status = status
     project.save()
 
-    response = api_client().get(f"/api/v1/projects/{project.pk}/candidates/")
+    response = api_client().get(
+        f"/api/v1/projects/{project.pk}/candidates/", HTTP_ACCEPT_LANGUAGE="en"
+    )
 
     assert response.status_code == expected, response.content
     if expected == 400:

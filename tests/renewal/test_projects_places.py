@@ -35,8 +35,12 @@ def _square(city, side_m: float) -> dict:
 
 
 def _post(personas, city, geometry, **kwargs):
+    # In English, so that the messages below read as written.
     return api_client(personas["resident"]).post(
-        URL, _proposal(city, geometry, **kwargs), format="json"
+        URL,
+        _proposal(city, geometry, **kwargs),
+        format="json",
+        HTTP_ACCEPT_LANGUAGE="en",
     )
 
 
