@@ -224,60 +224,6 @@ def test_space_edit_page_asks_the_change_rule(personas, city, persona, expected)
     assert response.status_code == expected
 
 
-@pytest.mark.parametrize(
-    ("persona", "expected"),
-    [
-        ("org_member", 403),
-        ("city_editor", 200),
-        ("other_city_editor", 403),
-    ],
-)
-def test_organisation_kind_is_changed_by_the_city(
-    personas, organization, persona, expected
-):
-    response = api_client(personas[persona]).patch(
-        f"/api/v1/organizations/{organization.pk}/",
-        {"properties": {"kind": "bid_body"}},
-        format="json",
-    )
-
-    organization.refresh_from_db()
-    assert response.status_code == expected, response.content
-    assert (organization.kind == "bid_body") is (expected == 200)
-
-
-@pytest.mark.parametrize(
-    ("persona", "expected"),
-    [
-        ("org_member", 403),
-        ("city_editor", 201),
-        ("other_city_editor", 403),
-        ("resident", 403),
-    ],
-)
-def test_a_district_is_created_by_the_city(personas, city, persona, expected):
-    body = CommunityOrganizationFactory(municipality=city, kind="bid_body")
-    organization_role_grant(user=personas["org_member"], organization=body)
-    area = BusinessImprovementDistrictFactory.build(municipality=city).polygon
-
-    response = api_client(personas[persona]).post(
-        "/api/v1/bids/",
-        {
-            "type": "Feature",
-            "geometry": {"type": "MultiPolygon", "coordinates": area.coords},
-            "properties": {
-                "municipality": city.code,
-                "name": "중앙상점가",
-                "management_organization": body.pk,
-            },
-        },
-        format="json",
-    )
-
-    assert response.status_code == expected, response.content
-    assert body.managed_bids.exists() is (expected == 201)
-
-
 def test_a_deactivated_editor_loses_every_right_even_without_a_session(personas, city):
     city_editor = personas["city_editor"]
     # Work queued by an editor re-checks the permission when it runs, with no
