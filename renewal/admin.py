@@ -63,7 +63,7 @@ class CityScopedAdmin(ObjectPermissionsModelAdmin, MapAdmin):
         return super().formfield_for_foreignkey(db_field, request, **kwargs)
 
 
-class ReadOnlyAdmin(CityScopedAdmin):
+class NoWritesMixin:
     """Shown to those who may view, written only through the services' pages and API."""
 
     def has_add_permission(self, request):
@@ -74,6 +74,10 @@ class ReadOnlyAdmin(CityScopedAdmin):
 
     def has_delete_permission(self, request, obj=None):
         return False
+
+
+class ReadOnlyAdmin(NoWritesMixin, CityScopedAdmin):
+    pass
 
 
 class SpaceOwnerInline(admin.StackedInline):
@@ -235,7 +239,7 @@ class CommunityOrganizationAdmin(ReadOnlyAdmin):
 
 
 @admin.register(InventoryChange)
-class InventoryChangeAdmin(admin.ModelAdmin):
+class InventoryChangeAdmin(NoWritesMixin, admin.ModelAdmin):
     list_display = [
         "at",
         "action",
@@ -266,15 +270,6 @@ class InventoryChangeAdmin(admin.ModelAdmin):
 
     def has_module_permission(self, request):
         return request.user.has_perm("renewal.view_inventory_history")
-
-    def has_add_permission(self, request):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
 
 
 @admin.register(BusinessImprovementDistrict)
