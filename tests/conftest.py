@@ -177,7 +177,7 @@ def celery_worker(transactional_db):
         for worker in workers:
             if worker.poll() is None:
                 worker.terminate()
-            output, _ = worker.communicate(timeout=30)
+            output, _ = worker.communicate(timeout=HANG_GUARD_SECONDS)
             if worker.returncode not in (0, -15, -9):
                 print(output)
 

@@ -4,6 +4,8 @@ import tempfile
 import pytest
 from playwright.sync_api import sync_playwright
 
+from tests.helpers import HANG_GUARD_SECONDS
+
 # Debian's Chromium: Playwright must not download a browser of its own.
 CHROMIUM_PATH = os.environ.get("CHROMIUM_PATH", "/usr/bin/chromium")
 # Without these, Chromium keeps trying to reach Google's services on a closed network.
@@ -39,5 +41,8 @@ def browser():
 @pytest.fixture
 def page(browser):
     page = browser.new_page()
+    # Playwright's 30 s default is a speed limit on a busy machine; a wait that
+    # reaches this one has found a hang.
+    page.set_default_timeout(HANG_GUARD_SECONDS * 1000)
     yield page
     page.close()

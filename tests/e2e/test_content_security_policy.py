@@ -10,6 +10,7 @@ from renewal.services.roles import city_role_grant
 from renewal.services.tiles import space_tile_grid_refresh
 from tests.e2e.helpers import sign_in
 from tests.factories import RenewalProjectFactory, UserFactory, VacantSpaceFactory
+from tests.helpers import HANG_GUARD_SECONDS
 
 # Recorded from the first script on: a violation while the page loads counts too.
 RECORD_VIOLATIONS = """
@@ -58,7 +59,7 @@ def visit(context, url: str, ready: str | None = None, function: str | None = No
     if ready:
         page.wait_for_selector(ready)
     if function:
-        page.wait_for_function(function, timeout=60_000)
+        page.wait_for_function(function, timeout=HANG_GUARD_SECONDS * 1000)
     page.wait_for_load_state("networkidle")
     problems += page.evaluate("window.cspViolations")
     page.close()

@@ -8,6 +8,7 @@ from tests.factories import (
     RenewalProjectFactory,
     VacantSpaceFactory,
 )
+from tests.helpers import HANG_GUARD_SECONDS
 
 SPACES = 30
 IDLE = "() => window.nationalMap && window.nationalMap.idle"
@@ -38,7 +39,7 @@ def national_data(transactional_db):
 
 def open_map(page, url: str):
     page.goto(url)
-    page.wait_for_function(IDLE, timeout=60_000)
+    page.wait_for_function(IDLE, timeout=HANG_GUARD_SECONDS * 1000)
 
 
 def rendered(page, layer: str) -> int:
@@ -85,6 +86,6 @@ def test_unticking_a_layer_hides_its_features(page, live_server, national_data):
 
     page.wait_for_function(
         "() => window.nationalMap.renderedFeatureCount('spaces') === 0",
-        timeout=30_000,
+        timeout=HANG_GUARD_SECONDS * 1000,
     )
     assert rendered(page, "projects") == 2
