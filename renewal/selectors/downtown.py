@@ -291,12 +291,19 @@ def health_rows(ids: list[int], years: list[int]) -> list[tuple]:
     the counts the database keeps (COUNTS_SQL) when they are in the current time
     zone's years, else computed from the history (HEALTH_SQL)."""
     tz = str(timezone.get_current_timezone())
-    # No savepoint: nothing here needs to roll back on its own.
-    with transaction.atomic(savepoint=False), connection.cursor() as cursor:
+    with connection.cursor() as cursor:
         cursor.execute("SELECT renewal_space_health_time_zone()")
         if cursor.fetchone()[0] == tz:
             cursor.execute(COUNTS_SQL, {"ids": ids, "years": years})
             return cursor.fetchall()
+    return health_rows_from_history(ids, years)
+
+
+def health_rows_from_history(ids: list[int], years: list[int]) -> list[tuple]:
+    """health_rows computed from the spaces and their history, in the current time
+    zone (linear in the cities' spaces and status changes)."""
+    # No savepoint: nothing here needs to roll back on its own.
+    with transaction.atomic(savepoint=False), connection.cursor() as cursor:
         # PostgreSQL estimates as many groups as spaces (it cannot know that most
         # share a kind, status and entry year) and, within the default work_mem,
         # would sort them on disk instead of hashing a few hundred groups.
@@ -306,7 +313,7 @@ def health_rows(ids: list[int], years: list[int]) -> list[tuple]:
             {
                 "ids": ids,
                 "years": years,
-                "tz": tz,
+                "tz": str(timezone.get_current_timezone()),
                 "space_type": ContentType.objects.get_for_model(VacantSpace).pk,
                 "vacant": list(VACANT_STATUSES),
                 "reuse": list(REUSE_STATUSES),

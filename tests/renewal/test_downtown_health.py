@@ -11,16 +11,14 @@ from cities.models import Indicator, Municipality, Observation
 from renewal.demo.spaces import demo_spaces_generate
 from renewal.models import ChangeAction, InventoryChange, VacantSpace
 from renewal.selectors.downtown import (
-    HEALTH_SQL,
     IMPROVING,
-    REUSE_STATUSES,
     STABLE,
-    VACANT_STATUSES,
     WORSENING,
     downtown_health,
     downtown_health_by_city_type,
     downtown_health_by_year,
     health_rows,
+    health_rows_from_history,
     trend_direction,
 )
 from renewal.services.history import inventory_change_record
@@ -578,19 +576,7 @@ def test_the_kept_counts_equal_the_counts_from_the_history(l_town):
     years = list(range(2017, 2025))
 
     kept = sorted(health_rows([l_town.pk], years))
-    with connection.cursor() as cursor:
-        cursor.execute(
-            HEALTH_SQL,
-            {
-                "ids": [l_town.pk],
-                "years": years,
-                "tz": str(timezone.get_current_timezone()),
-                "space_type": ContentType.objects.get_for_model(VacantSpace).pk,
-                "vacant": list(VACANT_STATUSES),
-                "reuse": list(REUSE_STATUSES),
-            },
-        )
-        computed = sorted(cursor.fetchall())
+    computed = sorted(health_rows_from_history([l_town.pk], years))
 
     def nonzero(rows):
         return [row for row in rows if any(row[4:])]
