@@ -99,8 +99,9 @@ def one_second_statements(transactional_db):
 
 @pytest.fixture
 def history_locked(one_second_statements):
-    """Another session holds the inventory history table until the test ends, so a
-    statement that reads it waits until its timeout cancels it."""
+    """Another session holds the inventory history and the downtown health counts
+    until the test ends, so a statement that reads them waits until its timeout
+    cancels it."""
     database = connection.settings_dict
     with psycopg.connect(
         dbname=database["NAME"],
@@ -112,7 +113,10 @@ def history_locked(one_second_statements):
         # A hang guard: should the timeout fail, the lock goes after a minute and
         # the request answers 200, which the test rejects.
         locker.execute("SET idle_in_transaction_session_timeout = '60s'")
-        locker.execute("LOCK TABLE renewal_inventorychange IN ACCESS EXCLUSIVE MODE")
+        locker.execute(
+            "LOCK TABLE renewal_inventorychange, renewal_downtownhealthcount "
+            "IN ACCESS EXCLUSIVE MODE"
+        )
         yield
         locker.rollback()
 

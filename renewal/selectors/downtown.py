@@ -1,6 +1,8 @@
 """Downtown health: vacant spaces inside versus outside the downtown polygon, per
-municipality and year, counted by PostgreSQL in one query (plus one for indicators)
-that reads each space and each status change once.
+municipality and year, read from the per-year totals PostgreSQL keeps by triggers
+(COUNTS_SQL, a few hundred rows per city) plus one query for indicators. HEALTH_SQL
+computes the same rows from the spaces and their history; it serves a request made
+in another time zone than the totals' and is the reference they are tested against.
 
 Definitions (docs/typology.md § Downtown health):
 - a space is *vacant* at a moment when it has entered the inventory by then and its
@@ -154,6 +156,25 @@ FROM dated
 GROUP BY year, municipality_id, downtown, kind
 """
 
+# The same rows from the totals the database keeps per city, area, kind and year
+# (migration 0009_downtown_health_counts, by triggers on the spaces, their history
+# and the downtowns): a year's `vacant` holds the change of the vacant count at its
+# end, so the count at the end of a year is the sum up to it. A few hundred rows per
+# city, whatever its size.
+COUNTS_SQL = """
+SELECT p.year, c.municipality_id, c.downtown, c.kind,
+       COALESCE(sum(c.vacant) FILTER (WHERE c.year <= p.year), 0)::int AS vacant,
+       COALESCE(sum(c.vacant) FILTER (WHERE c.year < p.year), 0)::int
+           AS vacant_before,
+       COALESCE(sum(c.new_vacancies) FILTER (WHERE c.year = p.year), 0)::int
+           AS new_vacancies,
+       COALESCE(sum(c.reuses) FILTER (WHERE c.year = p.year), 0)::int AS reuses
+FROM renewal_downtownhealthcount c
+CROSS JOIN unnest(%(years)s::int[]) AS p(year)
+WHERE c.municipality_id = ANY(%(ids)s) AND c.year <= p.year
+GROUP BY 1, 2, 3, 4
+"""
+
 INDICATORS = (
     "buildings",
     "buildings_downtown",
@@ -265,8 +286,22 @@ def _share(part: float | None, whole: float | None) -> float | None:
 
 
 def health_rows(ids: list[int], years: list[int]) -> list[tuple]:
-    """HEALTH_SQL's rows for these municipality ids and years: (year, municipality
-    id, downtown, kind, vacant, vacant before, new vacancies, re-uses)."""
+    """The health rows for these municipality ids and years: (year, municipality
+    id, downtown, kind, vacant, vacant before, new vacancies, re-uses). Read from
+    the counts the database keeps (COUNTS_SQL) when they are in the current time
+    zone's years, else computed from the history (HEALTH_SQL)."""
+    tz = str(timezone.get_current_timezone())
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT renewal_space_health_time_zone()")
+        if cursor.fetchone()[0] == tz:
+            cursor.execute(COUNTS_SQL, {"ids": ids, "years": years})
+            return cursor.fetchall()
+    return health_rows_from_history(ids, years)
+
+
+def health_rows_from_history(ids: list[int], years: list[int]) -> list[tuple]:
+    """health_rows computed from the spaces and their history, in the current time
+    zone (linear in the cities' spaces and status changes)."""
     # No savepoint: nothing here needs to roll back on its own.
     with transaction.atomic(savepoint=False), connection.cursor() as cursor:
         # PostgreSQL estimates as many groups as spaces (it cannot know that most

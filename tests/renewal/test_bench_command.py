@@ -116,4 +116,5 @@ def test_downtown_bench_times_the_api_against_the_bare_statement():
         assert int(row["history"].replace(",", "")) > 0
         assert float(row["api_med"]) > 0 and float(row["raw_med"]) > 0
     assert "COUNT MISMATCH" not in text
+    assert "rows equal: yes" in text and "rows equal: NO" not in text
     assert "Scaling" in text

@@ -1,7 +1,9 @@
 import datetime
 
 import pytest
+from django.contrib.contenttypes.models import ContentType
 from django.contrib.gis.geos import MultiPolygon, Point, Polygon
+from django.db import connection
 from django.utils import timezone
 
 from cities.demo.indicators import demo_indicators_load
@@ -15,9 +17,12 @@ from renewal.selectors.downtown import (
     downtown_health,
     downtown_health_by_city_type,
     downtown_health_by_year,
+    health_rows,
+    health_rows_from_history,
     trend_direction,
 )
 from renewal.services.history import inventory_change_record
+from renewal.services.spaces import SpaceWrite, space_status_set, vacant_spaces_create
 from tests.factories import MunicipalityFactory, VacantSpaceFactory
 
 SEOUL = timezone.get_fixed_timezone(9 * 60)
@@ -429,3 +434,152 @@ def test_downtown_health_equals_a_straightforward_count(l_town, seed):
             expected = reference_health(entry.municipality, year)
             assert figures(entry.downtown) == expected[True], (year, "downtown")
             assert figures(entry.outside) == expected[False], (year, "outside")
+
+
+# --- Every write path keeps the counts -------------------------------------------------
+# The counts are kept by triggers in the database: whatever writes a space or its
+# history, the next request must see it.
+
+
+def test_a_status_change_through_the_service_is_counted(town):
+    space = place(
+        town, inside=True, since=datetime.date(2019, 1, 1), status="available"
+    )
+    this_year = timezone.localdate().year
+    assert downtown_health(town, year=this_year).downtown.vacant == 1
+
+    space_status_set(space=space, to="matched", actor=None, refusal="refused")
+
+    health = downtown_health(town, year=this_year)
+    assert (health.downtown.vacant, health.downtown.reuses) == (0, 1)
+    # The year before still reads the space as vacant at its end.
+    assert downtown_health(town, year=this_year - 1).downtown.vacant == 1
+
+
+def test_spaces_created_by_the_import_s_bulk_path_are_counted(town):
+    writes = [
+        SpaceWrite(
+            data={
+                "kind": kind,
+                "address": f"중앙로 {n}",
+                "location": Point(128.5 if inside else 128.52, 36.5, srid=4326),
+                "vacant_since": datetime.date(2020, 4, 1),
+                "status": status,
+            }
+        )
+        for n, (kind, inside, status) in enumerate(
+            [
+                ("shop", True, "surveyed"),
+                ("house", True, "available"),
+                ("shop", True, "in_use"),
+                ("shop", False, "reported"),
+            ]
+        )
+    ]
+    vacant_spaces_create(actor=None, municipality=town, writes=writes)
+
+    health = downtown_health(town, year=2020)
+    assert health.downtown.by_kind == {"house": 1, "shop": 1}
+    assert health.downtown.new_vacancies == 3
+    assert (health.outside.vacant, health.outside.new_vacancies) == (1, 1)
+    assert downtown_health(town, year=2019).downtown.vacant == 0
+
+
+def test_history_written_and_removed_in_raw_sql_is_counted(town):
+    space = place(town, inside=True, since=datetime.date(2018, 1, 1), status="matched")
+    space_type = ContentType.objects.get_for_model(VacantSpace).pk
+    # No history: the current status stands for every year.
+    assert downtown_health(town, year=2020).downtown.vacant == 0
+
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "INSERT INTO renewal_inventorychange (content_type_id, object_id, "
+            "municipality_id, action, changes, reason, at) VALUES "
+            "(%s, %s, %s, 'status', %s, '', %s)",
+            [
+                space_type,
+                space.pk,
+                town.pk,
+                '{"status": ["available", "matched"]}',
+                at(2021, 6, 1),
+            ],
+        )
+    assert downtown_health(town, year=2020).downtown.vacant == 1
+    assert downtown_health(town, year=2021).downtown.reuses == 1
+
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "DELETE FROM renewal_inventorychange WHERE object_id = %s", [space.pk]
+        )
+    assert downtown_health(town, year=2020).downtown.vacant == 0
+    assert downtown_health(town, year=2021).downtown.reuses == 0
+
+
+def test_spaces_updated_and_deleted_in_raw_sql_are_counted(town):
+    space = place(town, inside=True, since=datetime.date(2019, 1, 1), status="in_use")
+    assert downtown_health(town, year=2020).downtown.vacant == 0
+
+    VacantSpace.objects.filter(pk=space.pk).update(status="available")
+    assert downtown_health(town, year=2020).downtown.by_kind == {"shop": 1}
+
+    VacantSpace.objects.filter(pk=space.pk).update(kind="house")
+    VacantSpace.objects.filter(pk=space.pk).update(location=Point(128.52, 36.5))
+    health = downtown_health(town, year=2020)
+    assert (health.downtown.by_kind, health.outside.by_kind) == ({}, {"house": 1})
+
+    VacantSpace.objects.filter(pk=space.pk).delete()
+    assert downtown_health(town, year=2020).outside.vacant == 0
+
+
+def test_redrawing_the_downtown_moves_its_spaces(l_town):
+    # On the edge of the L: inside as drawn, outside once the downtown shrinks.
+    VacantSpaceFactory(
+        municipality=l_town,
+        location=Point(128.50, 36.50),
+        vacant_since=datetime.date(2019, 1, 1),
+    )
+    assert downtown_health(l_town, year=2020).downtown.vacant == 1
+
+    l_town.downtown = MultiPolygon(
+        Polygon.from_bbox((128.49, 36.49, 128.499, 36.499)), srid=4326
+    )
+    l_town.save()
+    health = downtown_health(l_town, year=2020)
+    assert (health.downtown.vacant, health.outside.vacant) == (0, 1)
+
+    l_town.downtown = None
+    l_town.save()
+    assert downtown_health(l_town, year=2020).outside.vacant == 1
+
+
+def test_the_kept_counts_equal_the_counts_from_the_history(l_town):
+    """The same random inventory, read from the kept counts and computed from the
+    history (what a request in another time zone gets), in the project's zone."""
+    import random
+
+    rng = random.Random(7)
+    for _ in range(30):
+        space = VacantSpaceFactory(
+            municipality=l_town,
+            location=random_point(rng),
+            kind=rng.choice(["shop", "house"]),
+            vacant_since=rng.choice(
+                [None, datetime.date(2018 + rng.randrange(6), 3, 1)]
+            ),
+        )
+        status = "reported"
+        for _change in range(rng.randrange(4)):
+            new = rng.choice([s for s in STATUSES if s != status])
+            change_status(space, status, new, at(2018 + rng.randrange(6), 7, 1))
+            status = new
+        VacantSpace.objects.filter(pk=space.pk).update(status=status)
+    years = list(range(2017, 2025))
+
+    kept = sorted(health_rows([l_town.pk], years))
+    computed = sorted(health_rows_from_history([l_town.pk], years))
+
+    def nonzero(rows):
+        return [row for row in rows if any(row[4:])]
+
+    assert nonzero(kept) == nonzero(computed)
+    assert nonzero(kept)

@@ -7,11 +7,12 @@ spaces in proportion to their population, so the largest hold about 100,000 to
 them, two status changes), then times for each measured city:
 
 - `GET /api/v1/municipalities/<code>/downtown-health/` through the whole Django
-  request path, against the health statement run bare on a cursor (the lower
-  bound; target p95 < 200 ms);
+  request path, against the health rows read bare on a cursor (the lower bound;
+  target p95 < 200 ms);
+- the same rows computed from the history for every year since 2000, which the
+  kept counts must equal (and how long that takes);
 - the city page `/ko/cities/<code>/`, which reads five years of health and more;
-- the bare statement for cities of every size, in ms per 1,000 spaces: a figure
-  that stays flat as the city grows is the linear cost the rewrite is for.
+- the bare read for cities of every size, in ms per 1,000 spaces.
 
 Every repetition checks that the API's vacant counts equal the bare statement's.
 """
@@ -31,7 +32,7 @@ from renewal.benchmarks.common import load_average, machine_description, percent
 from renewal.benchmarks.downtown import history_load
 from renewal.benchmarks.inventory import guard_database
 from renewal.models import InventoryChange, VacantSpace
-from renewal.selectors.downtown import health_rows
+from renewal.selectors.downtown import health_rows, health_rows_from_history
 
 TARGET_P95_MS = 200.0
 TARGET_SPACES = 100_000
@@ -104,6 +105,7 @@ class Command(BaseCommand):
             DEBUG=False, ALLOWED_HOSTS=[*settings.ALLOWED_HOSTS, "testserver"]
         ):
             self.latency(measured, sizes, repeat)
+            self.against_history(measured)
             self.pages(measured, max(3, repeat // 20))
         self.scaling(sizes, seed)
         self.out(load_average())
@@ -177,6 +179,33 @@ class Command(BaseCommand):
             )
             if mismatches:
                 self.out(f"  COUNT MISMATCH in {mismatches} repetitions")
+
+    def against_history(self, measured) -> None:
+        """The kept counts against the same rows computed from the history (the
+        statement before the counts were kept), for every year from 2000."""
+        years = list(range(2000, YEAR + 1))
+        self.out(
+            f"\nKept counts against the history statement, {years[0]}-{YEAR}, "
+            "median of 3 (ms):"
+        )
+        for municipality in measured:
+            times, computed = [], []
+            for _ in range(3):
+                started = time.perf_counter()
+                computed = health_rows_from_history([municipality.pk], years)
+                times.append((time.perf_counter() - started) * 1000)
+            started = time.perf_counter()
+            kept = health_rows([municipality.pk], years)
+            kept_ms = (time.perf_counter() - started) * 1000
+
+            def nonzero(rows):
+                return sorted(row for row in rows if any(row[4:]))
+
+            equal = nonzero(kept) == nonzero(computed)
+            self.out(
+                f"{municipality.name_en:<16} history {statistics.median(times):8.1f} "
+                f"kept {kept_ms:6.1f}  rows equal: {'yes' if equal else 'NO'}"
+            )
 
     def pages(self, measured, repeat: int) -> None:
         self.out(
