@@ -157,7 +157,7 @@ GROUP BY year, municipality_id, downtown, kind
 """
 
 # The same rows from the totals the database keeps per city, area, kind and year
-# (migration 0009_downtown_health_counts, by triggers on the spaces, their history
+# (migration 0010_downtown_health_counts, by triggers on the spaces, their history
 # and the downtowns): a year's `vacant` holds the change of the vacant count at its
 # end, so the count at the end of a year is the sum up to it. A few hundred rows per
 # city, whatever its size.

@@ -310,7 +310,7 @@ DROP TABLE IF EXISTS renewal_spacehealthyear;
 class Migration(migrations.Migration):
     dependencies = [
         ("contenttypes", "0002_remove_content_type_name"),
-        ("renewal", "0008_space_in_downtown"),
+        ("renewal", "0009_task_outbox_and_work_attempts"),
     ]
 
     operations = [

@@ -1,12 +1,12 @@
 """Downtown health counts for the spaces and history that existed before the
-triggers of 0009_downtown_health_counts: every space's rows, then the totals, in
+triggers of 0010_downtown_health_counts: every space's rows, then the totals, in
 one set-based pass (about a minute for 2,000,000 spaces)."""
 
 from importlib import import_module
 
 from django.db import migrations
 
-counts = import_module("renewal.migrations.0009_downtown_health_counts")
+counts = import_module("renewal.migrations.0010_downtown_health_counts")
 
 
 def fill_sql(tz: str) -> str:
@@ -26,9 +26,9 @@ ANALYZE renewal_downtownhealthcount;
 
 
 class Migration(migrations.Migration):
-    dependencies = [("renewal", "0009_downtown_health_counts")]
+    dependencies = [("renewal", "0010_downtown_health_counts")]
 
     operations = [
-        # Reversed, the tables go with 0009; nothing to undo here.
+        # Reversed, the tables go with 0010; nothing to undo here.
         migrations.RunSQL(fill_sql(counts.HEALTH_TIME_ZONE), migrations.RunSQL.noop),
     ]
