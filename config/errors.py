@@ -83,7 +83,16 @@ class RequestGuardMiddleware:
                     _("The address or a query parameter contains a NUL character."),
                 )
             return defaults.bad_request(request, None)
-        return self.get_response(request)
+        response = self.get_response(request)
+        # With DEBUG on, Django answers an unknown address with its HTML debug page
+        # and never asks handler404: the API keeps its JSON shape there too.
+        if (
+            response.status_code == 404
+            and is_api(request)
+            and response.get("Content-Type", "").startswith("text/html")
+        ):
+            return page_not_found(request, None)
+        return response
 
     def process_exception(self, request, exception):
         if is_api(request) and isinstance(exception, OperationalError | InterfaceError):

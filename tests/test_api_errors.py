@@ -228,6 +228,14 @@ def test_unknown_address_under_the_api_is_a_json_404(db, url):
     assert_error(api_client().get(url), 404, "not_found")
 
 
+@pytest.mark.parametrize("url", ["/api/v1/no-such-thing/", "/ogc/no-such-thing"])
+def test_unknown_address_under_the_api_is_a_json_404_with_debug_on(db, settings, url):
+    # Django's debug 404 page bypasses handler404; `make run` runs with DEBUG on.
+    settings.DEBUG = True
+
+    assert_error(api_client().get(url), 404, "not_found")
+
+
 def test_unknown_page_is_an_html_404(db):
     response = page_client().get("/ko/no-such-page/")
 
