@@ -322,6 +322,11 @@ CELERY_BEAT_SCHEDULE = {
         "task": "renewal.tasks.tiles_refresh_aggregates_task",
         "schedule": crontab(minute="*/15"),
     },
+    # Downtown health counts: writers append rows; fold them to one per key.
+    "downtown-health-counts-compact": {
+        "task": "renewal.tasks.downtown_health_counts_compact_task",
+        "schedule": crontab(minute=7),
+    },
     # Renewal or exit reminders before use agreements end.
     "use-agreement-reminders": {
         "task": "renewal.tasks.use_agreement_reminders_task",

@@ -145,6 +145,14 @@ def tiles_refresh_aggregates_task() -> None:
     space_tile_grid_refresh()
 
 
+@shared_task
+def downtown_health_counts_compact_task() -> None:
+    """Fold the appended downtown health count rows to one per key."""
+    from renewal.services.downtown import downtown_health_counts_compact
+
+    downtown_health_counts_compact()
+
+
 # Run by beat every minute (and by each worker as it starts, config/celery.py).
 @shared_task
 def background_recover_task() -> None:

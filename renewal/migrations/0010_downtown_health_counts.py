@@ -11,14 +11,16 @@ inventory history on every request is linear in the city's spaces and changes
   year" (+1, -1 or 0) against the previous such row, whether it entered that year,
   and whether it was re-used in it. Its area, kind and city are those the row was
   computed with, so that taking it back off the totals needs nothing else.
-- `renewal_downtownhealthcount`: those rows summed per city, area, kind and year,
-  a few hundred rows per city. The vacant count at the end of a year is the sum of
-  the changes up to that year.
+- `renewal_downtownhealthcount`: those rows summed per city, area, kind and year.
+  The vacant count at the end of a year is the sum of the changes up to that year.
+  Writers only append rows of differences, never update one: a shared total per
+  city and year would make every writer of a city wait for the others' commit (an
+  import would hold an editor's save for its whole length). Readers sum the rows;
+  `renewal_space_health_compact()` folds them back to one per key (beat, hourly).
 
 Triggers recompute a space's rows when the space or its status history is written
 (insert, update, delete: services, imports, raw SQL alike) and all of a city's
-when its downtown is redrawn, then add the difference to the totals, in a fixed
-order so that concurrent writers do not deadlock. The years are calendar years in
+when its downtown is redrawn, then append the difference to the totals. The years are calendar years in
 HEALTH_TIME_ZONE (the project's time zone when this ran); the selector falls back
 to computing from the history when asked in another time zone.
 
@@ -50,9 +52,10 @@ CREATE TABLE renewal_downtownhealthcount (
     year integer NOT NULL,
     vacant integer NOT NULL,
     new_vacancies integer NOT NULL,
-    reuses integer NOT NULL,
-    PRIMARY KEY (municipality_id, year, downtown, kind)
+    reuses integer NOT NULL
 );
+CREATE INDEX renewal_downtownhealthcount_city_year
+    ON renewal_downtownhealthcount (municipality_id, year);
 """
 
 # A space's rows (the definitions in renewal.selectors.downtown): its status at the
@@ -136,20 +139,33 @@ FROM (
 WHERE vacant <> 0 OR entered OR reused
 """
 
-# Adds (sign 1) or takes off (sign -1) rows from the totals, in key order.
+# Appends rows that add (sign 1) or take off (sign -1) rows to or from the totals.
 TOTALS_SQL = """
-INSERT INTO renewal_downtownhealthcount AS t
+INSERT INTO renewal_downtownhealthcount
     (municipality_id, year, downtown, kind, vacant, new_vacancies, reuses)
 SELECT municipality_id, year, downtown, kind,
        {sign} * sum(vacant), {sign} * count(*) FILTER (WHERE entered),
        {sign} * count(*) FILTER (WHERE reused)
 FROM {rows}
 GROUP BY 1, 2, 3, 4
-ORDER BY 1, 2, 3, 4
-ON CONFLICT (municipality_id, year, downtown, kind) DO UPDATE
-SET vacant = t.vacant + EXCLUDED.vacant,
-    new_vacancies = t.new_vacancies + EXCLUDED.new_vacancies,
-    reuses = t.reuses + EXCLUDED.reuses
+"""
+
+# Folds the appended rows into one per key, dropping keys that sum to nothing. Rows
+# that writers append meanwhile are not in this statement's snapshot and stay.
+COMPACT_SQL = """
+CREATE FUNCTION renewal_space_health_compact() RETURNS void
+LANGUAGE sql AS $fn$
+    WITH gone AS (
+        DELETE FROM renewal_downtownhealthcount RETURNING *
+    )
+    INSERT INTO renewal_downtownhealthcount
+        (municipality_id, year, downtown, kind, vacant, new_vacancies, reuses)
+    SELECT municipality_id, year, downtown, kind,
+           sum(vacant), sum(new_vacancies), sum(reuses)
+    FROM gone
+    GROUP BY 1, 2, 3, 4
+    HAVING sum(vacant) <> 0 OR sum(new_vacancies) <> 0 OR sum(reuses) <> 0
+$fn$;
 """
 
 
@@ -302,6 +318,7 @@ DROP FUNCTION IF EXISTS renewal_space_health_space_changed();
 DROP FUNCTION IF EXISTS renewal_space_health_history_changed();
 DROP FUNCTION IF EXISTS renewal_space_health_refresh(bigint[]);
 DROP FUNCTION IF EXISTS renewal_space_health_time_zone();
+DROP FUNCTION IF EXISTS renewal_space_health_compact();
 DROP TABLE IF EXISTS renewal_downtownhealthcount;
 DROP TABLE IF EXISTS renewal_spacehealthyear;
 """
@@ -314,5 +331,7 @@ class Migration(migrations.Migration):
     ]
 
     operations = [
-        migrations.RunSQL(TABLES + functions_sql(HEALTH_TIME_ZONE) + TRIGGERS, DROP),
+        migrations.RunSQL(
+            TABLES + functions_sql(HEALTH_TIME_ZONE) + COMPACT_SQL + TRIGGERS, DROP
+        ),
     ]

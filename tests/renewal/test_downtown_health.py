@@ -21,9 +21,11 @@ from renewal.selectors.downtown import (
     health_rows_from_history,
     trend_direction,
 )
+from renewal.services.downtown import downtown_health_counts_compact
 from renewal.services.history import inventory_change_record
 from renewal.services.spaces import SpaceWrite, space_status_set, vacant_spaces_create
 from tests.factories import MunicipalityFactory, VacantSpaceFactory
+from tests.helpers import HANG_GUARD_SECONDS
 
 SEOUL = timezone.get_fixed_timezone(9 * 60)
 
@@ -583,3 +585,82 @@ def test_the_kept_counts_equal_the_counts_from_the_history(l_town):
 
     assert nonzero(kept) == nonzero(computed)
     assert nonzero(kept)
+
+
+def _count_rows(municipality) -> int:
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT count(*) FROM renewal_downtownhealthcount"
+            " WHERE municipality_id = %s",
+            [municipality.pk],
+        )
+        return cursor.fetchone()[0]
+
+
+def test_compacting_the_counts_folds_their_rows_and_changes_no_answer(l_town):
+    import random
+
+    rng = random.Random(11)
+    for _ in range(12):
+        space = VacantSpaceFactory(
+            municipality=l_town,
+            location=random_point(rng),
+            vacant_since=datetime.date(2019, 3, 1),
+        )
+        change_status(space, "reported", "available", at(2020, 5, 1))
+        VacantSpace.objects.filter(pk=space.pk).update(status="available")
+    years = list(range(2018, 2023))
+    before = sorted(health_rows([l_town.pk], years))
+    appended = _count_rows(l_town)
+
+    downtown_health_counts_compact()
+
+    assert sorted(health_rows([l_town.pk], years)) == before
+    # Every write appended its own rows; folded, one per city, area, kind and year.
+    assert _count_rows(l_town) < appended
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT count(*) FROM (SELECT 1 FROM renewal_downtownhealthcount"
+            " GROUP BY municipality_id, year, downtown, kind HAVING count(*) > 1) d"
+        )
+        assert cursor.fetchone()[0] == 0
+
+
+@pytest.mark.django_db(transaction=True)
+def test_two_writers_in_one_city_do_not_wait_for_each_other(town):
+    """An import holds its transaction for its whole length: the counts must not
+    make an editor's save in the same city wait for it."""
+    import threading
+
+    from django.db import connection as this_threads_connection
+    from django.db import transaction
+
+    written, release = threading.Event(), threading.Event()
+
+    def first_writer():
+        try:
+            with transaction.atomic():
+                place(town, inside=True, since=datetime.date(2020, 1, 1))
+                written.set()
+                release.wait(HANG_GUARD_SECONDS)
+        finally:
+            this_threads_connection.close()
+
+    first = threading.Thread(target=first_writer)
+    first.start()
+    try:
+        assert written.wait(HANG_GUARD_SECONDS)
+        with connection.cursor() as cursor:
+            # The same city, area, kind and year: a correct writer does not wait at
+            # all, so any wait long enough to reach this limit is the bug.
+            cursor.execute("SET lock_timeout = '5s'")
+        try:
+            place(town, inside=True, since=datetime.date(2020, 1, 1))
+        finally:
+            with connection.cursor() as cursor:
+                cursor.execute("SET lock_timeout = 0")
+    finally:
+        release.set()
+        first.join(HANG_GUARD_SECONDS)
+
+    assert downtown_health(town, year=timezone.localdate().year).downtown.vacant == 2
