@@ -70,7 +70,7 @@ def _postgres_bindir() -> Path:
     )
 
 
-def _service_user() -> str | None:
+def service_user() -> str | None:
     if os.geteuid() != 0:
         return None
     for name in SERVICE_USERS:
@@ -121,14 +121,20 @@ def _prepare_cluster_dir(user: str | None) -> Path:
 
 
 def postgres_up() -> str:
+    user = service_user()
+    postgres_cluster_start(cluster=_prepare_cluster_dir(user), port=PG_PORT, user=user)
+    postgres_database_create(port=PG_PORT, name=DATABASE_NAME)
+    return private_database_url()
+
+
+def postgres_cluster_start(*, cluster: Path, port: int, user: str | None) -> None:
+    """Start the cluster under `cluster` (its data in `data`, created if new) on
+    `port` of 127.0.0.1, as `user` (None: this process's user)."""
     bindir = _postgres_bindir()
-    user = _service_user()
-    cluster = _prepare_cluster_dir(user)
     data = cluster / "data"
     if not (data / "PG_VERSION").exists():
         print(
-            "Creating the private PostgreSQL cluster in var/postgres ...",
-            file=sys.stderr,
+            f"Creating a private PostgreSQL cluster in {cluster} ...", file=sys.stderr
         )
         _run(
             _as_user(
@@ -149,13 +155,13 @@ def postgres_up() -> str:
         _as_user(user, [str(bindir / "pg_ctl"), "-D", str(data), "status"]),
         capture_output=True,
     )
-    if status.returncode == 0 and _running_port(data) != PG_PORT:
+    if status.returncode == 0 and _running_port(data) != port:
         # Started earlier on another port (LOCAL_PG_PORT changed): restart on ours.
-        _run(_as_user(user, [str(bindir / "pg_ctl"), "-D", str(data), "-w", "stop"]))
+        postgres_cluster_stop(cluster=cluster, user=user)
         status = subprocess.CompletedProcess(status.args, returncode=3)
     if status.returncode != 0:
         options = (
-            f"-p {PG_PORT} -c listen_addresses=127.0.0.1 -k {shlex.quote(str(cluster))}"
+            f"-p {port} -c listen_addresses=127.0.0.1 -k {shlex.quote(str(cluster))}"
         )
         started = subprocess.run(
             _as_user(
@@ -178,11 +184,20 @@ def postgres_up() -> str:
         if started.returncode != 0:
             log_tail = _tail(cluster / "server.log")
             raise SetupError(
-                f"The private PostgreSQL did not start on port {PG_PORT} "
+                f"The private PostgreSQL did not start on port {port} "
                 f"(is the port taken? set LOCAL_PG_PORT): {log_tail}"
             )
-    _create_database()
-    return private_database_url()
+
+
+def postgres_cluster_stop(*, cluster: Path, user: str | None) -> None:
+    """Stop the cluster under `cluster`, if it runs; its sessions end."""
+    data = cluster / "data"
+    subprocess.run(
+        _as_user(
+            user, [str(_postgres_bindir() / "pg_ctl"), "-D", str(data), "-w", "stop"]
+        ),
+        capture_output=True,
+    )
 
 
 def _running_port(data: Path) -> int | None:
@@ -193,28 +208,25 @@ def _running_port(data: Path) -> int | None:
         return None
 
 
-def _create_database() -> None:
+def postgres_database_create(*, port: int, name: str) -> None:
+    """Create the database `name`, with PostGIS, unless it exists."""
     import psycopg
 
-    dsn = (
-        f"host=127.0.0.1 port={PG_PORT} user=postgres dbname=postgres connect_timeout=5"
-    )
+    dsn = f"host=127.0.0.1 port={port} user=postgres dbname=postgres connect_timeout=5"
     try:
         connection = psycopg.connect(dsn, autocommit=True)
     except psycopg.OperationalError as error:
         raise SetupError(
-            f"The private PostgreSQL on port {PG_PORT} does not answer ({error}); "
+            f"The private PostgreSQL on port {port} does not answer ({error}); "
             "`make clean-local` stops it, or set LOCAL_PG_PORT."
         )
     with connection:
         exists = connection.execute(
-            "SELECT 1 FROM pg_database WHERE datname = %s", [DATABASE_NAME]
+            "SELECT 1 FROM pg_database WHERE datname = %s", [name]
         ).fetchone()
         if not exists:
-            connection.execute(f'CREATE DATABASE "{DATABASE_NAME}"')
-    with psycopg.connect(
-        dsn.replace("dbname=postgres", f"dbname={DATABASE_NAME}")
-    ) as db:
+            connection.execute(f'CREATE DATABASE "{name}"')
+    with psycopg.connect(dsn.replace("dbname=postgres", f"dbname={name}")) as db:
         db.execute("CREATE EXTENSION IF NOT EXISTS postgis")
 
 
@@ -274,14 +286,7 @@ def _redis_answers() -> bool:
 
 def down() -> None:
     if PG_DIR.exists():
-        bindir = _postgres_bindir()
-        data = PG_DIR.resolve() / "data"
-        subprocess.run(
-            _as_user(
-                _service_user(), [str(bindir / "pg_ctl"), "-D", str(data), "-w", "stop"]
-            ),
-            capture_output=True,
-        )
+        postgres_cluster_stop(cluster=PG_DIR.resolve(), user=service_user())
     _stop_private_redis()
 
 

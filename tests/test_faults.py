@@ -1,7 +1,7 @@
 """Faults, with real processes: the broker stopped, a worker killed in the middle of
 an import, a task sent for another database. Nothing is lost, nothing stays stuck.
 
-(A PostgreSQL restart is the operator's: the shared server serves every test.)
+A PostgreSQL restart, of a server of the test's own: tests/test_faults_postgres.py.
 """
 
 import signal
@@ -169,6 +169,43 @@ def test_an_import_whose_worker_is_killed_runs_again_from_the_start(
     assert (done["status"], done["created_count"]) == ("succeeded", 300)
     assert SpaceImport.objects.get(pk=space_import["id"]).attempts == 2
     assert VacantSpace.objects.filter(municipality=city).count() == 300
+
+
+@pytest.mark.worker
+@pytest.mark.django_db(transaction=True)
+def test_an_import_whose_database_session_ends_runs_again_instead_of_failing(
+    celery_worker, private_queue, media, personas, city, tmp_path
+):
+    # What a PostgreSQL restart or failover does to a running import, with the server
+    # back at once (tests/test_faults_postgres.py restarts a whole server).
+    queue = celery_worker(queue=private_queue, MEDIA_ROOT=media)
+    editor = api_client(personas["city_editor"])
+    space_import = upload(editor, city, survey(tmp_path, 5))
+
+    with transaction.atomic():
+        with connection.cursor() as cursor:
+            cursor.execute("LOCK TABLE renewal_vacantspace IN SHARE MODE")
+        wait_until(waiting_for_a_lock, "the import to write")
+        with connection.cursor() as cursor:
+            cursor.execute(
+                "SELECT pg_terminate_backend(pid) FROM pg_stat_activity"
+                " WHERE datname = current_database() AND wait_event_type = 'Lock'"
+            )
+        transaction.set_rollback(True)
+
+    # Tasks are taken in order: once this one answers, the import's was handled.
+    system_probe.apply_async(queue=queue).get(timeout=HANG_GUARD_SECONDS)
+    # Not failed for the file's sake: still running, its lease free.
+    assert editor.get(space_import["url"]).json()["status"] == "running"
+    assert work_lease_is_free(imports.IMPORT_LEASE, space_import["id"])
+
+    celery_app.conf.task_always_eager = False
+    background_recover()
+    wait_until(lambda: finished(SpaceImport, space_import["id"]), "the import")
+
+    done = editor.get(space_import["url"]).json()
+    assert (done["status"], done["created_count"]) == ("succeeded", 5)
+    assert SpaceImport.objects.get(pk=space_import["id"]).attempts == 2
 
 
 @pytest.mark.worker

@@ -12,7 +12,13 @@ from contextlib import contextmanager
 
 from django.conf import settings
 from django.core.files import File
-from django.db import DEFAULT_DB_ALIAS, IntegrityError, connections
+from django.db import (
+    DEFAULT_DB_ALIAS,
+    IntegrityError,
+    InterfaceError,
+    OperationalError,
+    connections,
+)
 from django.db.models import F
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
@@ -180,7 +186,11 @@ def _run_attempt(space_import: SpaceImport) -> None:
             ImportStatus.FAILED,
             report=[{"line": None, "field": failure.field, "message": failure.message}],
         )
-    except Exception:
+    except Exception as error:
+        if _database_went_away(error):
+            # A restart or failover of the database, not the file: the import stays
+            # running with its lease free, and recovery sends it again.
+            raise
         # Marked failed rather than retried: the same file fails the same way.
         logger.exception("space import %s crashed", space_import.pk)
         _finish(
@@ -194,6 +204,16 @@ def _run_attempt(space_import: SpaceImport) -> None:
                 }
             ],
         )
+
+
+def _database_went_away(error: Exception) -> bool:
+    """Whether `error` is the database ending or refusing the connection (SQLSTATE
+    classes 08 and 57P, or none: the socket closed), not something about the file.
+    The connection itself cannot tell: leaving the transaction reconnects it."""
+    if not isinstance(error, OperationalError | InterfaceError):
+        return False
+    sqlstate = getattr(error.__cause__, "sqlstate", None)
+    return sqlstate is None or sqlstate.startswith(("08", "57P"))
 
 
 def _finish(space_import: SpaceImport, status: str, **values) -> None:
