@@ -23,6 +23,7 @@ from renewal.models import (
 from renewal.selectors.bids import bid_ballot_list, bid_kpi_list, bid_list
 from renewal.services.bids import (
     MANAGE,
+    ballot_failures_text,
     bid_ballot_close,
     bid_ballot_open,
     bid_budget_summary,
@@ -56,6 +57,10 @@ class BidSerializer(GeoFeatureSerializer):
             "term_years",
             "term_start",
             "term_end",
+            "preset",
+            "declining_businesses",
+            "declining_sales",
+            "declining_population",
             "funding_model",
             "levy_rate_percent",
             "levy_threshold_krw",
@@ -66,7 +71,16 @@ class BidSerializer(GeoFeatureSerializer):
             "source",
             "member_count",
         ]
-        read_only_fields = ["status", "term_start", "term_end"]
+        # The rule set decides the ballot rule, turnouts and funding model.
+        read_only_fields = [
+            "status",
+            "term_start",
+            "term_end",
+            "funding_model",
+            "ballot_rule",
+            "min_turnout_count_percent",
+            "min_turnout_value_percent",
+        ]
 
 
 class BidViewSet(
@@ -128,7 +142,7 @@ class MemberSerializer(serializers.ModelSerializer):
 
     class Meta:
         model = BidMember
-        fields = ["id", "is_business", "name", "address", "location"]
+        fields = ["id", "role", "name", "address", "location"]
         fields += ["rateable_value_krw"]
 
     def validate_location(self, location):
@@ -166,11 +180,14 @@ class BidMembersView(APIView):
 
 
 class BallotSerializer(serializers.ModelSerializer):
+    failures = serializers.SerializerMethodField()
+
     class Meta:
         model = Ballot
         fields = [
             "id",
             "kind",
+            "preset",
             "rule",
             "min_turnout_count_percent",
             "min_turnout_value_percent",
@@ -187,8 +204,13 @@ class BallotSerializer(serializers.ModelSerializer):
             "turnout_value_percent",
             "passed",
             "result_reasons",
+            "failures",
         ]
         read_only_fields = [f for f in fields if f not in ("opens_on", "closes_on")]
+
+    def get_failures(self, ballot) -> list[str]:
+        """The tests that failed, each a sentence in the reader's language."""
+        return ballot_failures_text(ballot)
 
 
 class BidBallotsView(APIView):

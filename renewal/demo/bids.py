@@ -1,6 +1,8 @@
 """One illustrative Business Improvement District for the demo: Gyeongju's downtown
-(a history-and-culture city), active after a formation ballot that passed on both
-majorities, with members, levy rules, a budget and KPIs with observations.
+(a history-and-culture city) under Korea's autonomous-commercial-zone rule set,
+active after a consent ballot that reached two thirds of merchants, of landlords and
+of land owners, with members, suggested voluntary dues, a budget and KPIs with
+observations.
 
 Every figure is invented and marked "illustrative". Idempotent: a second run finds
 the district by name and changes nothing.
@@ -14,9 +16,11 @@ from django.db import transaction
 from cities.demo import METRIC_SRID, DemoGenerator
 from cities.models import Municipality
 from renewal.models import (
+    BidPresetCode,
     BusinessImprovementDistrict,
     CommunityOrganization,
     KpiCode,
+    MemberRole,
     OrganizationKind,
     ServiceLine,
 )
@@ -35,7 +39,11 @@ CITY_CODE = "47130"  # Gyeongju
 NAME = "경주 원도심 상점가 BID (예시)"
 SOURCE = "illustrative"
 DISTRICT_RADIUS_M = 350
-MEMBER_COUNT = 30
+# 120 merchants (the rule set asks for at least 100 stores), 18 landlords and 6
+# land owners.
+MERCHANTS = 120
+LANDLORDS = 18
+LAND_OWNERS = 6
 FORMATION_OPENS = datetime.date(2023, 3, 6)
 FORMATION_CLOSES = datetime.date(2023, 4, 3)
 BUDGET = {  # year → service line → (planned, spent) in KRW
@@ -92,32 +100,45 @@ def demo_bid_load() -> int:
         name=NAME,
         polygon=area,
         management_organization=body,
+        preset=BidPresetCode.KOREA,
+        # Illustrative declared decline: businesses and population falling.
+        declining_businesses=True,
+        declining_population=True,
         levy_rate_percent=Decimal("1.5"),
         levy_threshold_krw=30_000_000,
         levy_cap_krw=3_000_000,
         source=SOURCE,
     )
     generator = DemoGenerator(f"bid:{CITY_CODE}")
+    roles = (
+        [MemberRole.OCCUPIER] * MERCHANTS
+        + [MemberRole.LANDLORD] * LANDLORDS
+        + [MemberRole.LAND_OWNER] * LAND_OWNERS
+    )
     points = generator.scatter(
         centre,
-        MEMBER_COUNT,
+        len(roles),
         core_radius_m=DISTRICT_RADIUS_M - 30,
         outer_radius_m=DISTRICT_RADIUS_M - 30,
         core_share=1.0,
     )
+    names = {
+        MemberRole.OCCUPIER: "원도심 상점",
+        MemberRole.LANDLORD: "건물주",
+        MemberRole.LAND_OWNER: "토지소유자",
+    }
     members = []
-    for index, point in enumerate(points, start=1):
-        is_business = index % 5 != 0
+    for index, (point, role) in enumerate(zip(points, roles, strict=True), start=1):
         value = int(generator.lognormal(60_000_000, 0.7)) // 100_000 * 100_000
         members.append(
             bid_member_add(
                 actor=actor,
                 district=district,
-                name=(f"원도심 상점 {index}" if is_business else f"건물주 {index}"),
+                name=f"{names[role]} {index}",
                 address=f"경주시 중앙로 {index} (예시)",
                 location=point,
                 rateable_value_krw=value,
-                is_business=is_business,
+                role=role,
             )
         )
     ballot = bid_ballot_open(
@@ -126,15 +147,19 @@ def demo_bid_load() -> int:
         opens_on=FORMATION_OPENS,
         closes_on=FORMATION_CLOSES,
     )
-    # 24 of 30 papers returned, 16 in favour. The eight "no" votes are every other
-    # one of the sixteen smallest voters, so each is outweighed by a larger "yes":
-    # the ballot passes by count and by rateable value.
-    voters = sorted(members[:24], key=lambda member: member.rateable_value_krw)
-    against = set(voters[0:16:2])
-    for member in voters:
-        vote_cast(
-            actor=actor, ballot=ballot, member=member, in_favour=member not in against
-        )
+    # In each group three in four consent, one in eight refuses and the rest do not
+    # return a paper: two thirds of every group consent.
+    for role in names:
+        group = [member for member in members if member.role == role]
+        for position, member in enumerate(group):
+            if position % 8 == 7:
+                continue
+            vote_cast(
+                actor=actor,
+                ballot=ballot,
+                member=member,
+                in_favour=position % 8 not in (3,),
+            )
     bid_ballot_close(actor=actor, ballot=ballot, today=FORMATION_CLOSES)
     for year, lines in BUDGET.items():
         for line, (planned, spent) in lines.items():

@@ -11,7 +11,13 @@ from django.db import transaction
 
 from cities.demo import ILLUSTRATIVE_SOURCE, DemoGenerator
 from cities.models import Municipality, MunicipalityKind
-from renewal.models import Availability, GradingScheme, SpaceStatus, VacantSpace
+from renewal.models import (
+    Availability,
+    GradingScheme,
+    SpaceKind,
+    SpaceStatus,
+    VacantSpace,
+)
 from renewal.services.spaces import SpaceWrite, vacant_spaces_create
 
 KIND_WEIGHTS = {
@@ -106,6 +112,10 @@ def _generate_for(city: Municipality) -> int:
             "status": status,
             "source": ILLUSTRATIVE_SOURCE,
         }
+        if kind != SpaceKind.HOUSE:
+            # The grades are vacant-house grades; drawn all the same so that every
+            # other figure of the demo stays as it was.
+            data["grading_scheme"], data["grade"] = "", None
         if data["external_id"] not in existing:
             writes.append(SpaceWrite(data=data))
     # The demo's projects arrive next with illustrative matches of their own: an

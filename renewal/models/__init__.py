@@ -120,11 +120,14 @@ __all__ = [
 ]
 
 from renewal.models.bids import (  # noqa: E402
+    BID_DECLINE_FIELDS,
+    BID_PRESETS,
     BID_TRANSITIONS,
     Ballot,
     BallotKind,
     BallotRule,
     BidMember,
+    BidPresetCode,
     BidStatus,
     BudgetLine,
     BusinessImprovementDistrict,
@@ -132,11 +135,14 @@ from renewal.models.bids import (  # noqa: E402
     Kpi,
     KpiCode,
     KpiObservation,
+    MemberRole,
     ServiceLine,
     Vote,
 )
 
 __all__ += [
+    "BID_DECLINE_FIELDS",
+    "BID_PRESETS",
     "BID_TRANSITIONS",
     "Ballot",
     "BallotKind",
@@ -149,6 +155,8 @@ __all__ += [
     "Kpi",
     "KpiCode",
     "KpiObservation",
+    "MemberRole",
+    "BidPresetCode",
     "ServiceLine",
     "Vote",
 ]

@@ -3,9 +3,12 @@ levy rules, budget by service line and KPIs with targets.
 
 The rules follow ../shared/brief/DOMAIN.md: the English dual majority (by count and by
 rateable value of those voting), an optional Scottish minimum turnout, and the 2/3
-consent of the Japanese and Korean schemes. The arithmetic lives in
-renewal.services.bids; these models hold fields and database invariants only.
+consent of the Japanese and Korean schemes. Each national scheme is a named preset
+(BID_PRESETS below) that a district picks. The arithmetic lives in
+renewal.services.bids; these models hold fields, the presets and database invariants.
 """
+
+from dataclasses import dataclass
 
 from django.conf import settings
 from django.contrib.gis.db import models
@@ -47,6 +50,132 @@ class BallotRule(models.TextChoices):
         "two_thirds_consent",
         _("Consent of at least two thirds of all members"),
     )
+
+    TWO_THIRDS_COUNT_AND_VALUE = (
+        "two_thirds_dual",
+        _(
+            "Consent of at least two thirds of all members by count and by rateable value"
+        ),
+    )
+
+
+class MemberRole(models.TextChoices):
+    OCCUPIER = "occupier", _("Occupier (business)")
+    LANDLORD = "landlord", _("Landlord (building owner)")
+    LAND_OWNER = "land_owner", _("Land owner")
+
+
+class BidPresetCode(models.TextChoices):
+    ENGLAND = "england", _("England (Business Improvement District)")
+    SCOTLAND = "scotland", _("Scotland (Business Improvement District)")
+    KOREA = "korea_acz", _("Korea (autonomous commercial zone, 자율상권구역)")
+    JAPAN = "japan_amc", _("Japan (area-management charge, エリアマネジメント負担金)")
+
+
+@dataclass(frozen=True)
+class ElectorateGroup:
+    """Members who are counted together; the preset's rule is applied to each group
+    on its own, and the ballot passes only when every group with members passes."""
+
+    code: str
+    label: str
+    roles: frozenset[str]
+
+
+@dataclass(frozen=True)
+class BidPreset:
+    code: str
+    groups: tuple[ElectorateGroup, ...]
+    rule: str
+    min_turnout_count_percent: int | None
+    min_turnout_value_percent: int | None
+    funding_model: str
+    max_term_years: int
+    # Eligibility, checked when a ballot opens: at least this many occupiers
+    # (stores), and at least `min_declining_indicators` of the district's declared
+    # commercial-decline indicators.
+    min_occupiers: int = 0
+    min_declining_indicators: int = 0
+
+
+_ALL_ROLES = frozenset(MemberRole.values)
+
+# Sources (../shared/brief/DOMAIN.md unless said otherwise):
+# - England: non-domestic ratepayers vote in one electorate (the rates fall on the
+#   occupier, or on the owner of an empty property, so every role is a ratepayer);
+#   majority by count and by rateable value of those voting; no minimum turnout;
+#   compulsory levy; at most five years. Property-owner ballots (London) are not
+#   modelled.
+# - Scotland: as England, plus a turnout of at least 25 % by count and by value.
+# - Korea, 지역상권 상생 및 활성화에 관한 법률 (2022): an autonomous commercial zone
+#   needs the consent of at least two thirds of each group — merchants (occupiers),
+#   landlords and land owners — by head count; funding is voluntary contributions,
+#   never a compulsory levy; the zone needs at least 100 stores and two of three
+#   indicators (businesses, sales, population) falling two years running. The
+#   designation runs for at most five years before it is reviewed.
+# - Japan, 地域再生法 area-management charge (2018): consent of at least two thirds of
+#   the beneficiary businesses, read here as two thirds of all beneficiaries by count
+#   and by their share of the charge (rateable value stands in for the charge);
+#   compulsory charge collected by the municipality; plans run at most five years.
+BID_PRESETS: dict[str, BidPreset] = {
+    BidPresetCode.ENGLAND: BidPreset(
+        code=BidPresetCode.ENGLAND,
+        groups=(ElectorateGroup("ratepayers", _("ratepayers"), _ALL_ROLES),),
+        rule=BallotRule.DUAL_MAJORITY,
+        min_turnout_count_percent=None,
+        min_turnout_value_percent=None,
+        funding_model=FundingModel.LEVY,
+        max_term_years=5,
+    ),
+    BidPresetCode.SCOTLAND: BidPreset(
+        code=BidPresetCode.SCOTLAND,
+        groups=(ElectorateGroup("ratepayers", _("ratepayers"), _ALL_ROLES),),
+        rule=BallotRule.DUAL_MAJORITY,
+        min_turnout_count_percent=25,
+        min_turnout_value_percent=25,
+        funding_model=FundingModel.LEVY,
+        max_term_years=5,
+    ),
+    BidPresetCode.KOREA: BidPreset(
+        code=BidPresetCode.KOREA,
+        groups=(
+            ElectorateGroup(
+                "occupiers", _("merchants"), frozenset({MemberRole.OCCUPIER})
+            ),
+            ElectorateGroup(
+                "landlords", _("landlords"), frozenset({MemberRole.LANDLORD})
+            ),
+            ElectorateGroup(
+                "land_owners", _("land owners"), frozenset({MemberRole.LAND_OWNER})
+            ),
+        ),
+        rule=BallotRule.TWO_THIRDS_CONSENT,
+        min_turnout_count_percent=None,
+        min_turnout_value_percent=None,
+        funding_model=FundingModel.VOLUNTARY_DUES,
+        max_term_years=5,
+        min_occupiers=100,
+        min_declining_indicators=2,
+    ),
+    BidPresetCode.JAPAN: BidPreset(
+        code=BidPresetCode.JAPAN,
+        groups=(
+            ElectorateGroup("beneficiaries", _("beneficiary businesses"), _ALL_ROLES),
+        ),
+        rule=BallotRule.TWO_THIRDS_COUNT_AND_VALUE,
+        min_turnout_count_percent=None,
+        min_turnout_value_percent=None,
+        funding_model=FundingModel.LEVY,
+        max_term_years=5,
+    ),
+}
+
+# The declared commercial-decline indicators a district records for eligibility.
+BID_DECLINE_FIELDS = (
+    "declining_businesses",
+    "declining_sales",
+    "declining_population",
+)
 
 
 class BallotKind(models.TextChoices):
@@ -115,6 +244,19 @@ class BusinessImprovementDistrict(models.Model):
     levy_cap_krw = models.PositiveBigIntegerField(
         _("levy cap per member (KRW)"), null=True, blank=True
     )
+    preset = models.CharField(
+        _("rule set"),
+        max_length=20,
+        choices=BidPresetCode.choices,
+        default=BidPresetCode.ENGLAND,
+    )
+    # Declared by the city from its statistics (two years running); Korea's preset
+    # needs two of the three.
+    declining_businesses = models.BooleanField(
+        _("number of businesses falling"), default=False
+    )
+    declining_sales = models.BooleanField(_("sales falling"), default=False)
+    declining_population = models.BooleanField(_("population falling"), default=False)
     ballot_rule = models.CharField(
         _("ballot rule"),
         max_length=20,
@@ -175,10 +317,11 @@ class BidMember(models.Model):
     district = models.ForeignKey(
         BusinessImprovementDistrict, on_delete=models.CASCADE, related_name="members"
     )
-    is_business = models.BooleanField(
-        _("business"),
-        default=True,
-        help_text=_("A business occupier; otherwise a property owner."),
+    role = models.CharField(
+        _("role"),
+        max_length=20,
+        choices=MemberRole.choices,
+        default=MemberRole.OCCUPIER,
     )
     name = models.CharField(_("name"), max_length=200)
     address = models.CharField(_("address"), max_length=255, blank=True)
@@ -207,6 +350,12 @@ class Ballot(models.Model):
         max_length=20,
         choices=BallotRule.choices,
         default=BallotRule.DUAL_MAJORITY,
+    )
+    preset = models.CharField(
+        _("rule set"),
+        max_length=20,
+        choices=BidPresetCode.choices,
+        default=BidPresetCode.ENGLAND,
     )
     min_turnout_count_percent = _minimum_turnout(_("minimum turnout by count (%)"))
     min_turnout_value_percent = _minimum_turnout(

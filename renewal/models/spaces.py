@@ -23,6 +23,42 @@ class GradingScheme(models.TextChoices):
 
 # The highest grade of each scheme is the demolition grade.
 HIGHEST_GRADE = {GradingScheme.URBAN_2021: 4, GradingScheme.NATIONAL_2023: 3}
+# Both schemes grade vacant houses (빈집 및 소규모주택 정비에 관한 특례법), so a grade
+# is valid only on the kinds of building its scheme covers.
+GRADED_KINDS = {
+    GradingScheme.URBAN_2021: frozenset({SpaceKind.HOUSE}),
+    GradingScheme.NATIONAL_2023: frozenset({SpaceKind.HOUSE}),
+}
+# The grades at which the head of the municipality can order demolition: 3–4 in the
+# urban surveys of 2021–2023 ("harmful"), 3 in the national guideline since 2023.
+DEMOLITION_ORDER_GRADES = {
+    GradingScheme.URBAN_2021: frozenset({3, 4}),
+    GradingScheme.NATIONAL_2023: frozenset({3}),
+}
+# A house unused for this long is a 빈집 in law once the municipality confirms it.
+LEGAL_VACANCY_DAYS = 365
+
+
+class VacancyExclusion(models.TextChoices):
+    # The statutory exclusions (the Act's decree) a survey records as the reason a
+    # long-unused house is not a 빈집.
+    PUBLIC_RENTAL = "public_rental", _("Public rental housing")
+    UNSOLD_NEW = "unsold_new", _("Unsold new housing (under five years)")
+    HOLIDAY_HOME = "holiday_home", _("Holiday or seasonal home")
+    FOR_SALE_OR_LEASE = "for_sale_or_lease", _("Offered for sale or lease")
+    OTHER_STATUTORY = "other_statutory", _("Other statutory exclusion")
+
+
+class LegalVacancy(models.TextChoices):
+    NOT_A_HOUSE = "not_a_house", _("Not a house: the vacant-house law does not apply")
+    UNKNOWN = "unknown", _("Unknown: no date since when it is unused")
+    UNDER_ONE_YEAR = "under_one_year", _("Unused for less than one year")
+    EXCLUDED = "excluded", _("Excluded by law")
+    AWAITING_CONFIRMATION = (
+        "awaiting_confirmation",
+        _("Unused for a year or more, awaiting the municipality's confirmation"),
+    )
+    VACANT_HOUSE = "vacant_house", _("Vacant house (빈집) in law")
 
 
 class Ownership(models.TextChoices):
@@ -72,7 +108,13 @@ SPACE_PUBLIC_FIELDS = (
 SPACE_EDITABLE_FIELDS = tuple(name for name in SPACE_PUBLIC_FIELDS if name != "status")
 # What a space's history records by value. Owner details are personal data and are
 # recorded only as "changed", never by value.
-SPACE_TRACKED_FIELDS = (*SPACE_PUBLIC_FIELDS, "location", "footprint")
+SPACE_TRACKED_FIELDS = (
+    *SPACE_PUBLIC_FIELDS,
+    "location",
+    "footprint",
+    "vacancy_exclusion",
+    "vacancy_confirmed_on",
+)
 # The owner's details (SpaceOwner), seen only by staff of the space's city.
 SPACE_OWNER_FIELDS = ("name", "contact", "note")
 
@@ -109,6 +151,18 @@ class VacantSpace(models.Model):
         _("condition grade"), null=True, blank=True
     )
     vacant_since = models.DateField(_("vacant since"), null=True, blank=True)
+    vacancy_exclusion = models.CharField(
+        _("statutory exclusion"),
+        max_length=20,
+        choices=VacancyExclusion.choices,
+        blank=True,
+    )
+    vacancy_confirmed_on = models.DateField(
+        _("confirmed as a vacant house on"),
+        null=True,
+        blank=True,
+        help_text=_("The day the head of the municipality confirmed it."),
+    )
     ownership = models.CharField(
         _("ownership"),
         max_length=20,
@@ -194,6 +248,10 @@ class VacantSpace(models.Model):
 
     def __str__(self) -> str:
         return f"{self.get_kind_display()} #{self.pk} ({self.address or self.municipality_id})"
+
+    @property
+    def demolition_can_be_ordered(self) -> bool:
+        return self.grade in DEMOLITION_ORDER_GRADES.get(self.grading_scheme, ())
 
     @property
     def is_demolition_grade(self) -> bool:

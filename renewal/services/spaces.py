@@ -9,10 +9,12 @@ the do-functions directly. They validate (`vacant_space_check`), save, record th
 history and queue the side effects (fresh tiles, a matching re-run) after commit.
 """
 
+import datetime
 from collections.abc import Sequence
 from dataclasses import dataclass
 
 from django.db import transaction
+from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from cities.models import Municipality
@@ -31,7 +33,16 @@ from renewal.models import (
     SpaceStatus,
     VacantSpace,
 )
-from renewal.models.spaces import SPACE_OWNER_FIELDS, SPACE_TRACKED_FIELDS
+from renewal.models.spaces import (
+    GRADED_KINDS,
+    LEGAL_VACANCY_DAYS,
+    SPACE_OWNER_FIELDS,
+    SPACE_TRACKED_FIELDS,
+    GradingScheme,
+    LegalVacancy,
+    SpaceKind,
+    VacancyExclusion,
+)
 from renewal.services.history import (
     apply_changes,
     inventory_change_record,
@@ -41,6 +52,43 @@ from renewal.services.history import (
 )
 from renewal.services.matching.runs import enqueue_assignment_rerun
 from renewal.services.tiles import tiles_invalidate
+
+
+@dataclass(frozen=True)
+class LegalVacancyStatus:
+    code: str
+    label: str
+    reason: str
+    demolition_can_be_ordered: bool
+
+
+def legal_vacancy_status(
+    space: VacantSpace, *, today: datetime.date | None = None
+) -> LegalVacancyStatus:
+    """The space's status under the vacant-house act (빈집 및 소규모주택 정비에 관한
+    특례법): a house unused for at least a year, not excluded by law, is a 빈집 once
+    the head of the municipality has confirmed it. Computed, never stored."""
+    today = today or timezone.localdate()
+    reason = ""
+    if space.kind != SpaceKind.HOUSE:
+        code = LegalVacancy.NOT_A_HOUSE
+    elif space.vacancy_exclusion:
+        code = LegalVacancy.EXCLUDED
+        reason = VacancyExclusion(space.vacancy_exclusion).label
+    elif space.vacant_since is None:
+        code = LegalVacancy.UNKNOWN
+    elif (today - space.vacant_since).days < LEGAL_VACANCY_DAYS:
+        code = LegalVacancy.UNDER_ONE_YEAR
+    elif space.vacancy_confirmed_on is None:
+        code = LegalVacancy.AWAITING_CONFIRMATION
+    else:
+        code = LegalVacancy.VACANT_HOUSE
+    return LegalVacancyStatus(
+        code=str(code),
+        label=str(LegalVacancy(code).label),
+        reason=str(reason),
+        demolition_can_be_ordered=space.demolition_can_be_ordered,
+    )
 
 
 @dataclass(frozen=True)
@@ -96,6 +144,27 @@ def vacant_space_check(space: VacantSpace) -> None:
                     ]
                 },
             )
+    if space.grading_scheme and space.kind not in GRADED_KINDS.get(
+        space.grading_scheme, ()
+    ):
+        raise DomainError(
+            _(
+                "“%(scheme)s” grades vacant houses only; a %(kind)s cannot have its grade."
+            )
+            % {
+                "scheme": GradingScheme(space.grading_scheme).label,
+                "kind": SpaceKind(space.kind).label,
+            },
+            fields={"grade": [_("Vacant-house grades apply to houses only.")]},
+        )
+    if space.vacancy_exclusion and space.vacancy_confirmed_on:
+        raise DomainError(
+            _(
+                "A house excluded by law cannot also be confirmed as a vacant house; "
+                "clear one of the two."
+            ),
+            fields={"vacancy_exclusion": [_("Excluded and confirmed at once.")]},
+        )
     if space.municipality.boundary and not space.municipality.boundary.contains(
         location
     ):

@@ -708,7 +708,9 @@ def test_city_list_page_query_count_does_not_grow(
 # Demo ---------------------------------------------------------------------------
 
 
-def test_demo_bid_is_active_after_a_dual_majority_and_loads_once(client, demo_data):
+def test_demo_bid_is_active_after_a_korean_consent_ballot_and_loads_once(
+    client, demo_data
+):
     from renewal.demo.bids import demo_bid_load
 
     assert demo_bid_load() == 1
@@ -718,8 +720,14 @@ def test_demo_bid_is_active_after_a_dual_majority_and_loads_once(client, demo_da
     (ballot,) = district.ballots.all()
     assert district.status == BidStatus.ACTIVE
     assert district.municipality.code == "47130"
+    assert district.preset == "korea_acz"
+    assert district.funding_model == "voluntary_dues"
     assert ballot.passed is True
-    assert [r["passed"] for r in ballot.result_reasons] == [True, True]
+    assert [(r["group"], r["passed"]) for r in ballot.result_reasons] == [
+        ("occupiers", True),
+        ("landlords", True),
+        ("land_owners", True),
+    ]
     assert district.kpis.count() == 4
     assert bid_levy_summary(district=district)["total_krw"] > 0
     page = client.get(f"/en/bids/{district.pk}/")

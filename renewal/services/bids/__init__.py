@@ -8,7 +8,9 @@ decisions it implements; see also the module docstring of renewal.models.bids.
 
 from renewal.services.bids.ballots import (
     BallotOutcome,
+    ballot_failures_text,
     ballot_outcome,
+    ballot_reason_text,
     bid_ballot_close,
     bid_ballot_open,
     vote_cast,
@@ -18,11 +20,16 @@ from renewal.services.bids.districts import (
     HUNDRED,
     MANAGE,
     bid_create,
+    bid_eligibility,
     bid_member_add,
+    bid_preset_set,
+    eligibility_text,
 )
+from renewal.services.bids.files import district_polygon_read
 from renewal.services.bids.finance import (
     bid_budget_line_set,
     bid_budget_summary,
+    bid_levy_set,
     bid_levy_summary,
     bid_member_levies,
     levy_expression,
@@ -33,13 +40,23 @@ from renewal.services.bids.kpis import (
     kpi_attainment,
     kpi_observation_record,
 )
+from renewal.services.bids.members import MemberListReport, bid_members_import
 
 __all__ = [
     "FALLBACK_RADIUS_M",
     "HUNDRED",
     "MANAGE",
     "BallotOutcome",
+    "MemberListReport",
+    "bid_members_import",
+    "district_polygon_read",
+    "ballot_failures_text",
     "ballot_outcome",
+    "ballot_reason_text",
+    "bid_eligibility",
+    "bid_levy_set",
+    "bid_preset_set",
+    "eligibility_text",
     "bid_ballot_close",
     "bid_ballot_open",
     "bid_budget_line_set",

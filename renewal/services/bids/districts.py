@@ -9,6 +9,10 @@ Decisions (see also the module docstring of renewal.models.bids):
   point. Members must lie inside the district's polygon (PostGIS `ST_Covers`).
 - The register is frozen while a ballot runs: no member can be added, so the
   electorate at closing is the electorate that was balloted.
+- A district picks one rule set (BID_PRESETS): the preset decides the ballot rule,
+  the minimum turnouts, the funding model and the longest term; the district keeps
+  its own levy rate, threshold and cap. The rule set can change only while the
+  district is proposed, so a running or past ballot is never re-read under another.
 """
 
 from decimal import ROUND_HALF_UP, Decimal
@@ -21,13 +25,15 @@ from django.utils.translation import gettext as _
 from cities.models import Municipality
 from core.errors import DomainError, check_transition, require_perm
 from renewal.models import (
+    BID_DECLINE_FIELDS,
+    BID_PRESETS,
     BID_TRANSITIONS,
-    BallotRule,
     BidMember,
+    BidPresetCode,
     BidStatus,
     BusinessImprovementDistrict,
     CommunityOrganization,
-    FundingModel,
+    MemberRole,
     OrganizationKind,
 )
 
@@ -100,6 +106,103 @@ def _check_within_municipality(
         )
 
 
+def _preset_apply(district: BusinessImprovementDistrict, preset: str) -> None:
+    """Copy the rule set's ballot rule, turnouts and funding onto the district and
+    check the term against it."""
+    if preset not in BID_PRESETS:
+        raise DomainError(
+            _("“%(preset)s” is not a rule set.") % {"preset": preset},
+            fields={"preset": [", ".join(BidPresetCode.values)]},
+        )
+    rules = BID_PRESETS[preset]
+    if not 1 <= district.term_years <= rules.max_term_years:
+        raise DomainError(
+            _("Under this rule set a term lasts between 1 and %(years)s years.")
+            % {"years": rules.max_term_years},
+            fields={
+                "term_years": [
+                    _("Between 1 and %(years)s.") % {"years": rules.max_term_years}
+                ]
+            },
+        )
+    district.preset = preset
+    district.ballot_rule = rules.rule
+    district.min_turnout_count_percent = rules.min_turnout_count_percent
+    district.min_turnout_value_percent = rules.min_turnout_value_percent
+    district.funding_model = rules.funding_model
+
+
+@transaction.atomic
+def bid_preset_set(
+    *,
+    actor,
+    district: BusinessImprovementDistrict,
+    preset: str,
+    term_years: int | None = None,
+    declining_businesses: bool | None = None,
+    declining_sales: bool | None = None,
+    declining_population: bool | None = None,
+) -> BusinessImprovementDistrict:
+    """Pick the district's rule set (and the facts its eligibility reads)."""
+    district = BusinessImprovementDistrict.objects.select_for_update().get(
+        pk=district.pk
+    )
+    require_perm(actor, MANAGE, district)
+    if district.status != BidStatus.PROPOSED:
+        raise DomainError(
+            _("The rule set can change only while the district is proposed."),
+            fields={"preset": [_("The district is past its proposal.")]},
+        )
+    if term_years is not None:
+        district.term_years = term_years
+    for name, value in (
+        ("declining_businesses", declining_businesses),
+        ("declining_sales", declining_sales),
+        ("declining_population", declining_population),
+    ):
+        if value is not None:
+            setattr(district, name, value)
+    _preset_apply(district, preset)
+    district.save()
+    return district
+
+
+def bid_eligibility(district: BusinessImprovementDistrict) -> list[dict]:
+    """The rule set's eligibility checks with their numbers; empty when it has none."""
+    rules = BID_PRESETS[district.preset]
+    checks = []
+    if rules.min_occupiers:
+        stores = district.members.filter(role=MemberRole.OCCUPIER).count()
+        checks.append(
+            {
+                "test": "stores",
+                "passed": stores >= rules.min_occupiers,
+                "count": stores,
+                "minimum": rules.min_occupiers,
+            }
+        )
+    if rules.min_declining_indicators:
+        declining = sum(bool(getattr(district, name)) for name in BID_DECLINE_FIELDS)
+        checks.append(
+            {
+                "test": "commercial_decline",
+                "passed": declining >= rules.min_declining_indicators,
+                "count": declining,
+                "minimum": rules.min_declining_indicators,
+            }
+        )
+    return checks
+
+
+def eligibility_text(check: dict) -> str:
+    """One eligibility check as a sentence in the reader's language."""
+    if check["test"] == "stores":
+        return _("Stores: %(count)s of at least %(minimum)s.") % check
+    return (
+        _("Commercial decline: %(count)s of at least %(minimum)s indicators.") % check
+    )
+
+
 def bid_status_step(district: BusinessImprovementDistrict, to: str) -> None:
     check_transition(
         BID_TRANSITIONS,
@@ -119,28 +222,27 @@ def bid_create(
     name: str,
     polygon,
     management_organization: CommunityOrganization,
-    funding_model: str = FundingModel.LEVY,
+    preset: str = BidPresetCode.ENGLAND,
     levy_rate_percent: Decimal = Decimal(1),
     levy_threshold_krw: int = 0,
     levy_cap_krw: int | None = None,
     term_years: int = 5,
-    ballot_rule: str = BallotRule.DUAL_MAJORITY,
-    min_turnout_count_percent: Decimal | None = None,
-    min_turnout_value_percent: Decimal | None = None,
+    declining_businesses: bool = False,
+    declining_sales: bool = False,
+    declining_population: bool = False,
     source: str = "",
 ) -> BusinessImprovementDistrict:
     district = BusinessImprovementDistrict(
         municipality=municipality,
         name=name,
         management_organization=management_organization,
-        funding_model=funding_model,
         levy_rate_percent=levy_rate_percent,
         levy_threshold_krw=levy_threshold_krw,
         levy_cap_krw=levy_cap_krw,
         term_years=term_years,
-        ballot_rule=ballot_rule,
-        min_turnout_count_percent=min_turnout_count_percent,
-        min_turnout_value_percent=min_turnout_value_percent,
+        declining_businesses=declining_businesses,
+        declining_sales=declining_sales,
+        declining_population=declining_population,
         source=source,
     )
     require_perm(
@@ -159,11 +261,7 @@ def bid_create(
             _("The management organisation belongs to another municipality."),
             fields={"management_organization": [_("From another municipality.")]},
         )
-    if not 1 <= term_years <= 10:
-        raise DomainError(
-            _("A term lasts between 1 and 10 years."),
-            fields={"term_years": [_("Between 1 and 10.")]},
-        )
+    _preset_apply(district, preset)
     if BusinessImprovementDistrict.objects.filter(
         municipality=municipality, name=name
     ).exists():
@@ -178,6 +276,15 @@ def bid_create(
     return district
 
 
+def members_addable_check(district: BusinessImprovementDistrict) -> None:
+    if district.status in (BidStatus.BALLOT, BidStatus.RENEWAL_BALLOT, BidStatus.ENDED):
+        raise DomainError(
+            _(
+                "Members cannot be added while a ballot runs or after the district ended."
+            )
+        )
+
+
 @transaction.atomic
 def bid_member_add(
     *,
@@ -186,7 +293,7 @@ def bid_member_add(
     name: str,
     location: Point,
     rateable_value_krw: int,
-    is_business: bool = True,
+    role: str = MemberRole.OCCUPIER,
     address: str = "",
 ) -> BidMember:
     # Locked so that a ballot cannot open between the check and the insert.
@@ -194,11 +301,11 @@ def bid_member_add(
         pk=district.pk
     )
     require_perm(actor, MANAGE, district)
-    if district.status in (BidStatus.BALLOT, BidStatus.RENEWAL_BALLOT, BidStatus.ENDED):
+    members_addable_check(district)
+    if role not in MemberRole.values:
         raise DomainError(
-            _(
-                "Members cannot be added while a ballot runs or after the district ended."
-            )
+            _("“%(role)s” is not a member role.") % {"role": role},
+            fields={"role": [", ".join(MemberRole.values)]},
         )
     if rateable_value_krw < 0:
         raise DomainError(
@@ -221,5 +328,5 @@ def bid_member_add(
         address=address,
         location=location,
         rateable_value_krw=rateable_value_krw,
-        is_business=is_business,
+        role=role,
     )

@@ -29,6 +29,7 @@ from django.utils.translation import gettext as _
 
 from core.errors import DomainError, require_perm
 from renewal.models import (
+    BidStatus,
     BudgetLine,
     BusinessImprovementDistrict,
     FundingModel,
@@ -100,6 +101,53 @@ def bid_levy_summary(*, district: BusinessImprovementDistrict) -> dict:
         "capped_members": totals["capped"],
         "total_krw": int(totals["total"]),
     }
+
+
+def bid_levy_set(
+    *,
+    actor,
+    district: BusinessImprovementDistrict,
+    levy_rate_percent: Decimal,
+    levy_threshold_krw: int = 0,
+    levy_cap_krw: int | None = None,
+) -> BusinessImprovementDistrict:
+    """The levy (or, under voluntary dues, the suggested contribution): a rate of
+    rateable value, an exemption threshold and an optional cap per member. Fixed
+    once balloted: members voted on the terms they were shown."""
+    require_perm(actor, MANAGE, district)
+    if district.status != BidStatus.PROPOSED:
+        raise DomainError(
+            _(
+                "The levy can change only while the district is proposed: members vote on it."
+            )
+        )
+    if not Decimal(0) <= levy_rate_percent <= Decimal(10):
+        raise DomainError(
+            _("A levy rate lies between 0 and 10 % of rateable value."),
+            fields={"levy_rate_percent": [_("Between 0 and 10.")]},
+        )
+    if levy_threshold_krw < 0:
+        raise DomainError(
+            _("Amounts cannot be negative."),
+            fields={"levy_threshold_krw": [_("Zero or more.")]},
+        )
+    if levy_cap_krw is not None and levy_cap_krw <= 0:
+        raise DomainError(
+            _("A cap, when given, is more than zero."),
+            fields={"levy_cap_krw": [_("More than zero, or empty for no cap.")]},
+        )
+    district.levy_rate_percent = levy_rate_percent
+    district.levy_threshold_krw = levy_threshold_krw
+    district.levy_cap_krw = levy_cap_krw
+    district.save(
+        update_fields=[
+            "levy_rate_percent",
+            "levy_threshold_krw",
+            "levy_cap_krw",
+            "updated_at",
+        ]
+    )
+    return district
 
 
 # Budget -------------------------------------------------------------------------
