@@ -42,8 +42,11 @@ class VacantSpaceFactory(factory.django.DjangoModelFactory):
     address = factory.Sequence(lambda n: f"중앙로 {n}")
     location = factory.LazyAttribute(lambda space: space.municipality.location.clone())
     floor_area_m2 = 85
-    grading_scheme = "national-2023"
-    grade = 1
+    # The condition grades are vacant-house grades: only houses carry one.
+    grading_scheme = factory.LazyAttribute(
+        lambda space: "national-2023" if space.kind == "house" else ""
+    )
+    grade = factory.LazyAttribute(lambda space: 1 if space.kind == "house" else None)
 
 
 class CommunityOrganizationFactory(factory.django.DjangoModelFactory):

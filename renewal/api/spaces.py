@@ -1,3 +1,4 @@
+import dataclasses
 import math
 
 import django_filters
@@ -32,6 +33,7 @@ from renewal.selectors.spaces import (
 )
 from renewal.services.spaces import (
     allowed_space_transitions,
+    legal_vacancy_status,
     vacant_space_register,
     vacant_space_transition,
     vacant_space_update,
@@ -50,6 +52,7 @@ class VacantSpaceSerializer(GeoFeatureSerializer):
     )
     in_downtown = serializers.BooleanField(read_only=True)
     allowed_transitions = serializers.SerializerMethodField()
+    legal_vacancy = serializers.SerializerMethodField()
     owner = SpaceOwnerSerializer(required=False, allow_null=True)
 
     class Meta:
@@ -61,9 +64,15 @@ class VacantSpaceSerializer(GeoFeatureSerializer):
             *SPACE_PUBLIC_FIELDS,
             "in_downtown",
             "allowed_transitions",
+            "legal_vacancy",
             "owner",
         ]
         read_only_fields = ["status"]
+
+    @extend_schema_field(serializers.DictField())
+    def get_legal_vacancy(self, space) -> dict:
+        """The computed status under the vacant-house act, never written."""
+        return dataclasses.asdict(legal_vacancy_status(space))
 
     @extend_schema_field(serializers.ListField(child=serializers.CharField()))
     def get_allowed_transitions(self, space) -> list[str]:

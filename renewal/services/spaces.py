@@ -144,8 +144,10 @@ def vacant_space_check(space: VacantSpace) -> None:
                     ]
                 },
             )
-    if space.grading_scheme and space.kind not in GRADED_KINDS.get(
-        space.grading_scheme, ()
+    if (
+        space.grading_scheme in GRADED_KINDS
+        and space.kind in SpaceKind.values
+        and space.kind not in GRADED_KINDS[space.grading_scheme]
     ):
         raise DomainError(
             _(

@@ -33,6 +33,7 @@ from renewal.models.spaces import SPACE_TRACKED_FIELDS
 from renewal.selectors.spaces import vacant_space_list
 from renewal.services.spaces import (
     allowed_space_transitions,
+    legal_vacancy_status,
     vacant_space_register,
     vacant_space_transition,
     vacant_space_update,
@@ -171,6 +172,7 @@ def space_detail(request, pk: int):
                 for status in allowed_space_transitions(user=user, space=space)
             ],
             "can_edit": user.has_perm("renewal.change_vacantspace", space),
+            "legal_vacancy": legal_vacancy_status(space),
             "location_geojson": geojson(space.location),
         },
     )

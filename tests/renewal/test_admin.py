@@ -71,7 +71,7 @@ def _change_form(space, *, owner: dict | None = None, **values) -> dict:
         "land_area_m2": "",
         "year_built": "",
         "grading_scheme": space.grading_scheme,
-        "grade": str(space.grade),
+        "grade": "" if space.grade is None else str(space.grade),
         "vacant_since": "",
         "ownership": space.ownership,
         "availability": space.availability,

@@ -134,6 +134,7 @@ def test_each_format_and_coordinate_system_lands_on_the_surveyed_spot(
         [
             _feature(
                 "DG-001",
+                kind="house",
                 address="중앙대로 1",
                 floor_area_m2=85.5,
                 year_built=1978,
@@ -157,7 +158,7 @@ def test_each_format_and_coordinate_system_lands_on_the_surveyed_spot(
     assert space_import.created_count == 1
     space = VacantSpace.objects.get(municipality=city, external_id="DG-001")
     assert _close_to(space.location, LON, LAT), space.location.coords
-    assert space.kind == "shop"
+    assert space.kind == "house"
     assert space.floor_area_m2 == Decimal("85.50")
     assert space.year_built == 1978
     assert (space.grading_scheme, space.grade) == ("national-2023", 2)

@@ -177,7 +177,13 @@ def _feature(city, **properties):
 def test_city_editor_creates_a_space_from_a_geojson_feature(personas, city):
     response = api_client(personas["city_editor"]).post(
         URL,
-        _feature(city, grading_scheme="urban-2021", grade=2, owner={"name": "이순자"}),
+        _feature(
+            city,
+            kind="house",
+            grading_scheme="urban-2021",
+            grade=2,
+            owner={"name": "이순자"},
+        ),
         format="json",
     )
 
