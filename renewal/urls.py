@@ -106,6 +106,8 @@ from renewal.views import bids  # noqa: E402
 urlpatterns += [
     path("cities/<str:code>/bids/", bids.bid_city_list, name="bid-list"),
     path("bids/<int:pk>/", bids.bid_detail, name="bid-detail"),
+    path("cities/<str:code>/bids/new/", bids.bid_start, name="bid-start"),
+    path("bids/<int:pk>/manage/", bids.bid_manage, name="bid-manage"),
 ]
 
 # The national map, drawn from the vector tiles.
