@@ -113,20 +113,6 @@ def test_korean_ballot_with_two_thirds_of_occupiers_but_not_landlords_fails(
         assert ballot_failures_text(ballot) == ["landlords: below two-thirds (1 of 3)"]
 
 
-def test_korean_ballot_passes_with_two_thirds_of_every_group(personas, korean_district):
-    editor = personas["city_editor"]
-    occupiers = add(korean_district, editor, MemberRole.OCCUPIER, [100] * 100)
-    landlords = add(korean_district, editor, MemberRole.LANDLORD, [100] * 3)
-    owners = add(korean_district, editor, MemberRole.LAND_OWNER, [100] * 3)
-
-    ballot = ballot_with(
-        korean_district, editor, yes=occupiers[:67] + landlords[:2] + owners[:2]
-    )
-
-    assert ballot.passed is True
-    assert korean_district.funding_model == "voluntary_dues"
-
-
 def test_korean_preset_refuses_a_ballot_without_100_stores_or_decline(
     personas,
     downtown_city,
