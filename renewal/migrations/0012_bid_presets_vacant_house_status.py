@@ -36,10 +36,10 @@ class Migration(migrations.Migration):
                 choices=[
                     ("england", "England (Business Improvement District)"),
                     ("scotland", "Scotland (Business Improvement District)"),
-                    ("korea_acz", "Korea (autonomous commercial zone, 자율상권구역)"),
+                    ("korea_acz", "Korea (autonomous commercial zone)"),
                     (
                         "japan_amc",
-                        "Japan (area-management charge, エリアマネジメント負担金)",
+                        "Japan (area-management charge)",
                     ),
                 ],
                 default="england",
@@ -85,10 +85,10 @@ class Migration(migrations.Migration):
                 choices=[
                     ("england", "England (Business Improvement District)"),
                     ("scotland", "Scotland (Business Improvement District)"),
-                    ("korea_acz", "Korea (autonomous commercial zone, 자율상권구역)"),
+                    ("korea_acz", "Korea (autonomous commercial zone)"),
                     (
                         "japan_amc",
-                        "Japan (area-management charge, エリアマネジメント負担金)",
+                        "Japan (area-management charge)",
                     ),
                 ],
                 default="england",

@@ -68,8 +68,8 @@ class MemberRole(models.TextChoices):
 class BidPresetCode(models.TextChoices):
     ENGLAND = "england", _("England (Business Improvement District)")
     SCOTLAND = "scotland", _("Scotland (Business Improvement District)")
-    KOREA = "korea_acz", _("Korea (autonomous commercial zone, 자율상권구역)")
-    JAPAN = "japan_amc", _("Japan (area-management charge, エリアマネジメント負担金)")
+    KOREA = "korea_acz", _("Korea (autonomous commercial zone)")
+    JAPAN = "japan_amc", _("Japan (area-management charge)")
 
 
 @dataclass(frozen=True)

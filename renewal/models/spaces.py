@@ -58,7 +58,7 @@ class LegalVacancy(models.TextChoices):
         "awaiting_confirmation",
         _("Unused for a year or more, awaiting the municipality's confirmation"),
     )
-    VACANT_HOUSE = "vacant_house", _("Vacant house (빈집) in law")
+    VACANT_HOUSE = "vacant_house", _("Vacant house in law")
 
 
 class Ownership(models.TextChoices):

@@ -149,7 +149,7 @@ def test_confirmation_shows_in_the_api_and_on_the_page(client, personas, city):
     assert before["legal_vacancy"]["code"] == "awaiting_confirmation"
     assert after["legal_vacancy"] == {
         "code": "vacant_house",
-        "label": "Vacant house (빈집) in law",
+        "label": "Vacant house in law",
         "reason": "",
         "demolition_can_be_ordered": True,
     }

@@ -18,9 +18,7 @@ from renewal.services.imports.reading import (
     DRIVERS,
     TABULAR,
     ImportFailed,
-    _check_geojson_crs,
-    _open,
-    _source_srid,
+    vector_file_open,
 )
 
 # A district's boundary is one small file; anything larger is not one.
@@ -51,13 +49,7 @@ def district_polygon_read(upload) -> MultiPolygon:
             for chunk in upload.chunks():
                 target.write(chunk)
         try:
-            if DRIVERS[suffix] == "GeoJSON":
-                _check_geojson_crs(path)
-            source = _open(path, DRIVERS[suffix])
-            if not len(source):
-                raise _refuse(_("The file holds no layer."))
-            layer = source[0]
-            srid = _source_srid(layer, None, tabular=False)
+            _source, layer, srid = vector_file_open(path)
             transform = CoordTransform(SpatialReference(srid), SpatialReference(4326))
             polygons = []
             for feature in layer:

@@ -352,3 +352,18 @@ def _feature_geometry(line, feature, srid, problems):
         return None
     geometry.srid = srid
     return geometry
+
+
+def vector_file_open(path: Path):
+    """The first layer of a GeoJSON, zipped Shapefile or GeoPackage file and its EPSG
+    code, opened with the guards of an import (one driver per extension, EPSG-named
+    GeoJSON CRS, accepted systems only). Returns (source, layer, srid): the layer
+    lives as long as its source. Raises ImportFailed."""
+    driver = DRIVERS[path.suffix]
+    if driver == "GeoJSON":
+        _check_geojson_crs(path)
+    source = _open(path, driver)
+    if not len(source):
+        raise ImportFailed("file", _("The file holds no layer."))
+    layer = source[0]
+    return source, layer, _source_srid(layer, None, tabular=False)
