@@ -30,7 +30,7 @@ from renewal.services.bids import (
     bid_budget_line_set,
     bid_create,
     bid_kpi_set,
-    bid_member_add,
+    bid_members_add,
     kpi_observation_record,
     vote_cast,
 )
@@ -39,11 +39,11 @@ CITY_CODE = "47130"  # Gyeongju
 NAME = "경주 원도심 상점가 BID (예시)"
 SOURCE = "illustrative"
 DISTRICT_RADIUS_M = 350
-# 120 merchants (the rule set asks for at least 100 stores), 18 landlords and 6
+# 100 merchants (the rule set asks for at least 100 stores), 9 landlords and 3
 # land owners.
-MERCHANTS = 120
-LANDLORDS = 18
-LAND_OWNERS = 6
+MERCHANTS = 100
+LANDLORDS = 9
+LAND_OWNERS = 3
 FORMATION_OPENS = datetime.date(2023, 3, 6)
 FORMATION_CLOSES = datetime.date(2023, 4, 3)
 BUDGET = {  # year → service line → (planned, spent) in KRW
@@ -127,20 +127,23 @@ def demo_bid_load() -> int:
         MemberRole.LANDLORD: "건물주",
         MemberRole.LAND_OWNER: "토지소유자",
     }
-    members = []
-    for index, (point, role) in enumerate(zip(points, roles, strict=True), start=1):
-        value = int(generator.lognormal(60_000_000, 0.7)) // 100_000 * 100_000
-        members.append(
-            bid_member_add(
-                actor=actor,
-                district=district,
-                name=f"{names[role]} {index}",
-                address=f"경주시 중앙로 {index} (예시)",
-                location=point,
-                rateable_value_krw=value,
-                role=role,
-            )
-        )
+    bid_members_add(
+        actor=actor,
+        district=district,
+        rows=[
+            {
+                "name": f"{names[role]} {index}",
+                "address": f"경주시 중앙로 {index} (예시)",
+                "location": point,
+                "rateable_value_krw": int(generator.lognormal(60_000_000, 0.7))
+                // 100_000
+                * 100_000,
+                "role": role,
+            }
+            for index, (point, role) in enumerate(zip(points, roles, strict=True), 1)
+        ],
+    )
+    members = list(district.members.order_by("id"))
     ballot = bid_ballot_open(
         actor=actor,
         district=district,

@@ -40,7 +40,11 @@ from renewal.services.bids.kpis import (
     kpi_attainment,
     kpi_observation_record,
 )
-from renewal.services.bids.members import MemberListReport, bid_members_import
+from renewal.services.bids.members import (
+    MemberListReport,
+    bid_members_add,
+    bid_members_import,
+)
 
 __all__ = [
     "FALLBACK_RADIUS_M",
@@ -48,6 +52,7 @@ __all__ = [
     "MANAGE",
     "BallotOutcome",
     "MemberListReport",
+    "bid_members_add",
     "bid_members_import",
     "district_polygon_read",
     "ballot_failures_text",

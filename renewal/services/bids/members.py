@@ -60,8 +60,9 @@ def _decode(raw: bytes) -> str:
     )
 
 
-def member_list_read(upload, district: BusinessImprovementDistrict):
-    """Parse the uploaded CSV into member values and the rows' problems."""
+def member_list_read(upload) -> tuple[list[tuple[int, dict]], list[dict]]:
+    """The uploaded CSV as numbered member rows, and the problems of reading them
+    (a missing or malformed value). The rules of a member are checked on adding."""
     if upload.size > MAX_MEMBER_LIST_BYTES:
         raise DomainError(
             _("The list is larger than %(size)s MB.")
@@ -78,86 +79,128 @@ def member_list_read(upload, district: BusinessImprovementDistrict):
         raise DomainError(message, fields={"file": [message]})
     reader.fieldnames = headers
     roles = _role_names()
-    report = MemberListReport()
-    members = []
-    min_lon, min_lat, max_lon, max_lat = KOREA_BOUNDS
-    prepared = district.polygon.prepared
+    rows, problems = [], []
     for line, raw in enumerate(reader, start=2):
-        report.rows += 1
-        if report.rows > MAX_MEMBER_ROWS:
+        if len(rows) >= MAX_MEMBER_ROWS:
             raise DomainError(
                 _("A list holds at most %(rows)s members.") % {"rows": MAX_MEMBER_ROWS},
                 fields={"file": [_("Too many rows.")]},
             )
         values = {key: (value or "").strip() for key, value in raw.items() if key}
-
-        def problem(name, message, line=line):
-            report.problems.append({"line": line, "field": name, "message": message})
-
-        if not values.get("name"):
-            problem("name", _("A name is required."))
-        role = roles.get(values.get("role", "").lower())
-        if role is None:
-            problem(
-                "role",
-                _("“%(role)s” is not a role; use occupier, landlord or land_owner.")
-                % {"role": values.get("role", "")},
-            )
+        role_text = values.get("role", "")
+        row = {
+            "name": values.get("name", ""),
+            "address": values.get("address", ""),
+            "role": roles.get(role_text.lower(), role_text),
+        }
         try:
-            value = int(values.get("rateable_value_krw", "").replace(",", ""))
-            if value < 0:
-                raise ValueError
-        except ValueError:
-            value = None
-            problem("rateable_value_krw", _("A whole number of won, zero or more."))
-        try:
-            lon, lat = float(values.get("lon", "")), float(values.get("lat", ""))
-        except ValueError:
-            lon = lat = None
-            problem("location", _("Longitude and latitude must be numbers."))
-        point = None
-        if lon is not None:
-            point = Point(lon, lat, srid=4326)
-            if not (min_lon <= lon <= max_lon and min_lat <= lat <= max_lat):
-                problem(
-                    "location",
-                    _("%(lon)s, %(lat)s lies outside Korea; give EPSG:4326.")
-                    % {"lon": lon, "lat": lat},
-                )
-                point = None
-            elif not prepared.covers(point):
-                problem("location", _("Outside the district's polygon."))
-                point = None
-        if values.get("name") and role and value is not None and point is not None:
-            members.append(
-                BidMember(
-                    district=district,
-                    name=values["name"][:200],
-                    address=values.get("address", "")[:255],
-                    role=role,
-                    rateable_value_krw=value,
-                    location=point,
-                )
+            row["rateable_value_krw"] = int(
+                values.get("rateable_value_krw", "").replace(",", "")
             )
-    if not report.rows:
+        except ValueError:
+            row["rateable_value_krw"] = None
+        try:
+            row["location"] = Point(
+                float(values.get("lon", "")), float(values.get("lat", "")), srid=4326
+            )
+        except ValueError:
+            row["location"] = None
+            problems.append(
+                {
+                    "line": line,
+                    "field": "location",
+                    "message": _("Longitude and latitude must be numbers."),
+                }
+            )
+        rows.append((line, row))
+    if not rows:
         raise DomainError(
             _("The list has no rows."), fields={"file": [_("No members.")]}
         )
-    return members, report
+    return rows, problems
+
+
+def _row_problems(prepared, line: int, row: dict) -> list[dict]:
+    found = []
+
+    def problem(name, message):
+        found.append({"line": line, "field": name, "message": message})
+
+    if not row.get("name"):
+        problem("name", _("A name is required."))
+    if row.get("role") not in MemberRole.values:
+        problem(
+            "role",
+            _("“%(role)s” is not a role; use occupier, landlord or land_owner.")
+            % {"role": row.get("role", "")},
+        )
+    value = row.get("rateable_value_krw")
+    if not isinstance(value, int) or value < 0:
+        problem("rateable_value_krw", _("A whole number of won, zero or more."))
+    point = row.get("location")
+    if point is not None:
+        min_lon, min_lat, max_lon, max_lat = KOREA_BOUNDS
+        if not (min_lon <= point.x <= max_lon and min_lat <= point.y <= max_lat):
+            problem(
+                "location",
+                _("%(lon)s, %(lat)s lies outside Korea; give EPSG:4326.")
+                % {"lon": point.x, "lat": point.y},
+            )
+        elif not prepared.covers(point):
+            problem("location", _("Outside the district's polygon."))
+    return found
+
+
+def _members_add(
+    district: BusinessImprovementDistrict,
+    rows: list[tuple[int, dict]],
+    problems: list[dict],
+) -> MemberListReport:
+    members_addable_check(district)
+    prepared = district.polygon.prepared
+    report = MemberListReport(rows=len(rows), problems=list(problems))
+    for line, row in rows:
+        report.problems += _row_problems(prepared, line, row)
+    report.problems.sort(key=lambda problem: problem["line"])
+    if report.ok:
+        BidMember.objects.bulk_create(
+            BidMember(
+                district=district,
+                name=row["name"][:200],
+                address=row.get("address", "")[:255],
+                role=row["role"],
+                rateable_value_krw=row["rateable_value_krw"],
+                location=row["location"],
+            )
+            for _line, row in rows
+        )
+        report.added = len(rows)
+    return report
+
+
+@transaction.atomic
+def bid_members_add(
+    *, actor, district: BusinessImprovementDistrict, rows: list[dict]
+) -> MemberListReport:
+    """Add every member given (name, role, rateable_value_krw, location, address),
+    or none: the report numbers the wrong ones from 1."""
+    district = BusinessImprovementDistrict.objects.select_for_update().get(
+        pk=district.pk
+    )
+    require_perm(actor, MANAGE, district)
+    return _members_add(district, list(enumerate(rows, start=1)), [])
 
 
 @transaction.atomic
 def bid_members_import(
     *, actor, district: BusinessImprovementDistrict, upload
 ) -> MemberListReport:
-    """Add every member of the list, or none: the report says which rows are wrong."""
+    """Add every member of the uploaded list, or none: the report names each wrong
+    row by its line in the file."""
     district = BusinessImprovementDistrict.objects.select_for_update().get(
         pk=district.pk
     )
     require_perm(actor, MANAGE, district)
     members_addable_check(district)
-    members, report = member_list_read(upload, district)
-    if report.ok:
-        BidMember.objects.bulk_create(members)
-        report.added = len(members)
-    return report
+    rows, problems = member_list_read(upload)
+    return _members_add(district, rows, problems)
