@@ -495,7 +495,7 @@ def test_api_ballot_round_trip(personas, district):
                 "name": f"shop {index}",
                 "location": {"type": "Point", "coordinates": [location.x, location.y]},
                 "rateable_value_krw": value,
-                "is_business": True,
+                "role": "occupier",
             },
             format="json",
         )
