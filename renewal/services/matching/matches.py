@@ -29,7 +29,7 @@ from renewal.models import (
     VacantSpace,
 )
 from renewal.services.matching.runs import enqueue_assignment_rerun
-from renewal.services.notifications import bilingual
+from renewal.services.notifications import bilingual, enqueue_match_notifications
 from renewal.services.spaces import space_status_set
 
 DEFAULT_REMINDER_DAYS = MatchingSettings._meta.get_field("reminder_days").default
@@ -156,6 +156,7 @@ def match_status_set(
         UseAgreement.objects.create(match=match, **agreement)
     if to == MatchStatus.DECLINED:
         enqueue_assignment_rerun(match.municipality_id)
+    enqueue_match_notifications(match=match, to=to, actor=actor)
     return match
 
 
