@@ -135,17 +135,6 @@ def enqueue_report_notifications(report_id: int) -> None:
     _enqueue(notifications_for_report_task, report_id)
 
 
-def bilingual(render: Callable[[], str]) -> str:
-    """The text in Korean and English, once if both read the same (untranslated).
-    For a text that goes to readers whose language is unknown; notifications and
-    their e-mail are written in one language each (in_language)."""
-    texts = []
-    for language in MESSAGE_LANGUAGES:
-        with translation.override(language):
-            texts.append(str(render()))
-    return " / ".join(dict.fromkeys(texts))
-
-
 def user_language(user) -> str:
     """The language a user reads e-mail in: the stored preference, else the
     site's default. Free after select_related("notification_preference")."""
