@@ -115,7 +115,8 @@ class NotificationReadAllView(APIView):
 
 
 class NotificationPreferenceView(APIView):
-    """How you receive e-mail: immediately, as a daily digest, or not at all."""
+    """How you receive e-mail (immediately, as a daily digest, or not at all) and in
+    which language."""
 
     permission_classes = [IsAuthenticated]
 

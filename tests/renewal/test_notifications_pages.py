@@ -231,6 +231,18 @@ def test_the_page_lists_newest_first_in_pages_of_twenty(resident):
     assert "“빈집 20” is now “Approved”." in english
 
 
+def test_the_page_costs_the_same_queries_for_one_row_as_for_twenty(resident):
+    def queries_for(rows: int) -> int:
+        Notification.objects.filter(user=resident).delete()
+        notify(resident, rows)
+        with CaptureQueriesContext(connection) as queries:
+            response = page_client(resident).get("/ko/notifications/")
+        assert response.content.decode().count('class="notification-item') == rows
+        return len(queries)
+
+    assert queries_for(1) == queries_for(20)
+
+
 def test_marking_one_read_keeps_the_page_and_changes_only_that_one(resident):
     notifications = notify(resident, 21)
     target = notifications[0]  # the oldest: on page 2

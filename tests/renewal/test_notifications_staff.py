@@ -39,6 +39,7 @@ from renewal.tasks import notifications_for_ending_agreements_task
 from tests.factories import CommentFactory, MatchFactory, RenewalProjectFactory
 
 HANGUL = re.compile(r"[\uac00-\ud7a3]")
+LATIN_WORD = re.compile(r"[A-Za-z]{2,}")
 
 
 def recipients(kind: str) -> list[str]:
@@ -271,4 +272,38 @@ def test_staff_email_is_written_in_each_recipients_language(
     assert not HANGUL.search(english.body.replace("시장 빈 점포 공유부엌", ""))
     assert korean.subject == "담당 지역에 새 제안이 접수되었습니다"
     assert "마을재생" in korean.body
-    assert not re.search(r"[A-Za-z]{2,}", korean.subject + korean.body)
+    assert not LATIN_WORD.search(korean.subject + korean.body)
+
+
+def test_the_end_reminder_reaches_each_recipient_in_their_language(
+    personas, city, lead_organization
+):
+    """The reminder before an agreement ends (renewal/services/matching) goes to
+    the proposer and the lead organisation, each in their own language."""
+    from renewal.services.matching.matches import use_agreement_reminders_send
+
+    proposer, member = personas["resident"], personas["lead_org_member"]
+    prefer(member, language="en")
+    project = RenewalProjectFactory(
+        municipality=city,
+        proposer=proposer,
+        status="in_progress",
+        lead_organization=lead_organization,
+    )
+    match = MatchFactory(project=project, status="active")
+    today = timezone.localdate()
+    UseAgreement.objects.create(
+        match=match,
+        kind="lease",
+        start_date=today - datetime.timedelta(days=300),
+        end_date=today + datetime.timedelta(days=5),
+    )
+
+    assert use_agreement_reminders_send(today=today) == 1
+
+    by_address = {message.to[0]: message for message in mail.outbox}
+    korean, english = by_address[proposer.email], by_address[member.email]
+    assert korean.subject.startswith("사용 협약이")
+    assert not LATIN_WORD.search(korean.subject + korean.body)
+    assert english.subject.startswith("Your use agreement ends")
+    assert not HANGUL.search(english.subject + english.body.replace(project.title, ""))
