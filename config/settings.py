@@ -158,6 +158,7 @@ TEMPLATES = [
                 "django.contrib.messages.context_processors.messages",
                 "cities.context_processors.map_settings",
                 "cities.context_processors.language_neutral_path",
+                "renewal.context_processors.unread_notifications",
             ],
         },
     },
@@ -331,6 +332,12 @@ CELERY_BEAT_SCHEDULE = {
     "use-agreement-reminders": {
         "task": "renewal.tasks.use_agreement_reminders_task",
         "schedule": crontab(hour=8, minute=0),
+    },
+    # City staff hear of use agreements ending within 60 days.
+    "notifications-ending-agreements": {
+        "task": "renewal.tasks.notifications_for_ending_agreements_task",
+        "schedule": crontab(hour=8, minute=5),
+        "options": {"queue": TASK_QUEUES["notifications"]},
     },
 }
 

@@ -5,11 +5,14 @@ from django.urls import include, path
 from cities.views import home
 from config.health import healthz
 from renewal.views import ThrottledLoginView, password_reset, signup
+from renewal.views.notifications import language_switch
 
 urlpatterns = [
     path("healthz", healthz, name="healthz"),
     # /tiles/, /ogc/ and /api/v1/, all listed in config/api_urls.py.
     path("", include("config.api_urls")),
+    # Before Django's own: the switch also sets the language of a user's e-mail.
+    path("i18n/setlang/", language_switch, name="set_language"),
     path("i18n/", include("django.conf.urls.i18n")),
 ]
 

@@ -88,6 +88,49 @@ def notifications_for_moderation_task(self, log_id: int) -> None:
     _email_after(self, notifications_for_moderation(log_id=log_id))
 
 
+@shared_task(bind=True, **NOTIFICATION_RETRY)
+def notifications_for_city_proposal_task(self, project_id: int) -> None:
+    from renewal.services.notifications import notifications_for_city_proposal
+
+    _email_after(self, notifications_for_city_proposal(project_id=project_id))
+
+
+@shared_task(bind=True, **NOTIFICATION_RETRY)
+def notifications_for_match_status_task(
+    self, match_id: int, status: str, actor_id: int | None
+) -> None:
+    from renewal.services.notifications import notifications_for_match_status
+
+    _email_after(
+        self,
+        notifications_for_match_status(
+            match_id=match_id, status=status, actor_id=actor_id
+        ),
+    )
+
+
+@shared_task(bind=True, **NOTIFICATION_RETRY)
+def notifications_for_import_task(self, import_id: int) -> None:
+    from renewal.services.notifications import notifications_for_import
+
+    _email_after(self, notifications_for_import(import_id=import_id))
+
+
+@shared_task(bind=True, **NOTIFICATION_RETRY)
+def notifications_for_report_task(self, report_id: int) -> None:
+    from renewal.services.notifications import notifications_for_report
+
+    _email_after(self, notifications_for_report(report_id=report_id))
+
+
+# Run by beat each morning (Asia/Seoul); a day's second run creates nothing new.
+@shared_task(bind=True, **NOTIFICATION_RETRY)
+def notifications_for_ending_agreements_task(self) -> None:
+    from renewal.services.notifications import notifications_for_ending_agreements
+
+    _email_after(self, notifications_for_ending_agreements())
+
+
 @shared_task(**NOTIFICATION_RETRY)
 def notification_emails_send_task(notification_ids: list[int]) -> int:
     from renewal.services.notifications import notification_emails_send_immediate

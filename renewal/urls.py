@@ -116,3 +116,24 @@ from renewal.views import national_map  # noqa: E402
 urlpatterns += [
     path("map/", national_map.national_map, name="national-map"),
 ]
+
+# Notifications.
+from renewal.views import notifications  # noqa: E402
+
+urlpatterns += [
+    path(
+        "notifications/",
+        notifications.notification_list_page,
+        name="notifications",
+    ),
+    path(
+        "notifications/<int:pk>/read/",
+        notifications.notification_read_page,
+        name="notifications-read",
+    ),
+    path(
+        "notifications/read/",
+        notifications.notification_read_all_page,
+        name="notifications-read-all",
+    ),
+]

@@ -1,7 +1,8 @@
 """The signed-in user's in-app notifications and e-mail preference.
 
 Only one's own notifications exist here: another user's id is 404, like an id that
-was never issued.
+was never issued. Each message and link is written in the request's language
+(Accept-Language); `kind` and `params` carry the same facts for programs.
 """
 
 from django.shortcuts import get_object_or_404
@@ -16,7 +17,9 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from renewal.models import EmailMode, Notification, NotificationPreference
+from renewal.selectors.notifications import notification_list
 from renewal.services.notifications import (
+    MESSAGE_LANGUAGES,
     notification_mark_all_read,
     notification_mark_read,
     notification_preference_get,
@@ -24,11 +27,9 @@ from renewal.services.notifications import (
 )
 
 
-def own_notifications(user):
-    return Notification.objects.filter(user=user).order_by("-created_at", "-id")
-
-
 class NotificationSerializer(serializers.ModelSerializer):
+    message = serializers.CharField(read_only=True)
+    link = serializers.CharField(source="get_absolute_url", read_only=True)
     is_read = serializers.SerializerMethodField()
 
     class Meta:
@@ -37,6 +38,8 @@ class NotificationSerializer(serializers.ModelSerializer):
             "id",
             "kind",
             "message",
+            "link",
+            "params",
             "project",
             "created_at",
             "read_at",
@@ -50,10 +53,12 @@ class NotificationSerializer(serializers.ModelSerializer):
 
 class NotificationPreferenceSerializer(serializers.ModelSerializer):
     email_mode = serializers.ChoiceField(choices=EmailMode.choices)
+    # The language of e-mail; left out, it keeps its value.
+    language = serializers.ChoiceField(choices=MESSAGE_LANGUAGES, required=False)
 
     class Meta:
         model = NotificationPreference
-        fields = ["email_mode"]
+        fields = ["email_mode", "language"]
 
 
 class NotificationListView(generics.ListAPIView):
@@ -73,7 +78,7 @@ class NotificationListView(generics.ListAPIView):
     def get_queryset(self):
         if getattr(self, "swagger_fake_view", False):  # schema generation
             return Notification.objects.none()
-        notifications = own_notifications(self.request.user)
+        notifications = notification_list(user=self.request.user)
         unread = self.request.query_params.get("unread", "").lower()
         if unread in {"1", "true", "yes"}:
             notifications = notifications.filter(read_at__isnull=True)
@@ -87,7 +92,7 @@ class NotificationReadView(APIView):
 
     @extend_schema(request=None, responses=NotificationSerializer)
     def post(self, request, pk: int):
-        notification = get_object_or_404(own_notifications(request.user), pk=pk)
+        notification = get_object_or_404(notification_list(user=request.user), pk=pk)
         notification = notification_mark_read(
             user=request.user, notification=notification
         )
@@ -110,7 +115,8 @@ class NotificationReadAllView(APIView):
 
 
 class NotificationPreferenceView(APIView):
-    """How you receive e-mail: immediately, as a daily digest, or not at all."""
+    """How you receive e-mail (immediately, as a daily digest, or not at all) and in
+    which language."""
 
     permission_classes = [IsAuthenticated]
 
@@ -127,6 +133,8 @@ class NotificationPreferenceView(APIView):
         payload = NotificationPreferenceSerializer(data=request.data)
         payload.is_valid(raise_exception=True)
         preference = notification_preference_set(
-            user=request.user, email_mode=payload.validated_data["email_mode"]
+            user=request.user,
+            email_mode=payload.validated_data["email_mode"],
+            language=payload.validated_data.get("language"),
         )
         return Response(NotificationPreferenceSerializer(preference).data)

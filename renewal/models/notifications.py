@@ -1,20 +1,48 @@
+"""Notifications, the preference that says how and in which language a user hears
+of them, and the text of each kind.
+
+A notification stores what happened (its kind and parameters: ids, titles,
+statuses as codes), not a sentence: the sentence is written when someone reads it,
+in the reader's language (the page's for the in-app list and the API, the stored
+preference for e-mail). Labels of statuses and categories are looked up at that
+moment, so a status added later reads in its own label.
+"""
+
+from collections.abc import Callable
+
 from django.conf import settings
 from django.db import models
-from django.utils.translation import gettext_lazy as _
+from django.urls import reverse
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
+
+from renewal.models.matching import AgreementKind, MatchStatus
+from renewal.models.projects import ProjectCategory, ProjectStatus
+
+LANGUAGE_CHOICES = settings.LANGUAGES
 
 
 class NotificationKind(models.TextChoices):
-    STATUS_CHANGED = "status_changed", _("Project status changed")
-    PROGRESS_UPDATE = "progress_update", _("New progress update")
-    COMMENT_REPLY = "comment_reply", _("Reply to your comment")
-    NEW_PROJECT_NEARBY = "new_project_nearby", _("New project in an area you follow")
-    CONTENT_HIDDEN = "content_hidden", _("Your content was hidden")
+    STATUS_CHANGED = "status_changed", gettext_lazy("Project status changed")
+    PROGRESS_UPDATE = "progress_update", gettext_lazy("New progress update")
+    COMMENT_REPLY = "comment_reply", gettext_lazy("Reply to your comment")
+    NEW_PROJECT_NEARBY = (
+        "new_project_nearby",
+        gettext_lazy("New project in an area you follow"),
+    )
+    CONTENT_HIDDEN = "content_hidden", gettext_lazy("Your content was hidden")
+    # For a city's staff.
+    CITY_PROPOSAL = "city_proposal", gettext_lazy("New proposal in your city")
+    MATCH_STATUS = "match_status", gettext_lazy("Match status changed")
+    AGREEMENT_ENDING = "agreement_ending", gettext_lazy("Use agreement ending")
+    IMPORT_FINISHED = "import_finished", gettext_lazy("Import finished")
+    CONTENT_REPORTED = "content_reported", gettext_lazy("Content reported")
 
 
 class EmailMode(models.TextChoices):
-    IMMEDIATE = "immediate", _("Immediately")
-    DAILY_DIGEST = "daily_digest", _("Once a day (digest)")
-    OFF = "off", _("No e-mail")
+    IMMEDIATE = "immediate", gettext_lazy("Immediately")
+    DAILY_DIGEST = "daily_digest", gettext_lazy("Once a day (digest)")
+    OFF = "off", gettext_lazy("No e-mail")
 
 
 class NotificationPreference(models.Model):
@@ -24,18 +52,196 @@ class NotificationPreference(models.Model):
         related_name="notification_preference",
     )
     email_mode = models.CharField(
-        _("e-mail"),
+        gettext_lazy("e-mail"),
         max_length=20,
         choices=EmailMode.choices,
         default=EmailMode.IMMEDIATE,
     )
+    # The language of the user's e-mail: the one they last signed up, signed in or
+    # switched to. Users without a row read the site's default (Korean).
+    language = models.CharField(
+        gettext_lazy("language"),
+        max_length=10,
+        choices=LANGUAGE_CHOICES,
+        default=settings.LANGUAGE_CODE,
+    )
 
     class Meta:
-        verbose_name = _("notification preference")
-        verbose_name_plural = _("notification preferences")
+        verbose_name = gettext_lazy("notification preference")
+        verbose_name_plural = gettext_lazy("notification preferences")
 
     def __str__(self) -> str:
-        return f"{self.user_id}: {self.email_mode}"
+        return f"{self.user_id}: {self.email_mode}, {self.language}"
+
+
+def _label(choices, value) -> str:
+    # A code no longer among the choices still reads as something.
+    try:
+        return str(choices(value).label)
+    except ValueError:
+        return str(value)
+
+
+def _city(params: dict) -> str:
+    from cities.models import in_current_language
+
+    return in_current_language(params.get("city_ko", ""), params.get("city_en", ""))
+
+
+def _status_changed(p: dict) -> str:
+    text = _("“%(title)s” is now “%(status)s”.") % {
+        "title": p["title"],
+        "status": _label(ProjectStatus, p["status"]),
+    }
+    if p.get("reason"):
+        text += " " + _("Reason: %(reason)s") % {"reason": p["reason"]}
+    return text
+
+
+def _progress_update(p: dict) -> str:
+    text = _("“%(title)s” is %(percent)d%% complete.") % {
+        "title": p["title"],
+        "percent": p["percent"],
+    }
+    if p.get("milestone"):
+        text += " " + _("Milestone: %(milestone)s") % {"milestone": p["milestone"]}
+    return text
+
+
+def _comment_reply(p: dict) -> str:
+    return _("New reply to your comment on “%(title)s”.") % {"title": p["title"]}
+
+
+def _new_project_nearby(p: dict) -> str:
+    return _("New project in an area you follow: “%(title)s” (%(category)s).") % {
+        "title": p["title"],
+        "category": _label(ProjectCategory, p["category"]),
+    }
+
+
+def _content_hidden(p: dict) -> str:
+    values = {"title": p["title"], "reason": p["reason"]}
+    comment, hidden = p["content"] == "comment", p["action"] == "hide"
+    if comment and hidden:
+        return _("Your comment on “%(title)s” was hidden. Reason: %(reason)s") % values
+    if comment:
+        return (
+            _("Your comment on “%(title)s” is shown again. Reason: %(reason)s") % values
+        )
+    if hidden:
+        return _("Your proposal “%(title)s” was hidden. Reason: %(reason)s") % values
+    return _("Your proposal “%(title)s” is shown again. Reason: %(reason)s") % values
+
+
+def _city_proposal(p: dict) -> str:
+    return _("New proposal in %(city)s: “%(title)s” (%(category)s).") % {
+        "city": _city(p),
+        "title": p["title"],
+        "category": _label(ProjectCategory, p["category"]),
+    }
+
+
+def _space(p: dict) -> str:
+    if p.get("address"):
+        return p["address"]
+    return _("space #%(id)s") % {"id": p["space"]}
+
+
+def _match_status(p: dict) -> str:
+    return _("The match of “%(title)s” with %(space)s is now “%(status)s”.") % {
+        "title": p["title"],
+        "space": _space(p),
+        "status": _label(MatchStatus, p["status"]),
+    }
+
+
+def _agreement_ending(p: dict) -> str:
+    return _(
+        "The %(kind)s of “%(title)s” in %(space)s ends on %(date)s: renew it or "
+        "plan the exit with the project."
+    ) % {
+        "kind": _label(AgreementKind, p["kind"]).lower(),
+        "title": p["title"],
+        "space": _space(p),
+        "date": p["end_date"],
+    }
+
+
+def _import_finished(p: dict) -> str:
+    values = {
+        "file": p["file"],
+        "created": p["created"],
+        "updated": p["updated"],
+        "rejected": p["rejected"],
+    }
+    if p["status"] == "succeeded":
+        return (
+            _(
+                "The import of “%(file)s” succeeded: %(created)d spaces created, "
+                "%(updated)d updated."
+            )
+            % values
+        )
+    if p["status"] == "failed":
+        return (
+            _(
+                "The import of “%(file)s” failed and wrote nothing: %(rejected)d "
+                "rows refused. See the report."
+            )
+            % values
+        )
+    from renewal.models.imports import ImportStatus
+
+    return _("The import of “%(file)s” is “%(status)s”.") % {
+        "file": p["file"],
+        "status": _label(ImportStatus, p["status"]),
+    }
+
+
+def _content_reported(p: dict) -> str:
+    values = {"title": p["title"], "reason": p["reason"]}
+    if p["content"] == "comment":
+        return _("A comment on “%(title)s” was reported: %(reason)s") % values
+    return _("The proposal “%(title)s” was reported: %(reason)s") % values
+
+
+NOTIFICATION_TEXTS: dict[str, Callable[[dict], str]] = {
+    NotificationKind.STATUS_CHANGED: _status_changed,
+    NotificationKind.PROGRESS_UPDATE: _progress_update,
+    NotificationKind.COMMENT_REPLY: _comment_reply,
+    NotificationKind.NEW_PROJECT_NEARBY: _new_project_nearby,
+    NotificationKind.CONTENT_HIDDEN: _content_hidden,
+    NotificationKind.CITY_PROPOSAL: _city_proposal,
+    NotificationKind.MATCH_STATUS: _match_status,
+    NotificationKind.AGREEMENT_ENDING: _agreement_ending,
+    NotificationKind.IMPORT_FINISHED: _import_finished,
+    NotificationKind.CONTENT_REPORTED: _content_reported,
+}
+
+# The e-mail subject of each kind.
+NOTIFICATION_SUBJECTS = {
+    NotificationKind.STATUS_CHANGED: gettext_lazy(
+        "A project you follow changed status"
+    ),
+    NotificationKind.PROGRESS_UPDATE: gettext_lazy(
+        "New progress on a project you follow"
+    ),
+    NotificationKind.COMMENT_REPLY: gettext_lazy("Someone replied to your comment"),
+    NotificationKind.NEW_PROJECT_NEARBY: gettext_lazy(
+        "A new project in an area you follow"
+    ),
+    # Also used when content is shown again: the message says which.
+    NotificationKind.CONTENT_HIDDEN: gettext_lazy(
+        "A moderator's decision about your content"
+    ),
+    NotificationKind.CITY_PROPOSAL: gettext_lazy("A new proposal in your city"),
+    NotificationKind.MATCH_STATUS: gettext_lazy("A match in your city changed status"),
+    NotificationKind.AGREEMENT_ENDING: gettext_lazy(
+        "A use agreement in your city ends soon"
+    ),
+    NotificationKind.IMPORT_FINISHED: gettext_lazy("Your survey import finished"),
+    NotificationKind.CONTENT_REPORTED: gettext_lazy("Content was reported"),
+}
 
 
 class Notification(models.Model):
@@ -48,7 +254,9 @@ class Notification(models.Model):
     user = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="notifications"
     )
-    kind = models.CharField(_("kind"), max_length=30, choices=NotificationKind.choices)
+    kind = models.CharField(
+        gettext_lazy("kind"), max_length=30, choices=NotificationKind.choices
+    )
     event_key = models.CharField(max_length=100)
     project = models.ForeignKey(
         "renewal.RenewalProject",
@@ -57,14 +265,18 @@ class Notification(models.Model):
         blank=True,
         related_name="+",
     )
-    message = models.TextField(_("message"))
-    created_at = models.DateTimeField(_("created"), auto_now_add=True)
-    read_at = models.DateTimeField(_("read"), null=True, blank=True)
-    emailed_at = models.DateTimeField(_("e-mailed"), null=True, blank=True)
+    # What the text is written from (titles as they were when it happened).
+    params = models.JSONField(gettext_lazy("parameters"), default=dict, blank=True)
+    # The Korean-and-English text of a notification from before `params`, kept for
+    # the few whose event could not be read again; empty for every other.
+    legacy_message = models.TextField(gettext_lazy("earlier message"), blank=True)
+    created_at = models.DateTimeField(gettext_lazy("created"), auto_now_add=True)
+    read_at = models.DateTimeField(gettext_lazy("read"), null=True, blank=True)
+    emailed_at = models.DateTimeField(gettext_lazy("e-mailed"), null=True, blank=True)
 
     class Meta:
-        verbose_name = _("notification")
-        verbose_name_plural = _("notifications")
+        verbose_name = gettext_lazy("notification")
+        verbose_name_plural = gettext_lazy("notifications")
         ordering = ["-created_at", "-id"]
         constraints = [
             models.UniqueConstraint(
@@ -75,3 +287,33 @@ class Notification(models.Model):
 
     def __str__(self) -> str:
         return f"{self.user_id}: {self.kind} ({self.event_key})"
+
+    def get_absolute_url(self) -> str:
+        """The page of what the notification is about, in the active language."""
+        p = self.params
+        if p.get("match"):
+            return reverse("renewal:match-detail", args=[p["match"]])
+        if self.kind == NotificationKind.IMPORT_FINISHED and p.get("city_code"):
+            return reverse("renewal:space-list", args=[p["city_code"]])
+        if self.project_id:
+            url = reverse("renewal:project-detail", args=[self.project_id])
+            if p.get("comment"):
+                url += f"#comment-{p['comment']}"
+            return url
+        return reverse("renewal:notifications")
+
+    @property
+    def message(self) -> str:
+        """The text in the active language (wrap in translation.override for
+        another one)."""
+        if not self.params and self.legacy_message:
+            return self.legacy_message
+        try:
+            return NOTIFICATION_TEXTS[self.kind](self.params)
+        except (KeyError, TypeError, ValueError):
+            # Parameters of an older shape: the kind's name says at least what.
+            return self.legacy_message or str(self.get_kind_display())
+
+    @property
+    def subject(self) -> str:
+        return str(NOTIFICATION_SUBJECTS.get(self.kind, self.get_kind_display()))

@@ -44,6 +44,7 @@ from renewal.selectors.engagement import MODERATED_MODELS
 from renewal.services.notifications import (
     enqueue_comment_notifications,
     enqueue_moderation_notifications,
+    enqueue_report_notifications,
 )
 from renewal.services.tiles import tiles_invalidate
 
@@ -112,6 +113,8 @@ def content_report(*, reporter, content, reason: str) -> tuple[ContentReport, bo
         object_id=locked.pk,
         defaults={"reason": reason},
     )
+    if created:
+        enqueue_report_notifications(report.pk)
     if created and not locked.is_hidden:
         reporters = (
             _open_reports(model, locked).values("reporter_id").distinct().count()

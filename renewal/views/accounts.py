@@ -6,12 +6,14 @@ from django.contrib.auth import login
 from django.contrib.auth.views import LoginView, PasswordResetView
 from django.core.cache import cache
 from django.shortcuts import redirect, render
+from django.utils.translation import get_language
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy as _lazy
 from django.views.decorators.debug import sensitive_post_parameters
 
 from core.ratelimit import client_address, rate_limited
 from renewal.forms import SignUpForm
+from renewal.services.notifications import notification_language_set
 
 
 @sensitive_post_parameters("password1", "password2")
@@ -28,6 +30,7 @@ def signup(request):
     if request.method == "POST" and form.is_valid():
         user = form.save()
         login(request, user, backend="django.contrib.auth.backends.ModelBackend")
+        notification_language_set(user=user, language=get_language())
         messages.success(request, _("Welcome! Your account has been created."))
         return redirect("home")
     return render(request, "registration/signup.html", {"form": form})
@@ -58,6 +61,12 @@ class ThrottledLoginView(LoginView):
             cache.add(key, 0, timeout=60)
             cache.incr(key)
         return super().post(request, *args, **kwargs)
+
+    def form_valid(self, form):
+        response = super().form_valid(form)
+        # E-mail follows the language the user signs in with.
+        notification_language_set(user=form.get_user(), language=get_language())
+        return response
 
 
 def _reset_email(request) -> str:

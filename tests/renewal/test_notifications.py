@@ -102,7 +102,7 @@ def test_status_change_notifies_followers_and_proposer_not_the_actor(
     assert "공유부엌" in notification.message
 
 
-def test_status_message_is_in_korean_and_english_with_the_reason(
+def test_status_message_is_written_in_the_readers_language_with_the_reason(
     personas, project, followers
 ):
     review(project, personas["city_editor"])
@@ -112,15 +112,16 @@ def test_status_message_is_in_korean_and_english_with_the_reason(
 
     notifications_for_transition(transition_id=transition_id)
 
-    message = Notification.objects.get(
+    notification = Notification.objects.get(
         event_key=f"status:{transition_id}", user__username="proposer"
-    ).message
-    # Users have no stored language: the message carries both.
-    for language in ("ko", "en"):
-        with translation.override(language):
-            assert str(ProjectStatus.REJECTED.label) in message
-    assert "Rejected" in message
-    assert "예산 부족" in message
+    )
+    with translation.override("ko"):
+        korean = notification.message
+    with translation.override("en"):
+        english = notification.message
+    assert "반려됨" in korean and "Rejected" not in korean
+    assert "Rejected" in english and "반려됨" not in english
+    assert "예산 부족" in korean and "예산 부족" in english
 
 
 def test_running_a_producer_twice_creates_nothing_new(personas, project, followers):
@@ -383,6 +384,7 @@ def test_preference_off_sends_no_email_at_all(personas, project):
 def test_digest_collects_the_days_notifications_into_one_mail(personas, project):
     proposer = project.proposer
     prefer(proposer, EmailMode.DAILY_DIGEST)
+    NotificationPreference.objects.filter(user=proposer).update(language="en")
     editor = personas["city_editor"]
     first = review(project, editor)
     second = review(project, editor, ProjectStatus.APPROVED)
@@ -507,7 +509,7 @@ def notify(user, n: int = 1, **fields) -> list[Notification]:
             user=user,
             kind=NotificationKind.STATUS_CHANGED,
             event_key=f"test:{uuid.uuid4().hex}",
-            message=f"알림 {i} / Notice {i}",
+            params={"title": f"Notice {i}", "status": "approved", "reason": ""},
             **fields,
         )
         for i in range(n)
@@ -521,10 +523,10 @@ def test_list_shows_only_ones_own_notifications_newest_first(resident):
     older, newer = notify(resident, 2)
     notify(UserFactory())
 
-    body = api_client(resident).get(LIST).json()
+    body = api_client(resident).get(LIST, HTTP_ACCEPT_LANGUAGE="en").json()
 
     assert [item["id"] for item in body["results"]] == [newer.pk, older.pk]
-    assert body["results"][0]["message"] == "알림 1 / Notice 1"
+    assert body["results"][0]["message"] == "“Notice 1” is now “Approved”."
     assert body["results"][0]["is_read"] is False
 
 
@@ -572,8 +574,8 @@ def test_email_preference_defaults_to_immediate_and_can_be_changed(resident):
         f"{LIST}preferences/", {"email_mode": "daily_digest"}, format="json"
     )
 
-    assert default == {"email_mode": "immediate"}
-    assert changed.json() == {"email_mode": "daily_digest"}
+    assert default == {"email_mode": "immediate", "language": "ko"}
+    assert changed.json() == {"email_mode": "daily_digest", "language": "ko"}
     assert resident.notification_preference.email_mode == EmailMode.DAILY_DIGEST
 
 

@@ -633,13 +633,13 @@ def test_my_page_lists_proposals_supports_follows_and_notifications(personas, ci
         kind="status_changed",
         event_key="status:1",
         project=mine,
-        message="“내 제안” is now “Approved”.",
+        params={"title": "내 제안", "status": "approved", "reason": ""},
     )
     Notification.objects.create(
         user=personas["org_member"],
         kind="status_changed",
         event_key="status:1",
-        message="someone else's",
+        legacy_message="someone else's",
     )
 
     page = page_client(me).get("/en/me/").content.decode()
@@ -660,7 +660,10 @@ def test_notifications_are_marked_read_one_by_one_or_all(personas):
     me = personas["resident"]
     first, second = (
         Notification.objects.create(
-            user=me, kind="status_changed", event_key=f"status:{n}", message=f"m{n}"
+            user=me,
+            kind="status_changed",
+            event_key=f"status:{n}",
+            legacy_message=f"m{n}",
         )
         for n in (1, 2)
     )
@@ -668,7 +671,7 @@ def test_notifications_are_marked_read_one_by_one_or_all(personas):
         user=personas["org_member"],
         kind="status_changed",
         event_key="status:1",
-        message="x",
+        legacy_message="x",
     )
     client = page_client(me)
 

@@ -42,6 +42,7 @@ from renewal.services.imports.reading import (
     record_progress,
 )
 from renewal.services.imports.writing import existing_spaces, write_rows
+from renewal.services.notifications import enqueue_import_notifications
 from renewal.tasks import space_import_run_task
 
 __all__ = [
@@ -225,6 +226,7 @@ def _finish(space_import: SpaceImport, status: str, **values) -> None:
     space_import.progress = 100
     space_import.finished_at = timezone.now()
     space_import.save()
+    enqueue_import_notifications(space_import.pk)
 
 
 def _run(space_import: SpaceImport) -> None:

@@ -7,9 +7,8 @@ lifecycle table.
 """
 
 import datetime
+from functools import partial
 
-from django.conf import settings
-from django.core.mail import send_mail
 from django.db import IntegrityError, transaction
 from django.db.models import F, Q
 from django.utils import timezone
@@ -29,7 +28,10 @@ from renewal.models import (
     VacantSpace,
 )
 from renewal.services.matching.runs import enqueue_assignment_rerun
-from renewal.services.notifications import bilingual
+from renewal.services.notifications import (
+    email_each_in_own_language,
+    enqueue_match_notifications,
+)
 from renewal.services.spaces import space_status_set
 
 DEFAULT_REMINDER_DAYS = MatchingSettings._meta.get_field("reminder_days").default
@@ -156,6 +158,7 @@ def match_status_set(
         UseAgreement.objects.create(match=match, **agreement)
     if to == MatchStatus.DECLINED:
         enqueue_assignment_rerun(match.municipality_id)
+    enqueue_match_notifications(match=match, to=to, actor=actor)
     return match
 
 
@@ -238,16 +241,16 @@ def allowed_match_actions(*, user, match: Match) -> list[str]:
     return actions
 
 
-def _reminder_recipients(match: Match) -> list[str]:
+def _reminder_recipients(match: Match) -> list:
     users = [match.project.proposer]
     if match.project.lead_organization_id:
         users += [
             membership.user
             for membership in OrganizationMembership.objects.filter(
                 organization_id=match.project.lead_organization_id
-            ).select_related("user")
+            ).select_related("user__notification_preference")
         ]
-    return sorted({user.email for user in users if user.email})
+    return list({user.pk: user for user in users}.values())
 
 
 def use_agreement_reminders_send(*, today: datetime.date | None = None) -> int:
@@ -276,20 +279,20 @@ def use_agreement_reminders_send(*, today: datetime.date | None = None) -> int:
         with transaction.atomic():
             agreement = (
                 UseAgreement.objects.select_for_update(skip_locked=True, of=("self",))
-                .select_related("match__project__proposer", "match__space")
+                .select_related(
+                    "match__project__proposer__notification_preference", "match__space"
+                )
                 .filter(Q(pk=pk), reminder_sent_at__isnull=True)
                 .first()
             )
             if agreement is None:
                 continue
-            recipients = _reminder_recipients(agreement.match)
-            if recipients:
-                send_mail(
-                    _reminder_subject(agreement),
-                    _reminder_body(agreement),
-                    settings.DEFAULT_FROM_EMAIL,
-                    recipients,
-                )
+            # Each recipient reads the reminder in their own language.
+            email_each_in_own_language(
+                users=_reminder_recipients(agreement.match),
+                subject=partial(_reminder_subject, agreement),
+                body=partial(_reminder_body, agreement),
+            )
             agreement.reminder_sent_at = timezone.now()
             agreement.save(update_fields=["reminder_sent_at"])
             sent += 1
@@ -297,27 +300,19 @@ def use_agreement_reminders_send(*, today: datetime.date | None = None) -> int:
 
 
 def _reminder_subject(agreement: UseAgreement) -> str:
-    return bilingual(
-        lambda: (
-            _("Your use agreement ends on %(date)s")
-            % {"date": agreement.end_date.isoformat()}
-        )
-    )
+    return _("Your use agreement ends on %(date)s") % {
+        "date": agreement.end_date.isoformat()
+    }
 
 
 def _reminder_body(agreement: UseAgreement) -> str:
     match = agreement.match
-    return bilingual(
-        lambda: (
-            _(
-                "The %(kind)s of space #%(space)s for “%(project)s” ends on %(date)s. "
-                "Renew it with the city, or plan the exit."
-            )
-            % {
-                "kind": AgreementKind(agreement.kind).label,
-                "space": match.space_id,
-                "project": match.project.title,
-                "date": agreement.end_date.isoformat(),
-            }
-        )
-    )
+    return _(
+        "The %(kind)s of space #%(space)s for “%(project)s” ends on %(date)s. "
+        "Renew it with the city, or plan the exit."
+    ) % {
+        "kind": AgreementKind(agreement.kind).label,
+        "space": match.space_id,
+        "project": match.project.title,
+        "date": agreement.end_date.isoformat(),
+    }
