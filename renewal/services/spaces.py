@@ -13,6 +13,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 from django.db import transaction
+from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from cities.models import Municipality
@@ -323,7 +324,8 @@ def space_status_set(
     )
     previous = space.status
     space.status = to
-    space.save(update_fields=["status", "updated_at"])
+    space.status_changed_at = timezone.now()
+    space.save(update_fields=["status", "status_changed_at", "updated_at"])
     inventory_change_record(
         record=space,
         actor=actor,
