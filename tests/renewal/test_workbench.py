@@ -8,7 +8,6 @@ import subprocess
 from datetime import timedelta
 from html import unescape
 
-import pytest
 from django.contrib.contenttypes.models import ContentType
 from django.utils import timezone
 
