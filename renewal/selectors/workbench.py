@@ -31,7 +31,7 @@ from renewal.rules import municipality_ids_with_permission
 
 WORKBENCH_PERMISSION = "renewal.view_workbench"
 # Rows listed per section; the count says how many there are in all.
-SECTION_ROWS = 20
+SECTION_ROWS = 10
 AGREEMENT_ENDING_DAYS = 60
 STATUS_UNCHANGED_DAYS = 365
 # A failed import stays on the desk for a month: long enough to be seen after a

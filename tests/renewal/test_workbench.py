@@ -8,7 +8,9 @@ import subprocess
 from datetime import timedelta
 from html import unescape
 
+import pytest
 from django.contrib.contenttypes.models import ContentType
+from django.core.management import call_command
 from django.utils import timezone
 
 from renewal.models import (
@@ -165,7 +167,7 @@ def test_the_page_asks_as_many_queries_for_many_rows_as_for_one(
 
     assert _counts(response)["proposals"] == 26
     # Each list stops at its first rows; the count tells the rest.
-    assert len(response.context["workbench"].proposals.rows) == 20
+    assert len(response.context["workbench"].proposals.rows) == 10
 
 
 def test_who_may_open_the_workbench(personas, city):
@@ -503,3 +505,38 @@ def test_export_link_gives_owner_details_only_for_the_callers_own_city(personas,
         [row] = list(csv.DictReader(io.StringIO(text)))
         assert row["platform_id"] == str(space.pk)
         assert row["owner_name"] == expected
+
+
+WORKBENCH_ROW = re.compile(
+    r"^\s*(?P<page_med>[\d.]+)\s+(?P<page_p95>[\d.]+)\s+(?P<raw_med>[\d.]+)\s+"
+    r"(?P<raw_p95>[\d.]+)\s+(?P<ratio>[\d.]+)\s+(?P<cpu>[\d.]+)\s+(?P<queries>[\d/]+)"
+    r"\s+p95<150ms",
+    re.MULTILINE,
+)
+
+
+@pytest.mark.django_db(transaction=True)
+def test_bench_workbench_times_the_page_against_its_statements():
+    out = io.StringIO()
+
+    call_command(
+        "bench_workbench",
+        "--spaces=300",
+        "--projects=40",
+        "--repeat=2",
+        "--allow-test-database",
+        stdout=out,
+    )
+
+    text = out.getvalue()
+    row = WORKBENCH_ROW.search(text)
+    assert row, text
+    # One count of statements for every repetition: nothing grows per row.
+    assert "/" not in row["queries"]
+    assert float(row["ratio"]) == pytest.approx(
+        float(row["page_p95"]) / float(row["raw_p95"]), rel=0.05, abs=0.02
+    )
+    sections = dict(re.findall(r"(\w+) ([\d,]*\d)", text.split("Sections: ")[1]))
+    # Two of every twelve projects wait for review; a tenth are offered a space.
+    assert sections["proposals"] == "7"
+    assert sections["offered_matches"] == "4"
