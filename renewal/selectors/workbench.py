@@ -10,7 +10,7 @@ from dataclasses import dataclass, field
 from datetime import timedelta
 
 from django.contrib.contenttypes.models import ContentType
-from django.db.models import Q, QuerySet
+from django.db.models import Func, IntegerField, Q, QuerySet, Subquery
 from django.utils import timezone
 
 from cities.models import Municipality
@@ -68,8 +68,23 @@ class Workbench:
         ]
 
 
-def _section(key: str, rows: QuerySet) -> Section:
-    return Section(key=key, count=rows.count(), rows=list(rows[:SECTION_ROWS]))
+def _count(rows: QuerySet) -> Subquery:
+    # COUNT as a plain function, not an aggregate: no GROUP BY, one row.
+    return Subquery(
+        rows.order_by()
+        .annotate(n=Func(template="COUNT(*)", output_field=IntegerField()))
+        .values("n")[:1],
+        output_field=IntegerField(),
+    )
+
+
+def _counts(municipality: Municipality, sections: dict[str, QuerySet]) -> dict:
+    """Every section's count in one statement (one round trip instead of six)."""
+    return (
+        Municipality.objects.filter(pk=municipality.pk)
+        .values(**{key: _count(rows) for key, rows in sections.items()})
+        .get()
+    )
 
 
 def workbench_municipality_ids(*, user) -> frozenset[int]:
@@ -185,7 +200,20 @@ def workbench(*, municipality: Municipality) -> Workbench:
         .only("id", "content_type_id", "object_id", "reason", "created_at")
         .order_by("created_at", "id")
     )
-    report_rows = list(reports[:SECTION_ROWS])
+    queries = {
+        "proposals": proposals_awaiting_review(municipality),
+        "offered_matches": offered,
+        "agreements_ending": agreements,
+        "spaces_unchanged": unchanged,
+        "failed_imports": failed,
+        "reports": reports,
+    }
+    counts = _counts(municipality, queries)
+    sections = {
+        key: Section(key=key, count=counts[key], rows=list(rows[:SECTION_ROWS]))
+        for key, rows in queries.items()
+    }
+    report_rows = sections["reports"].rows
     # A comment's report is acted on at its project: one statement for all of them.
     comment_projects = dict(
         Comment.objects.filter(
@@ -201,12 +229,4 @@ def workbench(*, municipality: Municipality) -> Workbench:
             else comment_projects.get(report.object_id)
         )
         report.is_comment = report.content_type_id == comment_type.pk
-    return Workbench(
-        municipality=municipality,
-        proposals=_section("proposals", proposals_awaiting_review(municipality)),
-        offered_matches=_section("offered_matches", offered),
-        agreements_ending=_section("agreements_ending", agreements),
-        spaces_unchanged=_section("spaces_unchanged", unchanged),
-        failed_imports=_section("failed_imports", failed),
-        reports=Section(key="reports", count=reports.count(), rows=report_rows),
-    )
+    return Workbench(municipality=municipality, **sections)

@@ -10,6 +10,7 @@ from html import unescape
 
 import pytest
 from django.contrib.contenttypes.models import ContentType
+from django.contrib.gis.geos import Point
 from django.core.management import call_command
 from django.utils import timezone
 
@@ -17,6 +18,7 @@ from renewal.models import (
     CityRole,
     ContentReport,
     InventoryChange,
+    MatchingSettings,
     Notification,
     ProjectStatus,
     ProjectTransition,
@@ -26,6 +28,7 @@ from renewal.models import (
     UseAgreement,
     VacantSpace,
 )
+from renewal.models.matching import MATCHING_SETTINGS_FIELDS
 from renewal.services.projects import renewal_project_transition
 from renewal.services.roles import city_role_grant
 from tests.factories import (
@@ -540,3 +543,55 @@ def test_bench_workbench_times_the_page_against_its_statements():
     # Two of every twelve projects wait for review; a tenth are offered a space.
     assert sections["proposals"] == "7"
     assert sections["offered_matches"] == "4"
+
+
+def test_matching_settings_preview_shows_the_effect_without_saving(personas, city):
+    project = RenewalProjectFactory(
+        municipality=city, status="approved", needs_space_kinds=["shop"]
+    )
+    x, y = city.location.x, city.location.y
+    near_house = VacantSpaceFactory(
+        municipality=city, kind="house", status="available", location=Point(x, y)
+    )
+    far_shop = VacantSpaceFactory(
+        municipality=city,
+        kind="shop",
+        status="available",
+        location=Point(x + 0.02, y, srid=4326),
+    )
+    defaults = MatchingSettings()
+    form = {name: getattr(defaults, name) for name in MATCHING_SETTINGS_FIELDS}
+    form.pop("compact_centre")  # an unticked checkbox is not sent
+    # Only distance counts: the near house goes first.
+    form.update(
+        weight_kind=0,
+        weight_size=0,
+        weight_condition=0,
+        weight_availability=0,
+        weight_cost=0,
+        weight_downtown=0,
+        weight_distance=10,
+    )
+    url = f"/en/cities/{city.code}/matching-settings/"
+    editor = page_client(personas["city_editor"])
+
+    response = editor.post(url, {**form, "preview": "1", "preview_project": project.pk})
+
+    assert response.status_code == 200
+    preview = response.context["preview"]
+    assert preview["current"][0]["id"] == far_shop.pk  # kind fit weighs most now
+    assert preview["proposed"][0]["id"] == near_house.pk
+    assert not MatchingSettings.objects.exists()
+    assert not InventoryChange.objects.exists()
+    # A viewer cannot preview (the form is read-only for them).
+    assert (
+        page_client(personas["city_viewer"])
+        .post(url, {**form, "preview": "1", "preview_project": project.pk})
+        .status_code
+        == 403
+    )
+
+    editor.post(url, form)
+    assert MatchingSettings.objects.get(municipality=city).weight_distance == 10
+    # The saved change is recorded in the city's history.
+    assert InventoryChange.objects.filter(municipality=city).exists()
