@@ -176,7 +176,13 @@ def workbench(*, municipality: Municipality) -> Workbench:
             status=ImportStatus.FAILED,
             created_at__gte=now - timedelta(days=FAILED_IMPORT_DAYS),
         )
-        .only("id", "original_filename", "created_at", "finished_at", "report")
+        # A failed file's report may hold a line per row: only its length is read.
+        .only("id", "original_filename", "created_at", "finished_at")
+        .annotate(
+            problems=Func(
+                "report", function="jsonb_array_length", output_field=IntegerField()
+            )
+        )
         .order_by("-created_at", "-id")
     )
     project_type = ContentType.objects.get_for_model(RenewalProject)
