@@ -129,6 +129,8 @@ rules.add_perm("renewal.review_renewalproject", is_city_editor)
 # A project hidden by moderation stays on its city staff's review desk.
 rules.add_perm("renewal.view_hidden_renewalproject", is_city_staff)
 rules.add_perm("renewal.withdraw_renewalproject", is_proposer)
+# After a reviewer asked for changes, the proposer puts the proposal back in review.
+rules.add_perm("renewal.resubmit_renewalproject", is_proposer)
 
 
 # Participation. Progress updates come from the project's lead organisation or its
@@ -213,3 +215,8 @@ rules.add_perm("renewal.manage_bid", is_city_editor | is_bid_management_member)
 # A district is the city's decision (asked with the unsaved district); its management
 # body runs it afterwards.
 rules.add_perm("renewal.add_bid", is_city_editor)
+
+
+# The city workbench (asked with the municipality): its staff see what waits for
+# them; what they may do from it is asked of each action's own rule.
+rules.add_perm("renewal.view_workbench", is_city_staff)

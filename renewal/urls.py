@@ -1,6 +1,7 @@
 from django.urls import path
 
 from renewal.views import spaces
+from renewal.views.workbench import space_bulk
 
 app_name = "renewal"
 
@@ -8,6 +9,7 @@ urlpatterns = [
     path("cities/<str:code>/spaces/", spaces.space_map, name="space-map"),
     path("cities/<str:code>/spaces/list/", spaces.space_list, name="space-list"),
     path("cities/<str:code>/spaces/new/", spaces.space_create, name="space-create"),
+    path("cities/<str:code>/spaces/bulk/", space_bulk, name="space-bulk"),
     path("spaces/<int:pk>/", spaces.space_detail, name="space-detail"),
     path("spaces/<int:pk>/edit/", spaces.space_edit, name="space-edit"),
     path(

@@ -5,10 +5,19 @@ namespace (`cities:city-detail`) that links and bookmarks already use."""
 from django.urls import path
 
 from renewal.views import cities as views
+from renewal.views import workbench
 
 app_name = "cities"
 
 urlpatterns = [
+    # Before the city page, whose <code> would otherwise read "work".
+    path("cities/work/", workbench.workbench_picker, name="workbench-picker"),
+    path("cities/<str:code>/work/", workbench.workbench_page, name="workbench"),
+    path(
+        "cities/<str:code>/work/projects/<int:pk>/decision/",
+        workbench.workbench_decide,
+        name="workbench-decide",
+    ),
     path("cities/<str:code>/", views.city_detail, name="city-detail"),
     path(
         "cities/<str:code>/typology/",

@@ -74,6 +74,7 @@ PATHS: dict[str, tuple[tuple[str, ...], ...]] = {
     S.UNDER_REVIEW: ((S.UNDER_REVIEW,),),
     S.APPROVED: ((S.UNDER_REVIEW, S.APPROVED),),
     S.REJECTED: ((S.UNDER_REVIEW, S.REJECTED),),
+    S.CHANGES_REQUESTED: ((S.UNDER_REVIEW, S.CHANGES_REQUESTED),),
     S.IN_PROGRESS: ((S.UNDER_REVIEW, S.APPROVED, S.IN_PROGRESS),),
     S.COMPLETED: ((S.UNDER_REVIEW, S.APPROVED, S.IN_PROGRESS, S.COMPLETED),),
     S.WITHDRAWN: ((S.WITHDRAWN,), (S.UNDER_REVIEW, S.WITHDRAWN)),
@@ -85,6 +86,7 @@ STATUS_WEIGHTS = {
     S.IN_PROGRESS: 22,
     S.COMPLETED: 12,
     S.REJECTED: 10,
+    S.CHANGES_REQUESTED: 6,
     S.WITHDRAWN: 9,
 }
 # Each city's first project has been decided, so that most demo cities show work
@@ -95,6 +97,7 @@ REASONS = {
     S.UNDER_REVIEW: f"{MARKER} 검토 착수. Review started.",
     S.APPROVED: f"{MARKER} 심의 통과. Approved by the review panel.",
     S.REJECTED: f"{MARKER} 부지 확보 계획 미흡. The plan secures no site.",
+    S.CHANGES_REQUESTED: f"{MARKER} 필요 면적 보완 요청. Say what floor area is needed.",
     S.IN_PROGRESS: f"{MARKER} 사업 착수. Work has started.",
     S.COMPLETED: f"{MARKER} 준공 및 운영 개시. Finished and open.",
     S.WITHDRAWN: f"{MARKER} 제안자 철회. Withdrawn by the proposer.",

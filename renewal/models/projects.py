@@ -27,6 +27,7 @@ class ProjectCategory(models.TextChoices):
 class ProjectStatus(models.TextChoices):
     PROPOSED = "proposed", _("Proposed")
     UNDER_REVIEW = "under_review", _("Under review")
+    CHANGES_REQUESTED = "changes_requested", _("Changes requested")
     APPROVED = "approved", _("Approved")
     REJECTED = "rejected", _("Rejected")
     IN_PROGRESS = "in_progress", _("In progress")
@@ -41,7 +42,17 @@ PROJECT_TRANSITIONS: dict[str, frozenset[str]] = {
         {ProjectStatus.UNDER_REVIEW, ProjectStatus.WITHDRAWN}
     ),
     ProjectStatus.UNDER_REVIEW: frozenset(
-        {ProjectStatus.APPROVED, ProjectStatus.REJECTED, ProjectStatus.WITHDRAWN}
+        {
+            ProjectStatus.APPROVED,
+            ProjectStatus.REJECTED,
+            ProjectStatus.CHANGES_REQUESTED,
+            ProjectStatus.WITHDRAWN,
+        }
+    ),
+    # The reviewer asked for changes (the reason says which): the proposer edits and
+    # resubmits, which puts the proposal back in the city's review queue.
+    ProjectStatus.CHANGES_REQUESTED: frozenset(
+        {ProjectStatus.PROPOSED, ProjectStatus.WITHDRAWN}
     ),
     ProjectStatus.APPROVED: frozenset({ProjectStatus.IN_PROGRESS}),
     ProjectStatus.IN_PROGRESS: frozenset({ProjectStatus.COMPLETED}),
@@ -49,7 +60,11 @@ PROJECT_TRANSITIONS: dict[str, frozenset[str]] = {
     ProjectStatus.COMPLETED: frozenset(),
     ProjectStatus.WITHDRAWN: frozenset(),
 }
-REASON_REQUIRED = frozenset({ProjectStatus.REJECTED})
+REASON_REQUIRED = frozenset({ProjectStatus.REJECTED, ProjectStatus.CHANGES_REQUESTED})
+# Proposals on the city's review desk (the workbench queue).
+AWAITING_REVIEW_STATUSES = frozenset(
+    {ProjectStatus.PROPOSED, ProjectStatus.UNDER_REVIEW}
+)
 
 # The subsets of the workflow that other rules ask about, beside the table so that a
 # new status is placed in each of them where it is added.
@@ -58,6 +73,7 @@ SUPPORTABLE_STATUSES = frozenset(
     {
         ProjectStatus.PROPOSED,
         ProjectStatus.UNDER_REVIEW,
+        ProjectStatus.CHANGES_REQUESTED,
         ProjectStatus.APPROVED,
         ProjectStatus.IN_PROGRESS,
     }

@@ -1,6 +1,7 @@
 from django.conf import settings
 from django.contrib.gis.db import models
 from django.db.models import Q
+from django.db.models.functions import Now
 from django.utils.translation import gettext_lazy as _
 
 
@@ -119,6 +120,11 @@ SPACE_TRACKED_FIELDS = (
 SPACE_OWNER_FIELDS = ("name", "contact", "note")
 
 
+# Statuses a space may rightly keep for years (in use under an agreement, retired):
+# the workbench's "status unchanged for over a year" leaves them out.
+SETTLED_SPACE_STATUSES = ("in_use", "retired")
+
+
 class VacantSpace(models.Model):
     municipality = models.ForeignKey(
         "cities.Municipality", on_delete=models.PROTECT, related_name="vacant_spaces"
@@ -185,6 +191,11 @@ class VacantSpace(models.Model):
         default=SpaceStatus.REPORTED,
     )
     source = models.CharField(_("source"), max_length=255, blank=True)
+    # When the status last moved (space_status_set writes it; rows written by SQL get
+    # the database default): the workbench lists spaces stuck in one status.
+    status_changed_at = models.DateTimeField(
+        _("status changed"), db_default=Now(), editable=False
+    )
     # The answer of ST_Contains(city's downtown, location), written by database
     # triggers whenever either side changes (migration 0008), never by hand: lists
     # filter and count downtowns through an index instead of testing every point.
@@ -211,6 +222,11 @@ class VacantSpace(models.Model):
                 fields=["municipality", "id"],
                 condition=Q(in_downtown=True),
                 name="space_downtown_by_city",
+            ),
+            models.Index(
+                fields=["municipality", "status_changed_at"],
+                condition=~Q(status__in=SETTLED_SPACE_STATUSES),
+                name="space_status_age_by_city",
             ),
         ]
         constraints = [

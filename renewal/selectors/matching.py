@@ -38,6 +38,7 @@ from renewal.services.matching.scoring import (
     ProjectFacts,
     ScoringParams,
     SpaceFacts,
+    params_from,
     score_organization,
     score_resource,
     score_space,
@@ -374,3 +375,35 @@ def assignment_run_list(*, user) -> QuerySet[AssignmentRun]:
             user=user, permission=CITY_MATCHING_PERMISSION
         )
     )
+
+
+# Projects offered for a settings preview, and the candidates compared for one.
+PREVIEW_PROJECTS = 200
+PREVIEW_CANDIDATES = 5
+
+
+def preview_projects(*, municipality_id: int) -> QuerySet[RenewalProject]:
+    """The city's projects that have candidates, for the settings preview."""
+    return (
+        RenewalProject.objects.filter(
+            municipality_id=municipality_id, status__in=CANDIDATE_STATUSES
+        )
+        .only("id", "title")
+        .order_by("title", "id")
+    )
+
+
+def match_candidates_compared(
+    *, project: RenewalProject, current, proposed
+) -> dict[str, list[dict]]:
+    """One project's best candidate spaces under the city's saved settings and
+    under unsaved ones (both MatchingSettings), so that staff see what a change
+    does before saving it."""
+    return {
+        "current": match_candidates(
+            project=project, limit=PREVIEW_CANDIDATES, params=params_from(current)
+        ),
+        "proposed": match_candidates(
+            project=project, limit=PREVIEW_CANDIDATES, params=params_from(proposed)
+        ),
+    }

@@ -189,6 +189,8 @@ def renewal_project_propose(
 def _permission_for(target: str) -> str:
     if target == ProjectStatus.WITHDRAWN:
         return "renewal.withdraw_renewalproject"
+    if target == ProjectStatus.PROPOSED:  # resubmitted after changes were asked for
+        return "renewal.resubmit_renewalproject"
     return "renewal.review_renewalproject"
 
 
@@ -216,21 +218,37 @@ def _check_project_transition(project: RenewalProject, to: str) -> None:
     )
 
 
+def _check_reason(to: str, reason: str) -> None:
+    if to not in REASON_REQUIRED or reason.strip():
+        return
+    if to == ProjectStatus.CHANGES_REQUESTED:
+        raise DomainError(
+            _("Say which changes are needed; the proposer is told."),
+            fields={"reason": [_("Required when asking for changes.")]},
+        )
+    raise DomainError(
+        _("Say why the project is rejected; the proposer is told."),
+        fields={"reason": [_("Required when rejecting.")]},
+    )
+
+
 @transaction.atomic
 def renewal_project_status_set(
-    *, project: RenewalProject, to: str, actor=None, reason: str = ""
+    *,
+    project: RenewalProject,
+    to: str,
+    actor=None,
+    reason: str = "",
+    notify: bool = True,
 ) -> RenewalProject:
     """Move a project along the workflow table, log who did it and why, and queue
-    the notifications, fresh tiles and the city's re-run after commit."""
+    the notifications, fresh tiles and the city's re-run after commit. `notify`
+    is off only for a step that a decision in the same transaction follows."""
     # The row lock serialises two reviewers (or a double click) on one project.
     project = RenewalProject.objects.select_for_update().get(pk=project.pk)
     _check_project_transition(project, to)
     reason = reason.strip()
-    if to in REASON_REQUIRED and not reason:
-        raise DomainError(
-            _("Say why the project is rejected; the proposer is told."),
-            fields={"reason": [_("Required when rejecting.")]},
-        )
+    _check_reason(to, reason)
     transition = ProjectTransition.objects.create(
         project=project,
         from_status=project.status,
@@ -238,7 +256,8 @@ def renewal_project_status_set(
         actor=actor,
         reason=reason,
     )
-    enqueue_transition_notifications(transition.pk)
+    if notify:
+        enqueue_transition_notifications(transition.pk)
     tiles_invalidate("projects")
     if OPEN_PROJECT_STATUSES & {transition.from_status, to}:
         enqueue_assignment_rerun(project.municipality_id)
@@ -256,6 +275,53 @@ def renewal_project_transition(
     # question of who asks.
     _check_project_transition(project, to)
     require_perm(actor, _permission_for(to), project)
+    return renewal_project_status_set(
+        project=project, to=to, actor=actor, reason=reason
+    )
+
+
+# The decisions a reviewer takes from the workbench queue, in one step each.
+REVIEW_DECISIONS = (
+    ProjectStatus.APPROVED,
+    ProjectStatus.CHANGES_REQUESTED,
+    ProjectStatus.REJECTED,
+)
+
+
+@transaction.atomic
+def renewal_project_review_decide(
+    *, actor, project: RenewalProject, to: str, seen_status: str, reason: str = ""
+) -> RenewalProject:
+    """A reviewer's decision from the queue, one request per decision.
+
+    `seen_status` is the status the reviewer's form showed: if the project has
+    moved since (a second click, another reviewer, the proposer withdrawing), the
+    decision is refused and nothing changes. A proposal the city has not yet taken
+    under review is taken under review and decided in the same transaction; both
+    steps are logged, and only the decision is announced.
+    """
+    project = RenewalProject.objects.select_for_update().get(pk=project.pk)
+    if to not in REVIEW_DECISIONS:
+        raise IllegalTransition(
+            _("“%(status)s” is not a review decision.") % {"status": to},
+            fields={"to": [_("Approve, ask for changes or reject.")]},
+        )
+    require_perm(actor, "renewal.review_renewalproject", project)
+    if project.status != seen_status:
+        raise IllegalTransition(
+            _(
+                "“%(title)s” is already “%(status)s”: it was decided or changed "
+                "after this page was loaded. Nothing was changed."
+            )
+            % {"title": project.title, "status": ProjectStatus(project.status).label}
+        )
+    if project.status == ProjectStatus.PROPOSED:
+        # Checked before the first step, which would otherwise run only to be
+        # rolled back.
+        _check_reason(to, reason)
+        project = renewal_project_status_set(
+            project=project, to=ProjectStatus.UNDER_REVIEW, actor=actor, notify=False
+        )
     return renewal_project_status_set(
         project=project, to=to, actor=actor, reason=reason
     )

@@ -394,7 +394,8 @@ def space_status_set(
     )
     previous = space.status
     space.status = to
-    space.save(update_fields=["status", "updated_at"])
+    space.status_changed_at = timezone.now()
+    space.save(update_fields=["status", "status_changed_at", "updated_at"])
     inventory_change_record(
         record=space,
         actor=actor,

@@ -42,10 +42,13 @@ from renewal.models import (
 from renewal.models.matching import MATCHING_SETTINGS_FIELDS
 from renewal.selectors.matching import (
     CITY_MATCHING_PERMISSION,
+    PREVIEW_PROJECTS,
     NotACandidateStatus,
     assignment_run_list,
     match_candidates,
+    match_candidates_compared,
     match_list,
+    preview_projects,
 )
 from renewal.services.matching.matches import (
     allowed_match_actions,
@@ -60,6 +63,7 @@ from renewal.services.matching.scoring import SPACE_COMPONENTS
 from renewal.services.matching.settings import (
     matching_settings_of,
     matching_settings_update,
+    matching_settings_validate,
 )
 
 CANDIDATES_SHOWN = 10
@@ -207,26 +211,33 @@ def matching_settings(request, code: str):
     may_change = request.user.has_perm("renewal.change_matchingsettings", municipality)
     current = matching_settings_of(municipality)
     status = 200
+    preview = None
     if request.method == "POST":
         if not may_change:
             raise PermissionDenied
-        form = MatchingSettingsForm(request.POST, instance=current)
-        if form.is_valid():
-            with refusal_shown(request, form=form):
-                matching_settings_update(
-                    actor=request.user,
-                    municipality=municipality,
-                    data={
-                        name: form.cleaned_data[name]
-                        for name in MATCHING_SETTINGS_FIELDS
-                    },
-                )
-                messages.success(
-                    request,
-                    _("The matching settings are saved; the assignment will re-run."),
-                )
-                return redirect("renewal:matching-settings", code=municipality.code)
-        status = 400
+        if "preview" in request.POST:
+            form, preview, status = _settings_preview(request, municipality, current)
+        else:
+            form = MatchingSettingsForm(request.POST, instance=current)
+            if form.is_valid():
+                with refusal_shown(request, form=form):
+                    matching_settings_update(
+                        actor=request.user,
+                        municipality=municipality,
+                        data={
+                            name: form.cleaned_data[name]
+                            for name in MATCHING_SETTINGS_FIELDS
+                        },
+                    )
+                    messages.success(
+                        request,
+                        _(
+                            "The matching settings are saved; the assignment will "
+                            "re-run."
+                        ),
+                    )
+                    return redirect("renewal:matching-settings", code=municipality.code)
+            status = 400
     else:
         form = MatchingSettingsForm(instance=current)
     if not may_change:
@@ -235,9 +246,53 @@ def matching_settings(request, code: str):
     return render(
         request,
         "renewal/matching_settings.html",
-        {"municipality": municipality, "form": form, "may_change": may_change},
+        {
+            "municipality": municipality,
+            "form": form,
+            "may_change": may_change,
+            "preview": preview,
+            "preview_projects": preview_projects(municipality_id=municipality.pk)[
+                :PREVIEW_PROJECTS
+            ]
+            if may_change
+            else [],
+            "preview_project_id": request.POST.get("preview_project", ""),
+        },
         status=status,
     )
+
+
+def _settings_preview(request, municipality, current):
+    """The chosen project's candidates under the saved and the edited settings;
+    nothing is saved (the form stays filled in, ready to save)."""
+    saved = matching_settings_of(municipality)
+    form = MatchingSettingsForm(request.POST, instance=current)
+    if not form.is_valid():
+        return form, None, 400
+    project_id = request.POST.get("preview_project", "")
+    project = (
+        preview_projects(municipality_id=municipality.pk)
+        .filter(pk=int(project_id))
+        .first()
+        if project_id.isdigit()
+        else None
+    )
+    if project is None:
+        form.add_error(None, _("Choose a project to preview its candidates."))
+        return form, None, 400
+    with refusal_shown(request, form=form):
+        matching_settings_validate(form.instance)
+        return (
+            form,
+            {
+                "project": project,
+                **match_candidates_compared(
+                    project=project, current=saved, proposed=form.instance
+                ),
+            },
+            200,
+        )
+    return form, None, 400
 
 
 def _pairs(run) -> list[dict]:

@@ -23,6 +23,7 @@ from cities.views_support import (
 from renewal.forms import VacantSpaceForm, VacantSpacePageFilter
 from renewal.models import (
     Availability,
+    GradingScheme,
     InventoryChange,
     SpaceKind,
     SpaceOwner,
@@ -109,6 +110,11 @@ def space_list(request, code: str):
             "page": page,
             "query": query_without_page(request),
             "can_add": request.user.has_perm("renewal.add_vacantspace", municipality),
+            "can_bulk_change": request.user.has_perm(
+                "renewal.change_vacantspace", municipality
+            ),
+            "statuses": SpaceStatus.choices,
+            "grading_schemes": GradingScheme.choices,
         },
     )
 

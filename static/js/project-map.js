@@ -7,6 +7,7 @@
   var STATUS_COLOURS = {
     proposed: "#b5452a",
     under_review: "#c78a00",
+    changes_requested: "#c78a00",
     approved: "#2e7d32",
     in_progress: "#1f6fb2",
     completed: "#6a4c93",

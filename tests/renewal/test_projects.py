@@ -26,6 +26,9 @@ ALLOWED_TRANSITIONS = {
     ("under_review", "approved"),
     ("under_review", "rejected"),
     ("under_review", "withdrawn"),
+    ("under_review", "changes_requested"),
+    ("changes_requested", "proposed"),
+    ("changes_requested", "withdrawn"),
     ("approved", "in_progress"),
     ("in_progress", "completed"),
 }
@@ -142,9 +145,11 @@ def test_every_project_transition_by_every_actor(
     )
     user = proposer if actor == "proposer" else personas[actor]
     in_table = (current, target) in ALLOWED_TRANSITIONS
+    # Withdrawing and resubmitting are the proposer's; every other step the
+    # city editor's.
     permitted = (
         actor == "proposer"
-        if target == ProjectStatus.WITHDRAWN
+        if target in (ProjectStatus.WITHDRAWN, ProjectStatus.PROPOSED)
         else actor == "city_editor"
     )
 

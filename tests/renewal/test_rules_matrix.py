@@ -321,6 +321,18 @@ MATRIX: dict[str, dict[str, frozenset[str]]] = {
         "project under review in other city": {"resident"},
         "someone else's proposed project": NOBODY,
     },
+    # Only the proposer resubmits a proposal the city asked to change.
+    "renewal.resubmit_renewalproject": {
+        "proposed project": {"resident"},
+        "project under review in other city": {"resident"},
+        "someone else's proposed project": NOBODY,
+    },
+    # The workbench: every staff member of the city, read-only for viewers.
+    "renewal.view_workbench": {
+        "home city": HOME_STAFF,
+        "other city": {"other_city_editor"},
+        "anywhere (no object)": ALL_STAFF,
+    },
     # Participation.
     "renewal.add_progressupdate": {
         "approved project": {"city_editor", "lead_org_member"},

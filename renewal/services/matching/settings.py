@@ -46,6 +46,11 @@ def _validate(settings: MatchingSettings) -> None:
         )
 
 
+def matching_settings_validate(settings: MatchingSettings) -> None:
+    """The bounds a saved change must keep, for callers that only preview one."""
+    _validate(settings)
+
+
 @transaction.atomic
 def matching_settings_change(
     *, municipality: Municipality, data: dict, actor=None
