@@ -187,12 +187,16 @@ def _publish(entry: TaskOutbox, broker) -> bool:
 
 
 @contextmanager
-def work_lease(kind: int, object_id: int) -> Iterator[bool]:
+def work_lease(kind: int, object_id: int, *, wait: bool = False) -> Iterator[bool]:
     """Try to hold the lease of one record while working on it; yields whether it
-    is held. Not held: another live process is working on that record."""
+    is held. Not held: another live process is working on that record. With wait,
+    waits until that process lets it go."""
     with connection.cursor() as cursor:
-        cursor.execute("SELECT pg_try_advisory_lock(%s, %s)", [kind, object_id])
-        held = cursor.fetchone()[0]
+        if wait:
+            cursor.execute("SELECT pg_advisory_lock(%s, %s), true", [kind, object_id])
+        else:
+            cursor.execute("SELECT pg_try_advisory_lock(%s, %s)", [kind, object_id])
+        held = cursor.fetchone()[-1]
     try:
         yield held
     finally:

@@ -57,12 +57,44 @@ MAX_FILE_BYTES = 50 * 1024 * 1024
 IMPORT_QUEUE = settings.TASK_QUEUES["imports"]
 # Keys the lease a worker holds while it runs an import (background.work_lease).
 IMPORT_LEASE = 7_400_003
+# Keys the lease of the city whose import is being run: one at a time per city.
+IMPORT_CITY_LEASE = 7_400_004
+# How long an import waits before asking again for its city's turn.
+CITY_TURN_SECONDS = 2
 # Worker deaths an import survives (a file that kills its worker must not loop).
 MAX_ATTEMPTS = 3
 
 
 # Editors of the city import its spaces, as they register them one by one.
 IMPORT_PERMISSION = "renewal.add_vacantspace"
+
+
+def checked_upload_name(uploaded_file: File) -> tuple[str, str]:
+    """The uploader's file name and its extension, refused unless the format is one
+    the import reads and the file is within the size limit."""
+    name = os.path.basename(uploaded_file.name or "")
+    extension = os.path.splitext(name)[1].lower()
+    if extension not in DRIVERS:
+        raise DomainError(
+            _("Upload a CSV, XLSX, GeoJSON, zipped Shapefile or GeoPackage file."),
+            fields={
+                "file": [
+                    _("Accepted extensions: %(extensions)s.")
+                    % {"extensions": ", ".join(sorted(DRIVERS))}
+                ]
+            },
+        )
+    if uploaded_file.size is not None and uploaded_file.size > MAX_FILE_BYTES:
+        raise file_too_large()
+    return name, extension
+
+
+def file_too_large() -> DomainError:
+    return DomainError(
+        _("The file is larger than %(size)d MB.")
+        % {"size": MAX_FILE_BYTES // (1024 * 1024)},
+        fields={"file": [_("Too large.")]},
+    )
 
 
 def space_import_create(
@@ -82,24 +114,7 @@ def space_import_create(
     """
     if actor is not None:
         require_perm(actor, IMPORT_PERMISSION, municipality)
-    name = os.path.basename(uploaded_file.name or "")
-    extension = os.path.splitext(name)[1].lower()
-    if extension not in DRIVERS:
-        raise DomainError(
-            _("Upload a CSV, XLSX, GeoJSON, zipped Shapefile or GeoPackage file."),
-            fields={
-                "file": [
-                    _("Accepted extensions: %(extensions)s.")
-                    % {"extensions": ", ".join(sorted(DRIVERS))}
-                ]
-            },
-        )
-    if uploaded_file.size is not None and uploaded_file.size > MAX_FILE_BYTES:
-        raise DomainError(
-            _("The file is larger than %(size)d MB.")
-            % {"size": MAX_FILE_BYTES // (1024 * 1024)},
-            fields={"file": [_("Too large.")]},
-        )
+    name, extension = checked_upload_name(uploaded_file)
     if srid is not None:
         check_srid(srid, field_name="srid", error=DomainError)
     space_import = SpaceImport(
@@ -125,8 +140,27 @@ def space_import_run(*, space_import: SpaceImport) -> SpaceImport:
     the first runs or after it finished; after its worker died, it runs the import
     again from the start (nothing was written: the write is one transaction), up to
     MAX_ATTEMPTS times, and then marks it failed with the reason."""
-    with work_lease(IMPORT_LEASE, space_import.pk) as held:
+    with (
+        work_lease(IMPORT_LEASE, space_import.pk) as held,
+        work_lease(
+            IMPORT_CITY_LEASE,
+            space_import.municipality_id,
+            # In-process (no broker) there is no later delivery: wait for the turn.
+            wait=held and space_import_run_task.app.conf.task_always_eager,
+        ) as city_free,
+    ):
         if not held:  # a live worker has it
+            space_import.refresh_from_db()
+            return space_import
+        if not city_free:
+            # Another import of the city is running: this one waits its turn
+            # rather than interleave with it, and stays queued meanwhile.
+            enqueue_after_commit(
+                space_import_run_task,
+                args=(space_import.pk,),
+                queue=IMPORT_QUEUE,
+                countdown=CITY_TURN_SECONDS,
+            )
             space_import.refresh_from_db()
             return space_import
         # Running with the lease free: its worker died.
@@ -219,6 +253,8 @@ def _database_went_away(error: Exception) -> bool:
 def _finish(space_import: SpaceImport, status: str, **values) -> None:
     values.setdefault("created_count", 0)
     values.setdefault("updated_count", 0)
+    values.setdefault("written_count", 0)
+    values.setdefault("read_count", values.get("row_count", space_import.read_count))
     for name, value in values.items():
         setattr(space_import, name, value)
     space_import.status = status
@@ -242,7 +278,12 @@ def _run(space_import: SpaceImport) -> None:
     problems = Problems()
     with local_copy(space_import) as path:
         rows = list(read_rows(path, space_import, problems))
-    record_progress(space_import, 40)
+    record_progress(
+        space_import,
+        40,
+        read_count=problems.lines_read,
+        rejected_count=len(problems.lines),
+    )
     if not rows and not problems.entries:
         raise ImportFailed("file", _("The file contains no rows."))
 
@@ -275,6 +316,7 @@ def _run(space_import: SpaceImport) -> None:
         row_count=row_count,
         created_count=created,
         updated_count=updated,
+        written_count=len(rows),
         rejected_count=0,
         report=[],
     )
@@ -303,9 +345,10 @@ def _write_progress(space_import: SpaceImport, *, total: int):
         reported = percent
         with side.cursor() as cursor:
             cursor.execute(
-                f"UPDATE {table} SET progress = %s WHERE id = ("  # noqa: S608
-                f"SELECT id FROM {table} WHERE id = %s FOR UPDATE SKIP LOCKED)",
-                [percent, space_import.pk],
+                f"UPDATE {table} SET progress = %s, written_count = %s "  # noqa: S608
+                f"WHERE id = (SELECT id FROM {table} WHERE id = %s "
+                "FOR UPDATE SKIP LOCKED)",
+                [percent, count, space_import.pk],
             )
 
     try:
