@@ -187,16 +187,12 @@ def _publish(entry: TaskOutbox, broker) -> bool:
 
 
 @contextmanager
-def work_lease(kind: int, object_id: int, *, wait: bool = False) -> Iterator[bool]:
+def work_lease(kind: int, object_id: int) -> Iterator[bool]:
     """Try to hold the lease of one record while working on it; yields whether it
-    is held. Not held: another live process is working on that record. With wait,
-    waits until that process lets it go."""
+    is held. Not held: another live process is working on that record."""
     with connection.cursor() as cursor:
-        if wait:
-            cursor.execute("SELECT pg_advisory_lock(%s, %s), true", [kind, object_id])
-        else:
-            cursor.execute("SELECT pg_try_advisory_lock(%s, %s)", [kind, object_id])
-        held = cursor.fetchone()[-1]
+        cursor.execute("SELECT pg_try_advisory_lock(%s, %s)", [kind, object_id])
+        held = cursor.fetchone()[0]
     try:
         yield held
     finally:

@@ -9,6 +9,7 @@ import logging
 import os
 import uuid
 from contextlib import contextmanager
+from datetime import timedelta
 
 from django.conf import settings
 from django.core.files import File
@@ -59,8 +60,9 @@ IMPORT_QUEUE = settings.TASK_QUEUES["imports"]
 IMPORT_LEASE = 7_400_003
 # Keys the lease of the city whose import is being run: one at a time per city.
 IMPORT_CITY_LEASE = 7_400_004
-# How long an import waits before asking again for its city's turn.
-CITY_TURN_SECONDS = 2
+# A queued import older than this whose city is free lost its message (or the
+# hand-off from the import before it): recovery sends it again.
+QUEUED_FOR_TOO_LONG = timedelta(minutes=2)
 # Worker deaths an import survives (a file that kills its worker must not loop).
 MAX_ATTEMPTS = 3
 
@@ -142,37 +144,51 @@ def space_import_run(*, space_import: SpaceImport) -> SpaceImport:
     MAX_ATTEMPTS times, and then marks it failed with the reason."""
     with (
         work_lease(IMPORT_LEASE, space_import.pk) as held,
-        work_lease(
-            IMPORT_CITY_LEASE,
-            space_import.municipality_id,
-            # In-process (no broker) there is no later delivery: wait for the turn.
-            wait=held and space_import_run_task.app.conf.task_always_eager,
-        ) as city_free,
+        work_lease(IMPORT_CITY_LEASE, space_import.municipality_id) as city_free,
     ):
         if not held:  # a live worker has it
             space_import.refresh_from_db()
             return space_import
         if not city_free:
-            # Another import of the city is running: this one waits its turn
-            # rather than interleave with it, and stays queued meanwhile.
-            enqueue_after_commit(
-                space_import_run_task,
-                args=(space_import.pk,),
-                queue=IMPORT_QUEUE,
-                countdown=CITY_TURN_SECONDS,
-            )
+            # Another import of the city is running: this one stays queued rather
+            # than interleave with it, and that one sends it when it ends.
             space_import.refresh_from_db()
             return space_import
         # Running with the lease free: its worker died.
         claimed = SpaceImport.objects.filter(
             pk=space_import.pk,
             status__in=[ImportStatus.QUEUED, ImportStatus.RUNNING],
-        ).update(status=ImportStatus.RUNNING, progress=0, attempts=F("attempts") + 1)
+        ).update(
+            status=ImportStatus.RUNNING,
+            progress=0,
+            read_count=0,
+            written_count=0,
+            rejected_count=0,
+            attempts=F("attempts") + 1,
+        )
         space_import.refresh_from_db()
         if claimed:
             with translation.override(space_import.language or None):
                 _run_attempt(space_import)
+    if claimed:
+        # With the city's lease let go, so that the next one finds it free.
+        _send_next_of_city(space_import.municipality_id)
     return space_import
+
+
+def _send_next_of_city(municipality_id: int) -> None:
+    following = (
+        SpaceImport.objects.filter(
+            municipality_id=municipality_id, status=ImportStatus.QUEUED
+        )
+        .order_by("created_at", "pk")
+        .values_list("pk", flat=True)
+        .first()
+    )
+    if following is not None:
+        enqueue_after_commit(
+            space_import_run_task, args=(following,), queue=IMPORT_QUEUE
+        )
 
 
 def space_imports_recover() -> int:
@@ -187,6 +203,13 @@ def space_imports_recover() -> int:
         .values_list("pk", flat=True)
         if work_lease_is_free(IMPORT_LEASE, pk)
     ]
+    waiting = SpaceImport.objects.filter(
+        status=ImportStatus.QUEUED,
+        created_at__lt=timezone.now() - QUEUED_FOR_TOO_LONG,
+    ).values_list("municipality_id", flat=True)
+    for municipality_id in sorted(set(waiting)):
+        if work_lease_is_free(IMPORT_CITY_LEASE, municipality_id):
+            _send_next_of_city(municipality_id)
     for pk in orphans:
         logger.warning("space import %s lost its worker; sending it again", pk)
         enqueue_after_commit(space_import_run_task, args=(pk,), queue=IMPORT_QUEUE)

@@ -57,7 +57,7 @@ from renewal.services.imports.parsing import (
 # Korean survey data arrives in these; anything else is refused rather than guessed.
 # Each with the name survey staff know it by, in the order a wizard offers them.
 COORDINATE_SYSTEMS = {
-    5186: gettext_lazy("GRS80 Central Belt, false northing 600,000 (EPSG:5186)"),
+    5186: gettext_lazy("GRS80 Central Belt (EPSG:5186)"),
     5185: gettext_lazy("GRS80 West Belt (EPSG:5185)"),
     5187: gettext_lazy("GRS80 East Belt (EPSG:5187)"),
     5188: gettext_lazy("GRS80 East Sea Belt (EPSG:5188)"),
