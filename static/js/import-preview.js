@@ -10,21 +10,36 @@
   }
   var config = JSON.parse(source.textContent);
   var map = MapBase.baseMap(element, { maxZoom: 19, keyboard: false });
-  var bounds = L.latLngBounds([]);
-  if (config.boundary) {
-    var outline = L.geoJSON(config.boundary, {
-      style: { color: "#4a6b8a", weight: 2, fillOpacity: 0.05 },
-      interactive: false,
-    }).addTo(map);
+  var colours = { inside: "#2e7d32", outside_city: "#b5452a", outside_korea: "#a61b1b" };
+  var outline = config.boundary
+    ? L.geoJSON(config.boundary, {
+        style: { color: "#4a6b8a", weight: 2, fillOpacity: 0.05 },
+        interactive: false,
+      })
+    : null;
+  // Coordinates read in the wrong system may not be on the globe at all.
+  var points = config.points.filter(function (point) {
+    return Math.abs(point.lat) <= 85 && Math.abs(point.lon) <= 180;
+  });
+  var bounds = L.latLngBounds(points.map(function (point) {
+    return [point.lat, point.lon];
+  }));
+  if (outline) {
     bounds.extend(outline.getBounds());
   }
-  var colours = { inside: "#2e7d32", outside_city: "#b5452a", outside_korea: "#a61b1b" };
-  config.points.forEach(function (point) {
-    // Coordinates read in the wrong system may not be on the globe at all.
-    if (Math.abs(point.lat) > 85 || Math.abs(point.lon) > 180) {
-      return;
-    }
-    var marker = L.circleMarker([point.lat, point.lon], {
+  // The view first: vector layers cannot be drawn on a map without one.
+  if (bounds.isValid()) {
+    map.fitBounds(bounds, { padding: [20, 20], maxZoom: 17 });
+  } else if (config.center) {
+    map.setView(config.center, 13);
+  } else {
+    map.setView([36.5, 127.8], 7);
+  }
+  if (outline) {
+    outline.addTo(map);
+  }
+  points.forEach(function (point) {
+    L.circleMarker([point.lat, point.lon], {
       radius: 6,
       color: "#fff",
       weight: 1,
@@ -33,13 +48,6 @@
       interactive: false,
       className: "preview-point place-" + point.place,
     }).addTo(map);
-    bounds.extend(marker.getLatLng());
   });
-  if (bounds.isValid()) {
-    map.fitBounds(bounds, { padding: [20, 20], maxZoom: 17 });
-  } else if (config.center) {
-    map.setView(config.center, 13);
-  } else {
-    map.setView([36.5, 127.8], 7);
-  }
+  element.dataset.ready = "true";
 })();
