@@ -283,6 +283,11 @@ def test_an_oversize_file_is_refused_and_not_kept(personas, daegu, monkeypatch):
     assert "larger than" in response.content.decode()
     page = editor.get(f"/en/cities/{daegu.code}/imports/new/").content.decode()
     assert 'data-max-bytes="100"' in page  # the browser refuses it before sending
+    forged = Client(enforce_csrf_checks=True)
+    forged.force_login(personas["city_editor"])
+    # The upload handler needs the view exempt from the middleware's check; the
+    # view checks the token itself.
+    assert upload(forged, daegu, b"x").status_code == 403
     assert not SpaceImport.objects.exists()
 
 
