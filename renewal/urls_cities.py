@@ -26,3 +26,30 @@ urlpatterns = [
     ),
     path("dashboard/", views.dashboard, name="dashboard"),
 ]
+
+# The survey import wizard of a city.
+from renewal.views import imports  # noqa: E402
+
+urlpatterns += [
+    path("cities/<str:code>/imports/new/", imports.import_new, name="import-new"),
+    path(
+        "cities/<str:code>/imports/<int:pk>/",
+        imports.import_detail,
+        name="import-detail",
+    ),
+    path(
+        "cities/<str:code>/imports/<int:pk>/start/",
+        imports.import_start,
+        name="import-start",
+    ),
+    path(
+        "cities/<str:code>/imports/<int:pk>/progress/",
+        imports.import_progress,
+        name="import-progress",
+    ),
+    path(
+        "cities/<str:code>/imports/<int:pk>/report.csv",
+        imports.import_report,
+        name="import-report",
+    ),
+]

@@ -9,7 +9,7 @@ from renewal.models.engagement import (
     ProjectFollow,
 )
 from renewal.models.history import ChangeAction, InventoryChange
-from renewal.models.imports import ImportStatus, SpaceImport
+from renewal.models.imports import ImportColumnMapping, ImportStatus, SpaceImport
 from renewal.models.matching import (
     HOLDING_STATUSES,
     MATCH_TRANSITIONS,
@@ -93,6 +93,7 @@ __all__ = [
     "Confidence",
     "EvidenceKind",
     "GradingScheme",
+    "ImportColumnMapping",
     "ImportStatus",
     "InventoryChange",
     "NeighborhoodResource",

@@ -5,6 +5,8 @@ from django.utils.translation import gettext_lazy as _
 
 
 class ImportStatus(models.TextChoices):
+    # Uploaded through the wizard, being mapped and previewed: no worker takes it.
+    DRAFT = "draft", _("Being prepared")
     QUEUED = "queued", _("Queued")
     RUNNING = "running", _("Running")
     SUCCEEDED = "succeeded", _("Succeeded")
@@ -29,6 +31,14 @@ class SpaceImport(models.Model):
         default=ImportStatus.QUEUED,
     )
     progress = models.PositiveSmallIntegerField(_("progress (%)"), default=0)
+    # How a CSV file's bytes are read: "" = detected when the worker reads it.
+    encoding = models.CharField(_("encoding"), max_length=10, blank=True)
+    # The wizard's column mapping, {platform column: the file's column}; empty =
+    # the file's columns are named as the platform's (the API, the command).
+    column_map = models.JSONField(_("column mapping"), default=dict, blank=True)
+    # Rows read and written so far, for the live progress of a running import.
+    read_count = models.PositiveIntegerField(_("rows read"), default=0)
+    written_count = models.PositiveIntegerField(_("rows written"), default=0)
     # Times a worker started it; more than one means a worker died during it.
     attempts = models.PositiveSmallIntegerField(_("attempts"), default=0)
     row_count = models.PositiveIntegerField(_("rows"), default=0)
@@ -66,3 +76,30 @@ class SpaceImport(models.Model):
 
     def __str__(self) -> str:
         return f"import #{self.pk} {self.original_filename} ({self.status})"
+
+
+class ImportColumnMapping(models.Model):
+    """The column mapping a city's staff used last, offered again for their next
+    survey: {platform column: the survey's column name}."""
+
+    municipality = models.OneToOneField(
+        "cities.Municipality",
+        on_delete=models.CASCADE,
+        related_name="import_column_mapping",
+    )
+    columns = models.JSONField(_("columns"), default=dict)
+    updated_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+    )
+    updated_at = models.DateTimeField(_("updated"), auto_now=True)
+
+    class Meta:
+        verbose_name = _("import column mapping")
+        verbose_name_plural = _("import column mappings")
+
+    def __str__(self) -> str:
+        return f"column mapping of {self.municipality_id}"

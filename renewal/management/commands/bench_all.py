@@ -13,7 +13,9 @@ in a process of its own pointed at it:
   their spaces once);
 - `bench_tiles`: z14 tiles against bare ST_AsMVT, low zooms from the grid;
 - `bench_matching`: candidates against bare KNN, a city-wide run, and (with a
-  broker) the national run, which adds 100,000 illustrative projects once.
+  broker) the national run, which adds 100,000 illustrative projects once;
+- `bench_import`: a 100,000-row survey CSV through the import service against
+  ogr2ogr loading it into PostGIS.
 
 Each figure is printed with its ratio to the raw-SQL lower bound; docs/performance.md,
 docs/gis.md and docs/matching.md explain them.
@@ -79,6 +81,7 @@ class Command(BaseCommand):
             ("bench_downtown", ["bench_downtown", "--repeat", str(repeat)]),
             ("bench_tiles", ["bench_tiles", "--repeat", str(repeat)]),
             ("bench_matching", ["bench_matching", "--part", "all"]),
+            ("bench_import", ["bench_import", "--rows", "100000"]),
         ]
         if options["skip_national"]:
             self.out("bench_matching --part national: skipped (--skip-national).")

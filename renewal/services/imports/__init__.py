@@ -9,6 +9,7 @@ import logging
 import os
 import uuid
 from contextlib import contextmanager
+from datetime import timedelta
 
 from django.conf import settings
 from django.core.files import File
@@ -58,12 +59,45 @@ MAX_FILE_BYTES = 50 * 1024 * 1024
 IMPORT_QUEUE = settings.TASK_QUEUES["imports"]
 # Keys the lease a worker holds while it runs an import (background.work_lease).
 IMPORT_LEASE = 7_400_003
+# Keys the lease of the city whose import is being run: one at a time per city.
+IMPORT_CITY_LEASE = 7_400_004
+# A queued import older than this whose city is free lost its message (or the
+# hand-off from the import before it): recovery sends it again.
+QUEUED_FOR_TOO_LONG = timedelta(minutes=2)
 # Worker deaths an import survives (a file that kills its worker must not loop).
 MAX_ATTEMPTS = 3
 
 
 # Editors of the city import its spaces, as they register them one by one.
 IMPORT_PERMISSION = "renewal.add_vacantspace"
+
+
+def checked_upload_name(uploaded_file: File) -> tuple[str, str]:
+    """The uploader's file name and its extension, refused unless the format is one
+    the import reads and the file is within the size limit."""
+    name = os.path.basename(uploaded_file.name or "")
+    extension = os.path.splitext(name)[1].lower()
+    if extension not in DRIVERS:
+        raise DomainError(
+            _("Upload a CSV, XLSX, GeoJSON, zipped Shapefile or GeoPackage file."),
+            fields={
+                "file": [
+                    _("Accepted extensions: %(extensions)s.")
+                    % {"extensions": ", ".join(sorted(DRIVERS))}
+                ]
+            },
+        )
+    if uploaded_file.size is not None and uploaded_file.size > MAX_FILE_BYTES:
+        raise file_too_large()
+    return name, extension
+
+
+def file_too_large() -> DomainError:
+    return DomainError(
+        _("The file is larger than %(size)d MB.")
+        % {"size": MAX_FILE_BYTES // (1024 * 1024)},
+        fields={"file": [_("Too large.")]},
+    )
 
 
 def space_import_create(
@@ -83,24 +117,7 @@ def space_import_create(
     """
     if actor is not None:
         require_perm(actor, IMPORT_PERMISSION, municipality)
-    name = os.path.basename(uploaded_file.name or "")
-    extension = os.path.splitext(name)[1].lower()
-    if extension not in DRIVERS:
-        raise DomainError(
-            _("Upload a CSV, XLSX, GeoJSON, zipped Shapefile or GeoPackage file."),
-            fields={
-                "file": [
-                    _("Accepted extensions: %(extensions)s.")
-                    % {"extensions": ", ".join(sorted(DRIVERS))}
-                ]
-            },
-        )
-    if uploaded_file.size is not None and uploaded_file.size > MAX_FILE_BYTES:
-        raise DomainError(
-            _("The file is larger than %(size)d MB.")
-            % {"size": MAX_FILE_BYTES // (1024 * 1024)},
-            fields={"file": [_("Too large.")]},
-        )
+    name, extension = checked_upload_name(uploaded_file)
     if srid is not None:
         check_srid(srid, field_name="srid", error=DomainError)
     space_import = SpaceImport(
@@ -126,20 +143,53 @@ def space_import_run(*, space_import: SpaceImport) -> SpaceImport:
     the first runs or after it finished; after its worker died, it runs the import
     again from the start (nothing was written: the write is one transaction), up to
     MAX_ATTEMPTS times, and then marks it failed with the reason."""
-    with work_lease(IMPORT_LEASE, space_import.pk) as held:
+    with (
+        work_lease(IMPORT_LEASE, space_import.pk) as held,
+        work_lease(IMPORT_CITY_LEASE, space_import.municipality_id) as city_free,
+    ):
         if not held:  # a live worker has it
+            space_import.refresh_from_db()
+            return space_import
+        if not city_free:
+            # Another import of the city is running: this one stays queued rather
+            # than interleave with it, and that one sends it when it ends.
             space_import.refresh_from_db()
             return space_import
         # Running with the lease free: its worker died.
         claimed = SpaceImport.objects.filter(
             pk=space_import.pk,
             status__in=[ImportStatus.QUEUED, ImportStatus.RUNNING],
-        ).update(status=ImportStatus.RUNNING, progress=0, attempts=F("attempts") + 1)
+        ).update(
+            status=ImportStatus.RUNNING,
+            progress=0,
+            read_count=0,
+            written_count=0,
+            rejected_count=0,
+            attempts=F("attempts") + 1,
+        )
         space_import.refresh_from_db()
         if claimed:
             with translation.override(space_import.language or None):
                 _run_attempt(space_import)
+    if claimed:
+        # With the city's lease let go, so that the next one finds it free.
+        _send_next_of_city(space_import.municipality_id)
     return space_import
+
+
+def _send_next_of_city(municipality_id: int) -> None:
+    following = (
+        SpaceImport.objects.filter(
+            municipality_id=municipality_id, status=ImportStatus.QUEUED
+        )
+        .order_by("created_at", "pk")
+        .values_list("pk", flat=True)
+        .first()
+    )
+    if following is not None:
+        enqueue_after_commit(
+            space_import_run_task, args=(following,), queue=IMPORT_QUEUE
+        )
 
 
 def space_imports_recover() -> int:
@@ -154,6 +204,13 @@ def space_imports_recover() -> int:
         .values_list("pk", flat=True)
         if work_lease_is_free(IMPORT_LEASE, pk)
     ]
+    waiting = SpaceImport.objects.filter(
+        status=ImportStatus.QUEUED,
+        created_at__lt=timezone.now() - QUEUED_FOR_TOO_LONG,
+    ).values_list("municipality_id", flat=True)
+    for municipality_id in sorted(set(waiting)):
+        if work_lease_is_free(IMPORT_CITY_LEASE, municipality_id):
+            _send_next_of_city(municipality_id)
     for pk in orphans:
         logger.warning("space import %s lost its worker; sending it again", pk)
         enqueue_after_commit(space_import_run_task, args=(pk,), queue=IMPORT_QUEUE)
@@ -220,6 +277,8 @@ def _database_went_away(error: Exception) -> bool:
 def _finish(space_import: SpaceImport, status: str, **values) -> None:
     values.setdefault("created_count", 0)
     values.setdefault("updated_count", 0)
+    values.setdefault("written_count", 0)
+    values.setdefault("read_count", values.get("row_count", space_import.read_count))
     for name, value in values.items():
         setattr(space_import, name, value)
     space_import.status = status
@@ -244,7 +303,12 @@ def _run(space_import: SpaceImport) -> None:
     problems = Problems()
     with local_copy(space_import) as path:
         rows = list(read_rows(path, space_import, problems))
-    record_progress(space_import, 40)
+    record_progress(
+        space_import,
+        40,
+        read_count=problems.lines_read,
+        rejected_count=len(problems.lines),
+    )
     if not rows and not problems.entries:
         raise ImportFailed("file", _("The file contains no rows."))
 
@@ -277,6 +341,7 @@ def _run(space_import: SpaceImport) -> None:
         row_count=row_count,
         created_count=created,
         updated_count=updated,
+        written_count=len(rows),
         rejected_count=0,
         report=[],
     )
@@ -305,9 +370,10 @@ def _write_progress(space_import: SpaceImport, *, total: int):
         reported = percent
         with side.cursor() as cursor:
             cursor.execute(
-                f"UPDATE {table} SET progress = %s WHERE id = ("  # noqa: S608
-                f"SELECT id FROM {table} WHERE id = %s FOR UPDATE SKIP LOCKED)",
-                [percent, space_import.pk],
+                f"UPDATE {table} SET progress = %s, written_count = %s "  # noqa: S608
+                f"WHERE id = (SELECT id FROM {table} WHERE id = %s "
+                "FOR UPDATE SKIP LOCKED)",
+                [percent, count, space_import.pk],
             )
 
     try:

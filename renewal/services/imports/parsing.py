@@ -2,6 +2,7 @@
 
 import datetime
 import decimal
+import functools
 from dataclasses import dataclass, field
 
 from django.contrib.gis.geos import (
@@ -10,6 +11,7 @@ from django.contrib.gis.geos import (
     Point,
     WKBWriter,
 )
+from django.utils import translation
 from django.utils.translation import gettext as _
 
 from core.errors import DomainError
@@ -23,6 +25,18 @@ from renewal.models import (
     VacantSpace,
 )
 from renewal.services.spaces import vacant_space_check
+
+
+@functools.cache
+def choice_labels(choices) -> dict[str, str]:
+    """A coded column's values by their Korean and English names (“빈집”, "Vacant
+    house" → "house"), as surveys write them rather than the codes."""
+    labels = {}
+    for language in ("en", "ko"):
+        with translation.override(language):
+            for value, label in choices.choices:
+                labels.setdefault(str(label).lower(), value)
+    return labels
 
 
 @dataclass
@@ -86,6 +100,7 @@ def parse_row(line, values, columns, geometry, problems) -> Row | None:
         value = values.get(name, "")
         if not value:
             return default
+        value = choice_labels(choices).get(value.lower(), value)
         if value not in choices.values:
             fail(
                 name,

@@ -27,6 +27,7 @@ import shutil
 import tempfile
 from collections.abc import Iterator
 from contextlib import contextmanager
+from dataclasses import dataclass
 from pathlib import Path
 
 from django.contrib.gis.gdal import (
@@ -41,6 +42,7 @@ from django.contrib.gis.gdal.libgdal import lgdal
 from django.contrib.gis.gdal.prototypes import ds as gdal_ds
 from django.contrib.gis.geos import GEOSException
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
 from core.errors import DomainError
 from renewal.models import SpaceImport
@@ -53,8 +55,29 @@ from renewal.services.imports.parsing import (
 )
 
 # Korean survey data arrives in these; anything else is refused rather than guessed.
-ALLOWED_SRIDS = frozenset({4326, 4737, 5179, 5181, 5185, 5186, 5187, 5188, 3857, 32652})
+# Each with the name survey staff know it by, in the order a wizard offers them.
+COORDINATE_SYSTEMS = {
+    5186: gettext_lazy("GRS80 Central Belt (EPSG:5186)"),
+    5185: gettext_lazy("GRS80 West Belt (EPSG:5185)"),
+    5187: gettext_lazy("GRS80 East Belt (EPSG:5187)"),
+    5188: gettext_lazy("GRS80 East Sea Belt (EPSG:5188)"),
+    5179: gettext_lazy("UTM-K, GRS80 (EPSG:5179)"),
+    5181: gettext_lazy("GRS80 Central Belt, false northing 500,000 (EPSG:5181)"),
+    4326: gettext_lazy("WGS 84 longitude and latitude (EPSG:4326)"),
+    4737: gettext_lazy("Korea 2000 longitude and latitude (EPSG:4737)"),
+    32652: gettext_lazy("WGS 84 UTM zone 52N (EPSG:32652)"),
+    3857: gettext_lazy("Web Mercator (EPSG:3857)"),
+}
+ALLOWED_SRIDS = frozenset(COORDINATE_SYSTEMS)
 TABULAR_DEFAULT_SRID = 4326
+
+# The text encodings a CSV file is read in: detected (a BOM, else UTF-8 if the bytes
+# are valid UTF-8, else CP949), or chosen by the uploader.
+ENCODINGS = {
+    "utf-8": gettext_lazy("UTF-8"),
+    "cp949": gettext_lazy("CP949 (EUC-KR)"),
+    "utf-16": gettext_lazy("UTF-16 (Excel “Unicode text”)"),
+}
 
 # Extension → the only GDAL driver allowed to open it.
 DRIVERS = {
@@ -66,7 +89,11 @@ DRIVERS = {
     ".gpkg": "GPKG",
 }
 TABULAR = {".csv", ".xlsx"}
+# Rows between two updates of a running import's progress.
+PROGRESS_EVERY = 100
 
+# The keys of a column mapping that name the coordinate columns of a table.
+COORDINATE_COLUMNS = ("lon", "lat")
 LON_NAMES = ("lon", "lng", "longitude", "x")
 LAT_NAMES = ("lat", "latitude", "y")
 # A space's public fields but its source (the import names itself as the source),
@@ -102,11 +129,13 @@ def check_srid(srid: int, *, field_name: str, error=ImportFailed) -> None:
         raise error(field_name, message)
 
 
-def record_progress(space_import: SpaceImport, percent: int) -> None:
+def record_progress(space_import: SpaceImport, percent: int, **counts: int) -> None:
     # Outside the data transaction (autocommit): a follower polling the status
-    # endpoint sees it at once.
+    # endpoint sees it at once. `counts`: read_count, rejected_count so far.
     space_import.progress = percent
-    SpaceImport.objects.filter(pk=space_import.pk).update(progress=percent)
+    for name, value in counts.items():
+        setattr(space_import, name, value)
+    SpaceImport.objects.filter(pk=space_import.pk).update(progress=percent, **counts)
 
 
 @contextmanager
@@ -118,24 +147,64 @@ def local_copy(space_import: SpaceImport) -> Iterator[Path]:
         with space_import.file.open("rb") as source, open(path, "wb") as target:
             shutil.copyfileobj(source, target)
         if extension == ".csv":
-            _csv_to_utf8(path)
+            csv_to_utf8(path, space_import.encoding)
         elif DRIVERS[extension] == "GeoJSON":
             _check_geojson_crs(path)
         yield path
 
 
-def _csv_to_utf8(path: Path) -> None:
-    # Korean offices still save CSV in CP949 (Excel's default); GDAL reads UTF-8.
+def csv_to_utf8(path: Path, chosen: str = "") -> str:
+    """Rewrite a CSV file as UTF-8, which GDAL reads; returns the encoding it was in.
+
+    Korean offices still save CSV in CP949 (Excel's default); Excel's "CSV UTF-8"
+    starts with a BOM, its "Unicode text" is UTF-16. CP949 text is almost never
+    valid UTF-8, so valid UTF-8 is taken for UTF-8. Bytes neither can read are
+    refused with the encodings to choose from, never guessed.
+    """
     raw = path.read_bytes()
+    encoding = chosen or _detected_encoding(raw)
+    try:
+        text = raw.decode("utf-8-sig" if encoding == "utf-8" else encoding)
+    except UnicodeDecodeError as error:
+        line = raw[: error.start].count(b"\n") + 1
+        raise ImportFailed(
+            "encoding",
+            _(
+                "Line %(line)d of the file cannot be read as %(encoding)s. Choose the "
+                "encoding the file was saved in (UTF-8, CP949 or UTF-16), or save it "
+                "again from Excel as “CSV UTF-8”."
+            )
+            % {"line": line, "encoding": ENCODINGS[encoding]},
+        ) from None
+    path.write_text(text.lstrip("\ufeff"), encoding="utf-8")
+    return encoding
+
+
+def _detected_encoding(raw: bytes) -> str:
+    if raw.startswith((b"\xff\xfe", b"\xfe\xff")):
+        return "utf-16"
     try:
         raw.decode("utf-8")
+        return "utf-8"
     except UnicodeDecodeError:
-        try:
-            path.write_bytes(raw.decode("cp949").encode("utf-8"))
-        except UnicodeDecodeError:
-            raise ImportFailed(
-                "file", _("The CSV file is neither UTF-8 nor CP949 text.")
-            ) from None
+        pass
+    try:
+        raw.decode("cp949")
+        return "cp949"
+    except UnicodeDecodeError as error:
+        # CP949 reads further into a Korean file than UTF-8: its line is the one
+        # to look at.
+        first_error = error
+    line = raw[: first_error.start].count(b"\n") + 1
+    raise ImportFailed(
+        "encoding",
+        _(
+            "The file's text encoding cannot be recognised: line %(line)d is neither "
+            "UTF-8 nor CP949 (EUC-KR). Choose the encoding the file was saved in "
+            "(UTF-8, CP949 or UTF-16), or save it again from Excel as “CSV UTF-8”."
+        )
+        % {"line": line},
+    )
 
 
 # GDAL 3.6 resolves a GeoJSON "crs" with SetFromUserInput, which would follow a URL
@@ -209,21 +278,26 @@ def _open(path: Path, driver: str) -> DataSource:
     return DataSource(pointer, gdal_ds.get_dataset_driver(pointer))
 
 
+def _embedded_srid(layer) -> int | None:
+    """The EPSG code of the layer's own coordinate system, None if it has none or
+    GDAL cannot name one."""
+    srs = layer.srs
+    if srs is None:
+        return None
+    if srs.srid is None:
+        try:
+            srs.identify_epsg()
+        except (GDALException, SRSException):
+            return None
+    return srs.srid
+
+
 def _source_srid(layer, declared: int | None, tabular: bool) -> int:
     if tabular:
         srid = declared or TABULAR_DEFAULT_SRID
         check_srid(srid, field_name="srid")
         return srid
-    srs = layer.srs
-    embedded = None
-    if srs is not None:
-        embedded = srs.srid
-        if embedded is None:
-            try:
-                srs.identify_epsg()
-                embedded = srs.srid
-            except (GDALException, SRSException):
-                embedded = None
+    embedded = _embedded_srid(layer)
     if embedded is None:
         if declared is None:
             raise ImportFailed(
@@ -262,6 +336,60 @@ def _column_map(names: list[str]) -> tuple[dict[str, str], str | None, str | Non
     return columns, lon, lat
 
 
+def _mapped_columns(
+    column_map: dict[str, str], names: list[str]
+) -> tuple[dict[str, str], str | None, str | None]:
+    """As _column_map, from a mapping the uploader chose (checked when it was
+    saved; a column the file lacks is left out)."""
+    present = set(names)
+    columns = {
+        key: name
+        for key, name in column_map.items()
+        if key in COLUMNS and name in present
+    }
+    lon, lat = (
+        column_map.get(key) if column_map.get(key) in present else None
+        for key in COORDINATE_COLUMNS
+    )
+    return columns, lon, lat
+
+
+@dataclass(frozen=True)
+class FileOutline:
+    """What the wizard needs to know of a file before mapping it."""
+
+    columns: list[str]
+    tabular: bool
+    # The coordinate system the file names (an allowed EPSG code), None for a table
+    # or a file whose system GDAL cannot name.
+    srid: int | None
+    row_count: int
+
+
+def file_outline(path: Path) -> FileOutline:
+    """The columns, kind and coordinate system of a local copy of a survey file."""
+    tabular = path.suffix in TABULAR
+    options = (
+        {"OGR_XLSX_HEADERS": "FORCE", "OGR_XLSX_FIELD_TYPES": "STRING"}
+        if path.suffix == ".xlsx"
+        else {}
+    )
+    with _gdal_options(options):
+        source = _open(path, DRIVERS[path.suffix])
+        if not len(source):
+            raise ImportFailed("file", _("The file contains no layer."))
+        layer = source[0]
+        srid = None if tabular else _embedded_srid(layer)
+        if srid is not None:
+            check_srid(srid, field_name="srid")
+        return FileOutline(
+            columns=list(layer.fields),
+            tabular=tabular,
+            srid=srid,
+            row_count=len(layer),
+        )
+
+
 def _text(value) -> str:
     if value is None:
         return ""
@@ -275,7 +403,11 @@ def _text(value) -> str:
 
 
 def read_rows(
-    path: Path, space_import: SpaceImport, problems: Problems
+    path: Path,
+    space_import: SpaceImport,
+    problems: Problems,
+    *,
+    report_progress: bool = True,
 ) -> Iterator[Row]:
     extension = path.suffix
     tabular = extension in TABULAR
@@ -290,7 +422,12 @@ def read_rows(
             raise ImportFailed("file", _("The file contains no layer."))
         layer = source[0]
         srid = _source_srid(layer, space_import.declared_srid, tabular)
-        columns, lon, lat = _column_map(list(layer.fields))
+        if space_import.column_map:
+            columns, lon, lat = _mapped_columns(
+                space_import.column_map, list(layer.fields)
+            )
+        else:
+            columns, lon, lat = _column_map(list(layer.fields))
         if "external_id" not in columns or "kind" not in columns:
             raise ImportFailed(
                 "file", _("The file needs the columns external_id (or id) and kind.")
@@ -308,8 +445,13 @@ def read_rows(
         total = len(layer) or 1
         for line, feature in enumerate(layer, start=1):
             problems.lines_read = line
-            if line % 200 == 0:
-                record_progress(space_import, 5 + int(30 * line / total))
+            if report_progress and line % PROGRESS_EVERY == 0:
+                record_progress(
+                    space_import,
+                    5 + int(30 * line / total),
+                    read_count=line,
+                    rejected_count=len(problems.lines),
+                )
             values = {name: _text(feature.get(col)) for name, col in columns.items()}
             external_id = values.get("external_id", "")
             first = problems.seen.setdefault(external_id, line) if external_id else line
