@@ -2,8 +2,8 @@
 
 Same scopes and rates as the API throttles (`propose`, `support`, `comment`, `report`
 and their `_ip` twins in REST_FRAMEWORK["DEFAULT_THROTTLE_RATES"]), counted per user
-and per client address in fixed windows aligned on the clock (so the page can say
-when the window ends). The account pages (`signup`, `password_reset`) have scopes of
+and per client address in fixed windows that open with the first count (and whose
+start is kept, so the page can say when the window ends). The account pages (`signup`, `password_reset`) have scopes of
 their own in the same table.
 
 Participation pages count what was accepted, not what was tried (`WriteLimit`): a
@@ -68,34 +68,40 @@ class RateLimited(DomainError):
 
 
 def _counters(scope: str, request, ident: str) -> list[tuple[str, int, int]]:
-    """(cache key, allowed count, seconds left in the window) of the scope's per-user
-    (or per-`ident`) counter and of its per-address twin."""
+    """(cache key, allowed count, window in seconds) of the scope's per-user (or
+    per-`ident`) counter and of its per-address twin."""
     address = client_address(request)
     if not ident:
         ident = request.user.pk if request.user.is_authenticated else address
-    now = time.time()
     counters = []
     for key_scope, key_ident in ((scope, ident), (f"{scope}_ip", address)):
         rate = SimpleRateThrottle.THROTTLE_RATES.get(key_scope)
-        if not rate:
-            continue
-        allowed, seconds = SimpleRateThrottle.parse_rate(None, rate)
-        window = int(now // seconds)
-        left = max(1, math.ceil((window + 1) * seconds - now))
-        key = f"page-limit:{key_scope}:{key_ident}:{window}"
-        counters.append((key, allowed, left))
+        if rate:
+            allowed, seconds = SimpleRateThrottle.parse_rate(None, rate)
+            counters.append((f"page-limit:{key_scope}:{key_ident}", allowed, seconds))
     return counters
 
 
 def _take(counters) -> int:
     """Count one against every counter; 0 if all allow it, else the seconds until
-    the last one that refused opens again (and nothing stays counted)."""
+    the last one that refused opens again (and nothing stays counted).
+
+    A window opens with the first count and lasts the rate's period; its start is
+    kept next to the count, so that a refusal can say when it ends.
+    """
+    now = time.time()
     taken, retry_after = [], 0
-    for key, allowed, left in counters:
-        cache.add(key, 0, timeout=left + 1)
+    for key, allowed, seconds in counters:
+        cache.add(f"{key}:start", now, timeout=seconds)
+        cache.add(key, 0, timeout=seconds)
+        try:
+            count = cache.incr(key)
+        except ValueError:  # the window ended between the two lines above
+            cache.set(key, count := 1, timeout=seconds)
         taken.append(key)
-        if cache.incr(key) > allowed:
-            retry_after = max(retry_after, left)
+        if count > allowed:
+            start = cache.get(f"{key}:start") or now
+            retry_after = max(retry_after, max(1, math.ceil(start + seconds - now)))
     if retry_after:
         _give_back(taken)
     return retry_after

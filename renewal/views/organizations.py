@@ -24,7 +24,7 @@ def organization_list(request):
     organizations = (
         CommunityOrganization.objects.select_related("municipality")
         .annotate(
-            led_projects=Count(
+            led_project_count=Count(
                 "led_projects", filter=Q(led_projects__is_hidden=False), distinct=True
             )
         )

@@ -76,7 +76,9 @@ def test_the_lead_organisation_announces_a_meeting_as_its_own(personas, project)
 
 
 def test_a_city_editor_announces_a_meeting_of_the_city(personas, project):
-    event = meeting_announce(actor=personas["city_editor"], project=project, data=_data())
+    event = meeting_announce(
+        actor=personas["city_editor"], project=project, data=_data()
+    )
 
     assert event.organization is None
 
@@ -132,7 +134,9 @@ def test_no_meeting_for_a_rejected_project(personas, city):
 
 
 def test_rsvp_counts_once_per_person_and_can_be_cancelled(personas, project):
-    event = meeting_announce(actor=personas["city_editor"], project=project, data=_data())
+    event = meeting_announce(
+        actor=personas["city_editor"], project=project, data=_data()
+    )
     resident = personas["resident"]
 
     first = meeting_rsvp(user=resident, event=event)
@@ -161,7 +165,9 @@ def test_a_full_meeting_refuses_one_more(personas, project):
 
 
 def test_anonymous_cannot_rsvp(personas, project):
-    event = meeting_announce(actor=personas["city_editor"], project=project, data=_data())
+    event = meeting_announce(
+        actor=personas["city_editor"], project=project, data=_data()
+    )
 
     with pytest.raises(NotPermitted):
         meeting_rsvp(user=personas["anonymous"], event=event)
@@ -306,7 +312,9 @@ def test_the_city_feed_lists_upcoming_visible_meetings_only(personas, project, c
 
 def test_a_meeting_of_a_hidden_project_is_not_found(personas, city):
     hidden = RenewalProjectFactory(municipality=city, status="approved", is_hidden=True)
-    event = meeting_announce(actor=personas["city_editor"], project=hidden, data=_data())
+    event = meeting_announce(
+        actor=personas["city_editor"], project=hidden, data=_data()
+    )
 
     for path in (f"/ko/meetings/{event.pk}/", f"/ko/meetings/{event.pk}/calendar.ics"):
         assert page_client(personas["resident"]).get(path).status_code == 404
@@ -377,6 +385,4 @@ def test_rsvp_and_attendance_through_the_pages(personas, project):
     held = project_page[project_page.index('id="project-events"') :]
     assert "3 attendees, 3 volunteer hours" in held
     assert resident.get(f"/ko/meetings/{event.pk}/").status_code == 200
-    assert (
-        resident.post(f"/ko/meetings/{event.pk}/attendance/", {}).status_code == 403
-    )
+    assert resident.post(f"/ko/meetings/{event.pk}/attendance/", {}).status_code == 403

@@ -22,11 +22,11 @@ from renewal.models import InventoryChange, MatchingSettings, SpaceImport
 from renewal.services.roles import organization_role_grant
 from tests.factories import (
     BusinessImprovementDistrictFactory,
-    ParticipationEventFactory,
     CommentFactory,
     CommunityOrganizationFactory,
     MatchFactory,
     NeighborhoodResourceFactory,
+    ParticipationEventFactory,
     RenewalProjectFactory,
     UserFactory,
     VacantSpaceFactory,
