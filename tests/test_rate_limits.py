@@ -78,16 +78,30 @@ def test_behind_one_trusted_proxy_the_address_it_saw_is_counted(resident, settin
 def test_proposals_are_limited_to_ten_an_hour_per_user(resident):
     city = MunicipalityFactory()
     client = api_client(resident)
+    proposal = {
+        "type": "Feature",
+        "geometry": {
+            "type": "Point",
+            "coordinates": [city.location.x, city.location.y],
+        },
+        "properties": {
+            "title": "폐교를 마을 도서관으로",
+            "description": "문 닫은 초등학교를 주민 도서관으로",
+            "municipality": city.code,
+            "category": "community_facility",
+        },
+    }
 
-    # An empty proposal is refused, but it is counted: the limit comes first.
-    statuses = [
-        client.post(
-            "/api/v1/projects/", {"municipality": city.code}, format="json"
-        ).status_code
-        for _ in range(11)
-    ]
+    def post(body):
+        return client.post("/api/v1/projects/", body, format="json").status_code
 
-    assert statuses == [400] * 10 + [429]
+    # An empty proposal is refused as invalid, and not counted: the corrections of a
+    # resident who mistyped do not use up their limit.
+    invalid = [post({"municipality": city.code}) for _ in range(5)]
+    accepted = [post(proposal) for _ in range(11)]
+
+    assert invalid == [400] * 5
+    assert accepted == [201] * 10 + [429]
 
 
 def _sign_up(client, n: int):
