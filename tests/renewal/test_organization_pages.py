@@ -167,3 +167,35 @@ def test_a_recorded_event_appears_on_the_project_page(
     assert "Volunteer day" in events
     assert "9 attendees, 18 volunteer hours" in events
     assert lead_organization.name in events
+
+
+def test_the_api_shows_contact_details_only_once_published(
+    personas, organization, city
+):
+    from tests.helpers import api_client
+
+    url = f"/api/v1/organizations/{organization.pk}/"
+    staff = api_client(personas["org_member"])
+    updated = staff.patch(
+        url,
+        {
+            "properties": {
+                "contact_email": "office@example.kr",
+                "contact_phone": "054-1",
+            }
+        },
+        format="json",
+    )
+    assert updated.status_code == 200, updated.content
+
+    hidden = api_client().get(url).json()["properties"]
+    own = staff.get(url).json()["properties"]
+    staff.patch(url, {"properties": {"contact_public": True}}, format="json")
+    shown = api_client().get(url).json()["properties"]
+
+    assert "contact_email" not in hidden and "contact_phone" not in hidden
+    assert own["contact_email"] == "office@example.kr"
+    assert (shown["contact_email"], shown["contact_phone"]) == (
+        "office@example.kr",
+        "054-1",
+    )
