@@ -282,8 +282,18 @@ class ThrottledObtainAuthToken(ObtainAuthToken):
 class PerUserThrottle(ScopedThrottle):
     """The view's `throttle_scope`, counted per signed-in user (per address otherwise)."""
 
+    def refund(self) -> None:
+        """Take back the count of a request that was refused as invalid."""
+        key, now = getattr(self, "key", None), getattr(self, "now", None)
+        if key is None or now is None:
+            return
+        history = self.cache.get(key, [])
+        if now in history:
+            history.remove(now)
+            self.cache.set(key, history, self.duration)
 
-class PerAddressThrottle(ScopedThrottle):
+
+class PerAddressThrottle(PerUserThrottle):
     """The view's `throttle_scope` + "_ip", counted per client address whoever is signed
     in, so that many accounts from one machine share one budget."""
 
@@ -322,4 +332,13 @@ class WriteThrottleMixin:
         if not scope:
             return super().get_throttles()
         self.throttle_scope = scope
-        return [throttle() for throttle in WRITE_THROTTLES]
+        self.write_throttles = [throttle() for throttle in WRITE_THROTTLES]
+        return self.write_throttles
+
+    def finalize_response(self, request, response, *args, **kwargs):
+        # An invalid submission (400) does not count against the limits: a resident
+        # who mistyped is not locked out by their own corrections.
+        if response.status_code == 400:
+            for throttle in getattr(self, "write_throttles", ()):
+                throttle.refund()
+        return super().finalize_response(request, response, *args, **kwargs)

@@ -361,13 +361,15 @@ REST_FRAMEWORK = {
     "DEFAULT_THROTTLE_RATES": {
         "login": env_str("THROTTLE_LOGIN", "10/min"),
         "export": env_str("THROTTLE_EXPORT", "30/hour"),
-        # Abuse limits on participation, per user and per client address.
+        # Abuse limits on participation, per user and per client address. The
+        # per-address ones are generous: a workshop of forty residents on one
+        # Wi-Fi proposes and comments together.
         "propose": env_str("THROTTLE_PROPOSE", "10/hour"),
-        "propose_ip": env_str("THROTTLE_PROPOSE_IP", "30/hour"),
+        "propose_ip": env_str("THROTTLE_PROPOSE_IP", "200/hour"),
         "support": env_str("THROTTLE_SUPPORT", "60/min"),
         "support_ip": env_str("THROTTLE_SUPPORT_IP", "300/min"),
         "comment": env_str("THROTTLE_COMMENT", "20/min"),
-        "comment_ip": env_str("THROTTLE_COMMENT_IP", "60/min"),
+        "comment_ip": env_str("THROTTLE_COMMENT_IP", "300/min"),
         "report": env_str("THROTTLE_REPORT", "20/hour"),
         "report_ip": env_str("THROTTLE_REPORT_IP", "60/hour"),
         # Account pages (core/ratelimit.py): new accounts per client address, reset

@@ -400,3 +400,113 @@ class MatchingSettingsForm(DomainErrorFormMixin, forms.ModelForm):
     class Meta:
         model = MatchingSettings
         fields = MATCHING_SETTINGS_FIELDS
+
+
+# Meetings.
+
+DATETIME_LOCAL = "%Y-%m-%dT%H:%M"
+
+
+def datetime_local_field(label, *, required: bool = True) -> forms.DateTimeField:
+    """A date and time typed in the city's time zone (Asia/Seoul)."""
+    return forms.DateTimeField(
+        label=label,
+        required=required,
+        input_formats=[DATETIME_LOCAL],
+        widget=forms.DateTimeInput(
+            attrs={"type": "datetime-local"}, format=DATETIME_LOCAL
+        ),
+    )
+
+
+class MeetingForm(DomainErrorFormMixin, forms.Form):
+    """Announcing a meeting; the service (renewal/services/meetings.py) checks it."""
+
+    domain_error_fields = {"location": "longitude"}
+
+    kind = forms.ChoiceField(label=_("Kind of event"))
+    title = forms.CharField(label=_("Title"), max_length=200)
+    starts_at = datetime_local_field(_("Starts"))
+    ends_at = datetime_local_field(_("Ends"), required=False)
+    place = forms.CharField(
+        label=_("Address of the place"),
+        max_length=200,
+        help_text=_("For example: 영주시 중앙로 12, 2층 회의실"),
+    )
+    longitude = longitude_field(required=False)
+    latitude = latitude_field(required=False)
+    capacity = forms.IntegerField(
+        label=_("Places (leave empty for no limit)"), min_value=1, required=False
+    )
+    description = forms.CharField(
+        label=_("What happens there"),
+        required=False,
+        widget=forms.Textarea(attrs={"rows": 4}),
+    )
+
+    def __init__(self, *args, **kwargs) -> None:
+        from renewal.models import EventKind
+
+        super().__init__(*args, **kwargs)
+        self.fields["kind"].choices = EventKind.choices
+        self.fields["longitude"].help_text = _(
+            "Optional: the point on a map, as longitude and latitude (EPSG:4326)."
+        )
+
+    def clean(self):
+        data = super().clean()
+        if (data.get("longitude") is None) != (data.get("latitude") is None):
+            raise forms.ValidationError(
+                _("Give both longitude and latitude, or neither.")
+            )
+        return data
+
+    def meeting_data(self) -> dict:
+        data = dict(self.cleaned_data)
+        longitude, latitude = data.pop("longitude"), data.pop("latitude")
+        data["location"] = (
+            None if longitude is None else Point(longitude, latitude, srid=4326)
+        )
+        return data
+
+
+class MeetingAttendanceForm(forms.Form):
+    """Who came: RSVPs ticked by name, walk-ins counted by age band."""
+
+    attended = forms.MultipleChoiceField(
+        label=_("Who came (from the RSVPs)"),
+        required=False,
+        widget=forms.CheckboxSelectMultiple,
+    )
+    attendees_under_20 = forms.IntegerField(
+        label=_("Walk-ins under 20"), min_value=0, initial=0
+    )
+    attendees_20_39 = forms.IntegerField(
+        label=_("Walk-ins 20–39"), min_value=0, initial=0
+    )
+    attendees_40_64 = forms.IntegerField(
+        label=_("Walk-ins 40–64"), min_value=0, initial=0
+    )
+    attendees_65_plus = forms.IntegerField(
+        label=_("Walk-ins 65 and over"), min_value=0, initial=0
+    )
+    volunteer_hours = forms.DecimalField(
+        label=_("Volunteer hours"),
+        min_value=0,
+        max_digits=8,
+        decimal_places=1,
+        initial=0,
+    )
+
+    def __init__(self, *args, rsvps=(), **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        # Any id is accepted here; the service refuses one that is not an RSVP.
+        self.fields["attended"].choices = [
+            (str(rsvp.user_id), rsvp.user.get_username()) for rsvp in rsvps
+        ]
+        self.fields["attended"].valid_value = lambda value: True
+
+    def walk_ins(self) -> dict:
+        from renewal.models.progress import WALK_IN_FIELDS
+
+        return {name: self.cleaned_data[name] for name in WALK_IN_FIELDS}

@@ -149,6 +149,21 @@ rules.add_perm(
 )
 # Asked with the organisation that ran the event.
 rules.add_perm("renewal.add_participationevent", is_organization_member)
+
+
+# Meetings: the project's lead organisation or its city's editors announce one (asked
+# with the project); the event's organisation or the city's editors record who came
+# (asked with the event); anyone signed in says they will come.
+@rules.predicate
+def is_event_organization_member(user, event=None) -> bool:
+    if event is None:
+        return bool(organization_ids(user))
+    return event.organization_id in organization_ids(user)
+
+
+rules.add_perm("renewal.announce_event", is_city_editor | is_lead_organization_member)
+rules.add_perm("renewal.manage_event", is_city_editor | is_event_organization_member)
+rules.add_perm("renewal.rsvp_event", rules.is_authenticated)
 rules.add_perm("renewal.comment_renewalproject", rules.is_authenticated)
 rules.add_perm("renewal.report_content", rules.is_authenticated)
 rules.add_perm("renewal.moderate_content", is_moderator)

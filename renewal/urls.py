@@ -139,3 +139,37 @@ urlpatterns += [
         name="notifications-read-all",
     ),
 ]
+
+# Community organisations and meetings.
+from renewal.views import meetings, organizations  # noqa: E402
+
+urlpatterns += [
+    path("organizations/", organizations.organization_list, name="organization-list"),
+    path(
+        "organizations/<int:pk>/",
+        organizations.organization_detail,
+        name="organization-detail",
+    ),
+    path(
+        "projects/<int:pk>/meetings/new/",
+        meetings.meeting_create,
+        name="meeting-create",
+    ),
+    path("meetings/<int:pk>/", meetings.meeting_detail, name="meeting-detail"),
+    path("meetings/<int:pk>/rsvp/", meetings.meeting_rsvp_view, name="meeting-rsvp"),
+    path(
+        "meetings/<int:pk>/attendance/",
+        meetings.meeting_attendance,
+        name="meeting-attendance",
+    ),
+    path(
+        "meetings/<int:pk>/calendar.ics",
+        meetings.meeting_calendar,
+        name="meeting-calendar",
+    ),
+    path(
+        "cities/<str:code>/events.ics",
+        meetings.city_meetings_calendar,
+        name="city-meetings-calendar",
+    ),
+]

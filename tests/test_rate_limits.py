@@ -9,8 +9,14 @@ from django.contrib.auth.models import User
 from django.core import mail
 from django.test import Client
 
-from tests.factories import PASSWORD, MunicipalityFactory, UserFactory
-from tests.helpers import api_client
+from renewal.models import Comment, RenewalProject
+from tests.factories import (
+    PASSWORD,
+    MunicipalityFactory,
+    RenewalProjectFactory,
+    UserFactory,
+)
+from tests.helpers import api_client, page_client
 
 TOKEN_URL = "/api/v1/auth/token/"
 
@@ -72,16 +78,30 @@ def test_behind_one_trusted_proxy_the_address_it_saw_is_counted(resident, settin
 def test_proposals_are_limited_to_ten_an_hour_per_user(resident):
     city = MunicipalityFactory()
     client = api_client(resident)
+    proposal = {
+        "type": "Feature",
+        "geometry": {
+            "type": "Point",
+            "coordinates": [city.location.x, city.location.y],
+        },
+        "properties": {
+            "title": "폐교를 마을 도서관으로",
+            "description": "문 닫은 초등학교를 주민 도서관으로",
+            "municipality": city.code,
+            "category": "community_facility",
+        },
+    }
 
-    # An empty proposal is refused, but it is counted: the limit comes first.
-    statuses = [
-        client.post(
-            "/api/v1/projects/", {"municipality": city.code}, format="json"
-        ).status_code
-        for _ in range(11)
-    ]
+    def post(body):
+        return client.post("/api/v1/projects/", body, format="json").status_code
 
-    assert statuses == [400] * 10 + [429]
+    # An empty proposal is refused as invalid, and not counted: the corrections of a
+    # resident who mistyped do not use up their limit.
+    invalid = [post({"municipality": city.code}) for _ in range(5)]
+    accepted = [post(proposal) for _ in range(11)]
+
+    assert invalid == [400] * 5
+    assert accepted == [201] * 10 + [429]
 
 
 def _sign_up(client, n: int):
@@ -137,3 +157,85 @@ def test_password_reset_allows_ten_requests_an_hour_per_address():
             "/en/accounts/password_reset/", {"email": users[0].email}
         ).content.decode()
     )
+
+
+# Participation pages: a workshop on one Wi-Fi, and one resident over their own limit.
+
+
+def _proposal(city, n: int) -> dict:
+    return {
+        "title": f"골목 쉼터 {n}",
+        "description": "어르신들이 쉬어 갈 수 있는 작은 쉼터",
+        "category": "community_facility",
+        "longitude": str(city.location.x + 0.001),
+        "latitude": str(city.location.y + 0.001),
+        "area": "",
+    }
+
+
+@pytest.mark.django_db
+def test_a_workshop_of_forty_on_one_wifi_proposes_and_comments_together():
+    city = MunicipalityFactory()
+    project = RenewalProjectFactory(municipality=city, status="approved")
+    residents = UserFactory.create_batch(40)
+    statuses = []
+
+    for n, resident in enumerate(residents):
+        # Every browser of the workshop reaches the server from the same address.
+        client = page_client(resident)
+        client.defaults["REMOTE_ADDR"] = "203.0.113.40"
+        statuses.append(
+            client.post(f"/ko/cities/{city.code}/projects/new/", _proposal(city, n))
+        )
+        statuses.append(
+            client.post(f"/ko/projects/{project.pk}/comments/", {"body": f"찬성 {n}"})
+        )
+
+    assert [response.status_code for response in statuses] == [302] * 80
+    assert RenewalProject.objects.filter(municipality=city).count() == 41
+    assert Comment.objects.filter(project=project).count() == 40
+
+
+@pytest.mark.django_db
+def test_invalid_proposals_do_not_count_and_the_refused_one_keeps_its_text(resident):
+    city = MunicipalityFactory()
+    client = page_client(resident)
+    url = f"/ko/cities/{city.code}/projects/new/"
+
+    # Five mistakes (no title) cost nothing: ten proposals still go through.
+    mistakes = [client.post(url, {**_proposal(city, 0), "title": ""}) for _ in range(5)]
+    accepted = [client.post(url, _proposal(city, n)) for n in range(10)]
+    refused = client.post(
+        url, {**_proposal(city, 99), "description": "마을 공동 텃밭과 쉼터"}
+    )
+
+    assert [r.status_code for r in mistakes] == [200] * 5
+    assert [r.status_code for r in accepted] == [302] * 10
+    assert refused.status_code == 429
+    page = refused.content.decode()
+    assert "60분 후에 다시 시도하세요." in page
+    assert 'value="골목 쉼터 99"' in page
+    assert "마을 공동 텃밭과 쉼터</textarea>" in page
+    assert RenewalProject.objects.count() == 10
+    # The limit is the resident's own: a neighbour on the same address goes on.
+    neighbour = page_client(UserFactory()).post(url, _proposal(city, 100))
+    assert neighbour.status_code == 302
+
+
+@pytest.mark.django_db
+def test_a_refused_comment_keeps_its_text_and_says_when_to_try_again(resident):
+    project = RenewalProjectFactory(status="approved")
+    client = page_client(resident)
+    url = f"/ko/projects/{project.pk}/comments/"
+
+    statuses = [client.post(url, {"body": f"의견 {n}"}).status_code for n in range(20)]
+    refused = client.post(url, {"body": "주차 공간도 함께 생각해 주세요"})
+
+    assert statuses == [302] * 20
+    assert refused.status_code == 429
+    page = refused.content.decode()
+    assert "1분 후에 다시 시도하세요." in page
+    assert "주차 공간도 함께 생각해 주세요</textarea>" in page
+    # The message stands next to the comment box, where the focus goes.
+    assert page.index('id="comments"') < page.index('id="message"')
+    assert Comment.objects.count() == 20

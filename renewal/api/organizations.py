@@ -33,7 +33,24 @@ class CommunityOrganizationSerializer(GeoFeatureSerializer):
             "member_count",
             "verified",
             "website",
+            "contact_email",
+            "contact_phone",
+            "contact_public",
         ]
+
+    def to_representation(self, instance):
+        data = super().to_representation(instance)
+        request = self.context.get("request")
+        # Contact details are the organisation's to publish: others see them only
+        # once it has chosen to show them.
+        if not instance.contact_public and not (
+            request is not None
+            and request.user.has_perm("renewal.change_communityorganization", instance)
+        ):
+            fields = data.get("properties", data)
+            fields.pop("contact_email", None)
+            fields.pop("contact_phone", None)
+        return data
 
     def validate_location(self, location):
         return None if location is None else validate_korean_point(location)

@@ -34,7 +34,13 @@ from renewal.models.organizations import (
     OrganizationKind,
 )
 from renewal.models.outbox import TaskOutbox
-from renewal.models.progress import EventKind, ParticipationEvent, ProgressUpdate
+from renewal.models.progress import (
+    EventKind,
+    EventRsvp,
+    EventStatus,
+    ParticipationEvent,
+    ProgressUpdate,
+)
 from renewal.models.projects import (
     PROJECT_TRANSITIONS,
     ProjectCategory,
@@ -68,6 +74,8 @@ __all__ = [
     "ContentReport",
     "EmailMode",
     "EventKind",
+    "EventRsvp",
+    "EventStatus",
     "ModerationAction",
     "ModerationLog",
     "Notification",

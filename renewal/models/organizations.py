@@ -62,6 +62,13 @@ class CommunityOrganization(models.Model):
         help_text=_("Registration checked by the city's staff."),
     )
     website = models.URLField(_("website"), blank=True)
+    contact_email = models.EmailField(_("contact e-mail"), blank=True)
+    contact_phone = models.CharField(_("contact telephone"), max_length=30, blank=True)
+    contact_public = models.BooleanField(
+        _("contact shown publicly"),
+        default=False,
+        help_text=_("Show the e-mail address and telephone on the public page."),
+    )
     created_at = models.DateTimeField(_("created"), auto_now_add=True)
     updated_at = models.DateTimeField(_("updated"), auto_now=True)
 

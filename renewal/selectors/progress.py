@@ -24,6 +24,7 @@ from django.http import Http404
 from cities.models import Municipality, MunicipalityGroup
 from renewal.models import (
     CommunityOrganization,
+    EventStatus,
     ParticipationEvent,
     ProgressUpdate,
     RenewalProject,
@@ -35,6 +36,8 @@ AGE_BANDS = {
     "20_39": "attendees_20_39",
     "40_64": "attendees_40_64",
     "65_plus": "attendees_65_plus",
+    # Attendees who came on their RSVP to an announced meeting.
+    "unknown": "attendees_age_unknown",
 }
 
 
@@ -79,8 +82,11 @@ def progress_update_list(*, project: RenewalProject) -> QuerySet[ProgressUpdate]
 def _visible_events(user) -> QuerySet[ParticipationEvent]:
     # An event tells of its project: where a project is hidden, so are its events,
     # and they count in no figure shown to someone who may not see the project.
+    # A meeting that is only announced has no figures yet (renewal/selectors/
+    # meetings.py lists those).
     return ParticipationEvent.objects.filter(
-        project__in=visible_projects(RenewalProject.objects.all(), user)
+        status=EventStatus.HELD,
+        project__in=visible_projects(RenewalProject.objects.all(), user),
     )
 
 
@@ -141,7 +147,7 @@ def participation_totals_by(
     Events whose key is NULL (a municipality in no group, say) are left out.
     """
     if events is None:
-        events = ParticipationEvent.objects.all()
+        events = ParticipationEvent.objects.filter(status=EventStatus.HELD)
     age_sums = {band: Sum(column) for band, column in AGE_BANDS.items()}
     rows = (
         events.annotate(total_key=key, month=TruncMonth("date"))

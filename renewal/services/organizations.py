@@ -17,6 +17,9 @@ TRACKED_FIELDS = [
     "member_count",
     "verified",
     "website",
+    "contact_email",
+    "contact_phone",
+    "contact_public",
 ]
 
 

@@ -9,7 +9,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from cities.views_support import refusal_shown
-from core.ratelimit import rate_limited
+from core.ratelimit import WriteLimit
 from renewal.models import Comment
 from renewal.selectors.engagement import content_get
 from renewal.services.engagement import (
@@ -18,7 +18,7 @@ from renewal.services.engagement import (
     project_follow,
     project_unfollow,
 )
-from renewal.views.projects import back_to_project, project_or_404
+from renewal.views.projects import back_to_project, project_or_404, project_page
 
 
 @login_required
@@ -39,7 +39,6 @@ def project_follow_toggle(request, pk: int):
 
 @login_required
 @require_POST
-@rate_limited("comment")
 def project_comment(request, pk: int):
     project = project_or_404(request, pk)
     parent = None
@@ -48,24 +47,28 @@ def project_comment(request, pk: int):
         parent = get_object_or_404(
             Comment, pk=parent_id if parent_id.isdigit() else 0, project=project
         )
-    with refusal_shown(request):
-        comment = comment_post(
-            author=request.user,
-            project=project,
-            body=request.POST.get("body", ""),
-            parent=parent,
-        )
+    body = request.POST.get("body", "")
+    limit = WriteLimit("comment", request)
+    with refusal_shown(request), limit.counting():
+        comment_post(author=request.user, project=project, body=body, parent=parent)
         messages.success(request, _("Your comment has been posted."))
-        return back_to_project(project, f"comment-{comment.pk}")
-    return back_to_project(project, "comments")
+        return back_to_project(project, "comments")
+    # Refused: the page again, with what was typed still in the comment box.
+    return project_page(
+        request,
+        project,
+        status=429 if limit.refused else 400,
+        at="comments",
+        comment_draft=body,
+    )
 
 
 @login_required
 @require_POST
-@rate_limited("report")
 def project_report(request, pk: int):
     """Report the project or one of its comments to the moderators."""
     project = project_or_404(request, pk)
+    limit = WriteLimit("report", request)
     kind = request.POST.get("kind", "project")
     object_id = request.POST.get("object_id", "")
     if kind == "project":
@@ -76,7 +79,7 @@ def project_report(request, pk: int):
             raise PermissionDenied
     else:
         return back_to_project(project)
-    with refusal_shown(request):
+    with refusal_shown(request), limit.counting():
         _report, created = content_report(
             reporter=request.user,
             content=content,
@@ -88,4 +91,6 @@ def project_report(request, pk: int):
             if created
             else _("You have already reported this."),
         )
-    return back_to_project(project)
+    if limit.refused:
+        return project_page(request, project, status=429, at="top")
+    return back_to_project(project, "top")

@@ -17,6 +17,7 @@ from django.db.models import Exists, OuterRef
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_POST
 
 from cities.views_support import (
@@ -26,7 +27,7 @@ from cities.views_support import (
     query_without_page,
     refusal_shown,
 )
-from core.ratelimit import rate_limited
+from core.ratelimit import WriteLimit
 from renewal.forms import (
     ParticipationEventForm,
     ProgressUpdateForm,
@@ -51,10 +52,12 @@ from renewal.models.projects import (
 )
 from renewal.rules import organization_ids
 from renewal.selectors.engagement import comment_is_masked, comment_list
+from renewal.selectors.meetings import held_event_list, meeting_list
 from renewal.selectors.progress import progress_update_list
 from renewal.selectors.projects import (
     renewal_project_list,
     sees_hidden_content,
+    typical_step_days,
     visible_projects,
 )
 from renewal.services.notifications import (
@@ -130,22 +133,22 @@ def project_map(request, code: str):
 
 
 @login_required
-@rate_limited("propose")
 def project_create(request, code: str):
     # The service checks the place against the boundary.
     municipality = municipality_or_404(code, boundary=True)
     if not request.user.has_perm("renewal.add_renewalproject"):
         raise PermissionDenied
     form = RenewalProjectProposalForm(request.POST or None)
+    limit = WriteLimit("propose", request)
     if request.method == "POST" and form.is_valid():
-        with refusal_shown(request, form=form):
+        with refusal_shown(request, form=form), limit.counting():
             project = renewal_project_propose(
                 proposer=request.user,
                 municipality=municipality,
                 data=form.project_data(),
             )
             messages.success(request, _("Your proposal has been published."))
-            return redirect("renewal:project-detail", pk=project.pk)
+            return redirect(project_url(project, "top"))
     return render(
         request,
         "renewal/project_form.html",
@@ -165,6 +168,7 @@ def project_create(request, code: str):
                 },
             },
         },
+        status=429 if limit.refused else 200,
     )
 
 
@@ -198,11 +202,63 @@ def user_organizations(user) -> list[CommunityOrganization]:
     )
 
 
-def project_detail(request, pk: int):
-    project = project_or_404(request, pk)
+# What happens after each status, said to residents on the project page: who acts
+# next. The typical time is added from the city's own review log where it has one.
+NEXT_STEPS = {
+    ProjectStatus.PROPOSED: gettext_lazy(
+        "Next: the city's responsible department reviews the proposal."
+    ),
+    ProjectStatus.UNDER_REVIEW: gettext_lazy(
+        "Next: the city's responsible department decides, approving or rejecting "
+        "it with a reason."
+    ),
+    ProjectStatus.APPROVED: gettext_lazy(
+        "Next: the lead organisation and the city prepare the work; updates and "
+        "meetings appear on this page."
+    ),
+    ProjectStatus.IN_PROGRESS: gettext_lazy(
+        "Next: the work goes on; updates and meetings appear on this page."
+    ),
+    ProjectStatus.COMPLETED: gettext_lazy("The project is finished."),
+    ProjectStatus.REJECTED: gettext_lazy(
+        "The city has rejected the proposal; the reason is in the timeline."
+    ),
+    ProjectStatus.WITHDRAWN: gettext_lazy("The proposer has withdrawn the proposal."),
+}
+# Where a page action's message is shown: next to the section it was done in.
+MESSAGE_PLACES = frozenset(
+    {"top", "support", "timeline", "progress", "events", "participation", "comments"}
+)
+
+
+def _next_step(project: RenewalProject) -> dict:
+    step = {"text": NEXT_STEPS[ProjectStatus(project.status)], "typical_days": None}
+    if project.status in (ProjectStatus.PROPOSED, ProjectStatus.UNDER_REVIEW):
+        step["typical_days"] = typical_step_days(
+            municipality_id=project.municipality_id, from_status=project.status
+        )
+    return step
+
+
+def project_page(
+    request,
+    project: RenewalProject,
+    *,
+    status: int = 200,
+    at: str = "",
+    comment_draft: str = "",
+):
+    """The project page in the order residents read it: what and where, its status
+    and what happens next, support and follow, then progress, meetings and
+    comments; the city's working material (candidate spaces and their scores,
+    review and recording forms) last.
+
+    `at` puts the page's messages next to the action that caused them.
+    """
     user = request.user
     updates = list(progress_update_list(project=project))
     organizations = user_organizations(user) if user.is_authenticated else []
+    at = at or request.GET.get("at", "")
     context = {
         "project": project,
         "municipality": project.municipality,
@@ -217,10 +273,15 @@ def project_detail(request, pk: int):
         "following": user.is_authenticated
         and ProjectFollow.objects.filter(project=project, user=user).exists(),
         "can_support": project.status in SUPPORTABLE_STATUSES,
+        "next_step": _next_step(project),
         "comments": _comment_tree(project, user),
+        "comment_draft": comment_draft,
         "timeline": project.transitions.select_related("actor"),
         "updates": updates,
         "latest_update": updates[0] if updates else None,
+        "meetings": list(meeting_list(user=user, project=project)),
+        "held_events": list(held_event_list(user=user, project=project)),
+        "can_announce": user.has_perm("renewal.announce_event", project),
         "transitions": [
             ProjectStatus(status)
             for status in allowed_project_transitions(user=user, project=project)
@@ -228,6 +289,9 @@ def project_detail(request, pk: int):
         "reason_required": [str(status) for status in REASON_REQUIRED],
         "progress_form": None,
         "event_form": None,
+        # The messages are shown next to the action (see MESSAGE_PLACES), not in
+        # the site-wide bar above the page (the template empties that block).
+        "message_at": at if at in MESSAGE_PLACES else "top",
     }
     if project.status in UPDATABLE_STATUSES and user.has_perm(
         "renewal.add_progressupdate", project
@@ -236,27 +300,39 @@ def project_detail(request, pk: int):
     if organizations:
         context["event_form"] = ParticipationEventForm(organizations=organizations)
     context.update(candidate_panel_context(project, user))
-    return render(request, "renewal/project_detail.html", context)
+    return render(request, "renewal/project_detail.html", context, status=status)
 
 
-def back_to_project(project: RenewalProject, anchor: str = ""):
+def project_detail(request, pk: int):
+    return project_page(request, project_or_404(request, pk))
+
+
+def project_url(project: RenewalProject, at: str = "") -> str:
     url = reverse("renewal:project-detail", args=[project.pk])
-    return redirect(f"{url}#{anchor}" if anchor else url)
+    return f"{url}?at={at}#message" if at else url
+
+
+def back_to_project(project: RenewalProject, at: str = ""):
+    """Back to the project page, at the message of the action just done (its
+    region takes the focus: static/js/focus-message.js)."""
+    return redirect(project_url(project, at))
 
 
 @login_required
 @require_POST
-@rate_limited("support")
 def project_support(request, pk: int):
     """Support (or withdraw it). Repeating a support is harmless: it counts once."""
     project = project_or_404(request, pk)
-    with refusal_shown(request):
+    limit = WriteLimit("support", request)
+    with refusal_shown(request), limit.counting():
         if request.POST.get("action") == "withdraw":
             project_support_withdraw(user=request.user, project=project)
             messages.success(request, _("Your support has been withdrawn."))
         else:
             project_support_add(user=request.user, project=project)
             messages.success(request, _("Thank you for supporting this project."))
+    if limit.refused:
+        return project_page(request, project, status=429, at="support")
     return back_to_project(project, "support")
 
 
@@ -321,6 +397,13 @@ def my_page(request):
                     ),
                     _("You do not follow any project yet."),
                 ),
+            ],
+            "my_organizations": [
+                {
+                    "organization": organization,
+                    "projects": visible.filter(lead_organization=organization),
+                }
+                for organization in user_organizations(user)
             ],
             "notifications": notifications[:NOTIFICATIONS_SHOWN],
             "unread_count": notifications.filter(read_at__isnull=True).count(),

@@ -8,6 +8,8 @@ Each person has a browser context of their own (separate cookies). Notification
 tasks run eagerly (tests/conftest.py) after each commit of the live server.
 """
 
+import re
+
 import pytest
 from django.utils import timezone
 
@@ -96,7 +98,7 @@ def test_residents_propose_support_and_hear_about_review_and_participation(
         proposer.fill("#id_needs_min_area_m2", "40")
         proposer.fill("#id_needs_max_area_m2", "120")
         submit(proposer, "#project-form")
-        proposer.wait_for_url(f"{live_server.url}/ko/projects/*/")
+        proposer.wait_for_url(re.compile(r"/ko/projects/\d+/\?at=top#message$"))
         project = RenewalProject.objects.get(title="시장 빈 점포 공유부엌")
         assert project.proposer.username == "minji"
         assert project.place.x == pytest.approx(longitude, abs=1e-6)

@@ -50,14 +50,15 @@ def test_a_refused_comment_returns_to_the_comments_and_posts_nothing(personas, c
 
     response = client.post(f"/ko/projects/{project.pk}/comments/", {"body": "   "})
 
-    # Back to the comments: the success path, which names the new comment, is
-    # skipped rather than run without one.
-    assert response.status_code == 302
-    assert response["Location"] == f"/ko/projects/{project.pk}/#comments"
-    assert page_messages(client.get(response["Location"])) == [
+    # The page again, the refusal next to the comment box (not a redirect, which
+    # would lose what was typed).
+    assert response.status_code == 400
+    assert page_messages(response) == [
         "내용을 입력한 뒤 등록하세요.",
         "댓글 내용이 비어 있습니다.",
     ]
+    page = response.content.decode()
+    assert page.index('id="comments"') < page.index('id="message"')
     assert not Comment.objects.exists()
 
 

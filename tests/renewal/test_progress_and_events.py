@@ -484,6 +484,7 @@ def test_project_totals_and_monthly_series_are_counted_exactly(ledger):
         "20_39": 6,
         "40_64": 9,
         "65_plus": 8,
+        "unknown": 0,
     }
     assert totals.volunteer_hours == Decimal("4.0")
     assert [(m.month, m.events, m.attendees) for m in totals.monthly] == [

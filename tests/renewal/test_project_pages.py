@@ -231,7 +231,7 @@ def test_resident_proposes_a_point_project(personas, city, proposal_data):
 
     project = RenewalProject.objects.get(title="골목 쉼터")
     assert response.status_code == 302
-    assert response.url == detail_url(project)
+    assert response.url == f"{detail_url(project)}?at=top#message"
     assert project.proposer == personas["resident"]
     assert project.municipality == city
     assert project.status == "proposed"
@@ -387,7 +387,7 @@ def test_threaded_comments_and_replies(personas, project):
     )
 
     reply = Comment.objects.get(parent=parent)
-    assert response.url == f"{detail_url(project)}#comment-{reply.pk}"
+    assert response.url == f"{detail_url(project)}?at=comments#message"
     page = client.get(detail_url(project)).content.decode()
     # The reply sits inside its parent's list item.
     parent_item = page[page.index(f'id="comment-{parent.pk}"') :]

@@ -6,6 +6,7 @@ without a row here fails `test_every_registered_permission_has_a_row`.
 
 """
 
+import datetime
 import importlib
 import importlib.util
 from dataclasses import dataclass
@@ -15,6 +16,7 @@ import pytest
 import rules
 from django.apps import apps
 from django.conf import settings
+from django.utils import timezone
 
 from renewal.models import InventoryChange, MatchingSettings, SpaceImport
 from renewal.services.roles import organization_role_grant
@@ -24,6 +26,7 @@ from tests.factories import (
     CommunityOrganizationFactory,
     MatchFactory,
     NeighborhoodResourceFactory,
+    ParticipationEventFactory,
     RenewalProjectFactory,
     UserFactory,
     VacantSpaceFactory,
@@ -114,6 +117,19 @@ def _own_organization_elsewhere(w: World):
     return organization
 
 
+def _meeting(w: World, organization, *, city=None):
+    """A meeting announced for a project of someone else (led by no organisation),
+    run by `organization` (None: the city's own)."""
+    starts_at = timezone.now() + datetime.timedelta(days=7)
+    return ParticipationEventFactory(
+        project=_stranger_project(w, city=city),
+        organization=organization,
+        status="announced",
+        starts_at=starts_at,
+        date=starts_at.date(),
+    )
+
+
 # Object states: name → how to build the object the code passes to has_perm.
 STATES = {
     "anywhere (no object)": lambda w: None,
@@ -180,6 +196,11 @@ STATES = {
     "matching settings of other city": lambda w: MatchingSettings(
         municipality=w.other_city
     ),
+    # Meetings.
+    "meeting of the lead organisation": lambda w: _meeting(w, w.lead_organization),
+    "meeting of org_member's organisation": lambda w: _meeting(w, w.organization),
+    "city meeting": lambda w: _meeting(w, None),
+    "meeting of other city": lambda w: _meeting(w, None, city=w.other_city),
     # Business Improvement Districts.
     "district being created": lambda w: _bid(w, saved=False),
     "proposed district": lambda w: _bid(w),
@@ -420,6 +441,30 @@ MATRIX: dict[str, dict[str, frozenset[str]]] = {
     "cities.override_typology": {
         "home city": {"city_editor"},
         "other city": {"other_city_editor"},
+    },
+    # Meetings: the project's lead organisation or its city's editors announce one
+    # (asked with the project); the organisation that runs it or the city's editors
+    # record its attendance; anyone signed in RSVPs.
+    "renewal.announce_event": {
+        "proposed project": {"city_editor", "lead_org_member"},
+        "approved project": {"city_editor", "lead_org_member"},
+        "hidden proposed project": {"city_editor", "lead_org_member"},
+        "approved project without lead organisation": {"city_editor"},
+        "someone else's proposed project": {"city_editor"},
+        "approved project in other city": {"other_city_editor", "lead_org_member"},
+        "anywhere (no object)": CITY_EDITORS | ORG_MEMBERS,
+    },
+    "renewal.manage_event": {
+        "meeting of the lead organisation": {"city_editor", "lead_org_member"},
+        "meeting of org_member's organisation": {"city_editor", "org_member"},
+        "city meeting": {"city_editor"},
+        "meeting of other city": {"other_city_editor"},
+        "anywhere (no object)": CITY_EDITORS | ORG_MEMBERS,
+    },
+    "renewal.rsvp_event": {
+        "city meeting": SIGNED_IN,
+        "meeting of other city": SIGNED_IN,
+        "anywhere (no object)": SIGNED_IN,
     },
     # Business Improvement Districts: only the city creates one; the city's editors
     # and the management body's members manage it whatever its status (the lifecycle
