@@ -58,6 +58,7 @@ from renewal.api.progress import (
 )
 from renewal.api.projects import RenewalProjectViewSet
 from renewal.api.resources import NeighborhoodResourceViewSet
+from renewal.api.search import SearchView
 from renewal.api.spaces import VacantSpaceViewSet
 
 router = Router()
@@ -174,6 +175,8 @@ api_v1 = [
         name="municipality-downtown-health",
     ),
     path("urban-zones/", UrbanZonesView.as_view(), name="urban-zones"),
+    # Suggestions for the search boxes of the pages.
+    path("search/", SearchView.as_view(), name="search"),
     path(
         "dashboard/city-types/",
         CityTypeDashboardView.as_view(),

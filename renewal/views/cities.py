@@ -1,5 +1,5 @@
 """Pages about cities that read the inventory and projects: a city's page and the
-comparison of city types (the home map is cities.views.home).
+comparison of city types (the home page is renewal.views.home).
 
 Reads go through the selectors, the override through its service, permissions
 through the rules; charts are SVG drawn on the server (cities/charts.py) with a
