@@ -46,7 +46,7 @@
       style: style,
       pointToLayer: function (feature, latlng) {
         return L.circleMarker(latlng, Object.assign(style(feature), {
-          radius: 8,
+          radius: 12,
           fillOpacity: 0.8,
           className: "project-marker status-" + feature.properties.status,
         }));
