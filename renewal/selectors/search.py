@@ -86,7 +86,8 @@ def _cities(query: str, limit: int) -> list[tuple[int, SearchResult]]:
                 "kind": "city",
                 "name": city.name,
                 "detail": city.get_province_display(),
-                "url": reverse("cities:city-detail", args=[city.code]),
+                # The resident's view of the city: what is new there, its 읍면동.
+                "url": f"{reverse('home')}?city={city.code}#chosen-city",
                 "longitude": city.location.x,
                 "latitude": city.location.y,
                 "code": city.code,

@@ -65,7 +65,7 @@ def test_the_whole_name_comes_first_then_prefixes_then_names_containing_it(place
         "kind": "city",
         "name": "영주시",
         "detail": "경북",
-        "url": f"/ko/cities/{places['yeongju'].code}/",
+        "url": f"/ko/?city={places['yeongju'].code}#chosen-city",
         "longitude": 128.62,
         "latitude": 36.81,
         "code": places["yeongju"].code,
@@ -90,7 +90,7 @@ def test_english_names_are_found_and_answered_in_english(places):
     results = _search("yeong", language="en", kind="city")
 
     assert [r["name"] for r in results] == ["Yeongju", "Yeongcheon"]
-    assert results[0]["url"] == f"/en/cities/{places['yeongju'].code}/"
+    assert results[0]["url"] == f"/en/?city={places['yeongju'].code}#chosen-city"
     assert results[0]["detail"] == "Gyeongbuk"
     # A Korean name typed on an English page still finds the city, named in English.
     assert [r["name"] for r in _search("영천", language="en")] == ["Yeongcheon"]
@@ -169,7 +169,7 @@ def test_the_results_page_works_without_javascript(places):
 
     assert response.status_code == 200
     html = response.content.decode()
-    assert f'href="/ko/cities/{places["yeongju"].code}/"' in html
+    assert f'href="/ko/?city={places["yeongju"].code}#chosen-city"' in html
     assert f'href="/ko/projects/{places["project_prefix"].pk}/"' in html
     english = page_client().get("/en/search/", {"q": "영주"}).content.decode()
     assert "4 results for “영주”" in english

@@ -1,0 +1,150 @@
+"""A resident on a phone (390×844, Korean) as the issue of the public site plays it:
+open the home page, search "영주", go to the neighbourhood, propose a project by
+searching a place and confirming it with the keyboard, and follow the area within
+1 km.
+
+`test_resident_journey_on_a_phone` is the one journey; each step is a function of
+its own so that the journey can grow (support from above the fold, RSVP to a
+workshop, the notification badge) by adding steps, not a second journey.
+"""
+
+import pytest
+from django.contrib.gis.geos import MultiPolygon, Point, Polygon
+
+from cities.demo import illustrative_downtown
+from renewal.models import AreaFollow, RenewalProject
+from tests.e2e.helpers import sign_in, submit
+from tests.factories import MunicipalityFactory, VacantSpaceFactory
+
+PHONE = {"width": 390, "height": 844}
+SEAT = Point(128.624, 36.806, srid=4326)
+
+
+def _square(x: float, y: float, half: float) -> MultiPolygon:
+    return MultiPolygon(
+        Polygon.from_bbox((x - half, y - half, x + half, y + half)), srid=4326
+    )
+
+
+@pytest.fixture
+def yeongju(db):
+    city = MunicipalityFactory(
+        name_ko="영주시", name_en="Yeongju", location=SEAT, boundary=_square(*SEAT, 0.2)
+    )
+    city.downtown = illustrative_downtown(city.location, 800)
+    city.save()
+    VacantSpaceFactory(
+        municipality=city,
+        address="영주시 광복로 41",
+        location=Point(128.6301, 36.8102, srid=4326),
+        status="available",
+    )
+    return city
+
+
+def assert_fits_the_phone(page) -> None:
+    """No sideways scrolling: the page is as wide as the screen."""
+    assert page.evaluate("document.documentElement.scrollWidth <= window.innerWidth"), (
+        page.url
+    )
+
+
+def step_search_for_the_city(page, live_server, city) -> None:
+    page.goto(f"{live_server.url}/ko/")
+    assert_fits_the_phone(page)
+    page.fill("#site-search", "영주")
+    first = page.locator("#site-search-suggestions [role='option']").first
+    first.wait_for()
+    assert first.get_attribute("data-kind") == "city"
+    assert "영주시" in first.inner_text()
+    page.keyboard.press("ArrowDown")
+    assert page.get_attribute("#site-search", "aria-activedescendant") == (
+        "site-search-option-0"
+    )
+    page.keyboard.press("Enter")
+    page.wait_for_url(f"{live_server.url}/ko/?city={city.code}#chosen-city")
+    assert_fits_the_phone(page)
+    assert "영주시 소식" in page.inner_text("#chosen-city-heading")
+    # The open call of the city is there: its one available space.
+    assert "영주시 광복로 41" in page.inner_text("#open-calls")
+
+
+def step_go_to_the_neighbourhood(page, live_server, city) -> None:
+    page.locator("#chosen-city a", has_text="사업 지도").click()
+    page.wait_for_url(f"{live_server.url}/ko/cities/{city.code}/projects/*")
+    page.wait_for_selector("#project-map[data-ready='true']")
+    assert_fits_the_phone(page)
+
+
+def step_propose_by_searching_a_place_and_the_keyboard(page, live_server, space):
+    page.locator("#propose-link").click()
+    page.wait_for_selector("#project-place-map[data-ready='true']")
+    assert_fits_the_phone(page)
+    # The city's outline shows even without base-map tiles.
+    assert page.locator("#project-place-map path.city-outline").count() == 1
+
+    page.fill("#place-search", "광복로")
+    option = page.locator("#place-search-suggestions [role='option']").first
+    option.wait_for()
+    assert "영주시 광복로 41" in option.inner_text()
+    page.keyboard.press("Enter")
+    # The map jumped to the address and has the keyboard now; nothing is set yet.
+    assert page.evaluate("document.activeElement.id") == "project-place-map"
+    assert page.input_value("#id_longitude") == ""
+    page.keyboard.press("ArrowRight")
+    page.keyboard.press("ArrowRight")
+    page.keyboard.press("Enter")
+
+    page.wait_for_selector("#place-hint:has-text('위치를 정했습니다')")
+    longitude = float(page.input_value("#id_longitude"))
+    latitude = float(page.input_value("#id_latitude"))
+    # Two steps east of the address, on the same latitude.
+    assert longitude > space.location.x
+    assert longitude == pytest.approx(space.location.x, abs=0.001)
+    assert latitude == pytest.approx(space.location.y, abs=1e-5)
+
+    page.fill("#id_title", "광복로 빈 점포 마을 책방")
+    page.fill("#id_description", "주민이 함께 운영하는 작은 책방과 쉼터")
+    page.select_option("#id_category", "community_facility")
+    submit(page, "#project-form")
+    page.wait_for_url(f"{live_server.url}/ko/projects/*/")
+    project = RenewalProject.objects.get(title="광복로 빈 점포 마을 책방")
+    assert project.place.x == pytest.approx(longitude, abs=1e-6)
+    assert project.place.y == pytest.approx(latitude, abs=1e-6)
+    return project
+
+
+def step_follow_the_area_within_1_km(page, live_server, city, project) -> None:
+    at = f"{project.place.x:.6f},{project.place.y:.6f}"
+    page.goto(f"{live_server.url}/ko/cities/{city.code}/projects/?at={at}")
+    page.wait_for_selector("#area-follow-form[data-ready='true']")
+    assert_fits_the_phone(page)
+    page.locator("#area-follow-form label", has_text="1 km").click()
+    page.locator("#area-follow-button").click()
+    page.wait_for_selector(".messages >> text=1 km 안에 새 사업이 제안되면")
+
+    follow = AreaFollow.objects.get()
+    assert follow.radius_m == 1000
+    # "Here" is the centre of the map, which opened on the project's place.
+    assert follow.center.x == pytest.approx(project.place.x, abs=0.0005)
+    assert follow.center.y == pytest.approx(project.place.y, abs=0.0005)
+
+    page.goto(f"{live_server.url}/ko/me/")
+    assert_fits_the_phone(page)
+    assert "영주시 부근 1 km 안의 새 사업" in page.inner_text("#area-follow-list")
+
+
+@pytest.mark.browser
+def test_resident_journey_on_a_phone(browser, live_server, yeongju, resident):
+    context = browser.browser.new_context(viewport=PHONE, locale="ko-KR")
+    try:
+        page = sign_in(context, live_server, resident.username, "/ko/")
+        step_search_for_the_city(page, live_server, yeongju)
+        step_go_to_the_neighbourhood(page, live_server, yeongju)
+        space = yeongju.vacant_spaces.get()
+        project = step_propose_by_searching_a_place_and_the_keyboard(
+            page, live_server, space
+        )
+        step_follow_the_area_within_1_km(page, live_server, yeongju, project)
+    finally:
+        context.close()
