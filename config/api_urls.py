@@ -13,6 +13,10 @@ from cities.api.analysis import (
     MunicipalityTypologyView,
     UrbanZonesView,
 )
+from cities.api.boundaries import (
+    MunicipalityBoundaryView,
+    MunicipalitySubmunicipalitiesView,
+)
 from cities.api.views import MunicipalityViewSet
 from config.api import Router, ThrottledObtainAuthToken
 from renewal.api import ogc, tiles
@@ -173,6 +177,16 @@ api_v1 = [
         f"{MUNICIPALITY}downtown-health/",
         DowntownHealthView.as_view(),
         name="municipality-downtown-health",
+    ),
+    path(
+        f"{MUNICIPALITY}boundary/",
+        MunicipalityBoundaryView.as_view(),
+        name="municipality-boundary",
+    ),
+    path(
+        f"{MUNICIPALITY}submunicipalities/",
+        MunicipalitySubmunicipalitiesView.as_view(),
+        name="municipality-submunicipalities",
     ),
     path("urban-zones/", UrbanZonesView.as_view(), name="urban-zones"),
     # Suggestions for the search boxes of the pages.
