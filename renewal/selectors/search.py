@@ -11,7 +11,6 @@ carry trigram indexes (migration 0012), which serve `ILIKE '%…%'` on large tab
 import math
 from typing import TypedDict
 
-from django.apps import apps
 from django.contrib.gis.db.models.functions import Distance, PointOnSurface
 from django.contrib.gis.geos import Point, Polygon
 from django.contrib.gis.measure import D
@@ -19,7 +18,7 @@ from django.db.models import Case, IntegerField, Q, QuerySet, Value, When
 from django.db.models.functions import Length
 from django.urls import reverse
 
-from cities.models import Municipality, in_current_language
+from cities.models import Municipality, SubMunicipality
 from renewal.models import RenewalProject, VacantSpace
 from renewal.models.spaces import SpaceStatus
 from renewal.selectors.projects import renewal_project_list, visible_projects
@@ -98,13 +97,9 @@ def _cities(query: str, limit: int) -> list[tuple[int, SearchResult]]:
 
 
 def _areas(query: str, limit: int) -> list[tuple[int, SearchResult]]:
-    """읍면동, once the official boundaries are loaded (cities.SubMunicipality)."""
-    try:
-        model = apps.get_model("cities", "SubMunicipality")
-    except LookupError:
-        return []
+    """읍면동 (census boundaries); a few thousand rows, read without an index."""
     rows = _ranked(
-        model.objects.select_related("municipality")
+        SubMunicipality.objects.select_related("municipality")
         .exclude(municipality__code=None)
         .annotate(seat=PointOnSurface("boundary"))
         .defer("boundary", "municipality__boundary", "municipality__downtown"),
@@ -124,7 +119,7 @@ def _areas(query: str, limit: int) -> list[tuple[int, SearchResult]]:
                 area.search_rank,
                 {
                     "kind": "area",
-                    "name": in_current_language(area.name_ko, area.name_en),
+                    "name": area.name,
                     "detail": city.name,
                     "url": f"{url}?area={area.sgis_code}",
                     "longitude": seat.x if seat else None,
@@ -281,4 +276,27 @@ def open_calls(*, municipality: Municipality) -> QuerySet[VacantSpace]:
         )
         .only("pk", "address", "kind", "floor_area_m2", "updated_at")
         .order_by("-updated_at", "-id")
+    )
+
+
+def submunicipality_list(*, municipality: Municipality) -> QuerySet[SubMunicipality]:
+    """The city's 읍면동 by name, without their outlines (the map fetches those)."""
+    return (
+        SubMunicipality.objects.filter(municipality=municipality)
+        .only("pk", "sgis_code", "name_ko", "name_en")
+        .order_by("name_ko")
+    )
+
+
+def submunicipality_with_seat(
+    *, municipality: Municipality, sgis_code: str
+) -> SubMunicipality | None:
+    """One 읍면동 of the city with `seat`, a point surely inside it."""
+    if not sgis_code.isdigit():
+        return None
+    return (
+        SubMunicipality.objects.filter(municipality=municipality, sgis_code=sgis_code)
+        .annotate(seat=PointOnSurface("boundary"))
+        .defer("boundary")
+        .first()
     )

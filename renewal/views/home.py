@@ -24,6 +24,7 @@ from renewal.selectors.search import (
     open_calls,
     place_search,
     projects_near,
+    submunicipality_list,
 )
 
 SEARCH_PAGE_LIMIT = 40
@@ -101,6 +102,7 @@ def home(request):
             latest_projects(municipality=chosen, user=request.user)[:NEARBY_SHOWN]
         )
         context["open_calls"] = list(open_calls(municipality=chosen)[:NEARBY_SHOWN])
+        context["areas"] = list(submunicipality_list(municipality=chosen))
     return render(request, "cities/home.html", context, status=status)
 
 

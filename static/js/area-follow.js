@@ -1,20 +1,23 @@
-// "Notify me about new projects within … of here" under a city's projects map:
+// The 읍면동 outlines of a city's projects map, and "Notify me about new projects
+// within … of here" under it:
 // "here" is the centre of the map, drawn as a dashed circle of the chosen radius,
 // and kept in the form's hidden inputs as the map moves. Without JavaScript the form
 // sends the place the page was opened on (the city's seat, or the place searched).
 (function () {
   "use strict";
-  var form = document.getElementById("area-follow-form");
   var element = document.getElementById("project-map");
-  if (!form || !element || !element.leafletMap) return;
+  if (!element || !element.leafletMap) return;
   var map = element.leafletMap;
   var config = JSON.parse(document.getElementById("area-follow-text").textContent);
-  var longitude = document.getElementById("follow-longitude");
-  var latitude = document.getElementById("follow-latitude");
-  var where = document.getElementById("follow-where");
-
+  // The 읍면동 outlines for everyone; the map opens on the place asked for.
   PlacePicker.outlines(map, config);
   if (config.focus) map.setView(config.focus, 15);
+
+  var form = document.getElementById("area-follow-form");
+  if (!form) return;
+  var longitude = document.getElementById("follow-longitude");
+  var latitude = document.getElementById("follow-latitude");
+  var how = document.getElementById("follow-how");
 
   function radius() {
     var checked = form.querySelector("input[name='radius_m']:checked");
@@ -37,7 +40,7 @@
   Array.prototype.forEach.call(form.querySelectorAll("input[name='radius_m']"), function (radio) {
     radio.addEventListener("change", function () { circle.setRadius(radius()); });
   });
-  where.textContent = config.where;
+  how.textContent = config.where;
   follow();
   form.dataset.ready = "true";
 })();

@@ -76,6 +76,10 @@ var PlacePicker = (function () {
         .then(function (response) { return response.ok ? response.json() : null; })
         .then(function (body) {
           if (!body) return;
+          // The census boundaries' licence asks for their source on the map.
+          if (body.attribution && map.attributionControl) {
+            map.attributionControl.addAttribution(body.attribution);
+          }
           L.geoJSON(body, {
             style: {
               color: "#4a6b8a", weight: 1.5, dashArray: "5 4", fillOpacity: 0.02,

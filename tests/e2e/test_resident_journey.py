@@ -1,5 +1,5 @@
 """A resident on a phone (390×844, Korean) as the issue of the public site plays it:
-open the home page, search "영주", go to the neighbourhood, propose a project by
+open the home page, search "영주", pick the 읍면동, propose a project by
 searching a place and confirming it with the keyboard, and follow the area within
 1 km.
 
@@ -12,12 +12,16 @@ import pytest
 from django.contrib.gis.geos import MultiPolygon, Point, Polygon
 
 from cities.demo import illustrative_downtown
+from cities.models import SubMunicipality
 from renewal.models import AreaFollow, RenewalProject
 from tests.e2e.helpers import sign_in, submit
 from tests.factories import MunicipalityFactory, VacantSpaceFactory
 
 PHONE = {"width": 390, "height": 844}
 SEAT = Point(128.624, 36.806, srid=4326)
+# 영주1동 as a square around its census centre (the real outline needs the whole
+# boundary load, seconds this test does not need).
+YEONGJU_1_DONG = (128.6204, 36.8296)
 
 
 def _square(x: float, y: float, half: float) -> MultiPolygon:
@@ -33,10 +37,24 @@ def yeongju(db):
     )
     city.downtown = illustrative_downtown(city.location, 800)
     city.save()
+    SubMunicipality.objects.create(
+        sgis_code="3706055",
+        name_ko="영주1동",
+        name_en="Yeongju 1(il)-dong",
+        municipality=city,
+        boundary=_square(*YEONGJU_1_DONG, 0.01),
+    )
+    SubMunicipality.objects.create(
+        sgis_code="3706011",
+        name_ko="풍기읍",
+        name_en="Punggi-eup",
+        municipality=city,
+        boundary=_square(128.4876, 36.9080, 0.03),
+    )
     VacantSpaceFactory(
         municipality=city,
         address="영주시 광복로 41",
-        location=Point(128.6301, 36.8102, srid=4326),
+        location=Point(128.6250, 36.8290, srid=4326),
         status="available",
     )
     return city
@@ -49,39 +67,41 @@ def assert_fits_the_phone(page) -> None:
     )
 
 
-def step_search_for_the_city(page, live_server, city) -> None:
+def step_search_for_the_neighbourhood(page, live_server, city) -> None:
     page.goto(f"{live_server.url}/ko/")
     assert_fits_the_phone(page)
     page.fill("#site-search", "영주")
-    first = page.locator("#site-search-suggestions [role='option']").first
-    first.wait_for()
-    assert first.get_attribute("data-kind") == "city"
-    assert "영주시" in first.inner_text()
+    options = page.locator("#site-search-suggestions [role='option']")
+    options.nth(2).wait_for()
+    # The city first, then its 읍면동 whose name starts the same, then the address.
+    assert [options.nth(i).get_attribute("data-kind") for i in range(3)] == [
+        "city",
+        "area",
+        "space",
+    ]
+    assert "영주1동" in options.nth(1).inner_text()
+    page.keyboard.press("ArrowDown")
     page.keyboard.press("ArrowDown")
     assert page.get_attribute("#site-search", "aria-activedescendant") == (
-        "site-search-option-0"
+        "site-search-option-1"
     )
     page.keyboard.press("Enter")
-    page.wait_for_url(f"{live_server.url}/ko/?city={city.code}#chosen-city")
+    page.wait_for_url(f"{live_server.url}/ko/cities/{city.code}/projects/?area=3706055")
+    page.wait_for_selector("#project-map[data-areas='loaded']")
     assert_fits_the_phone(page)
-    assert "영주시 소식" in page.inner_text("#chosen-city-heading")
-    # The open call of the city is there: its one available space.
-    assert "영주시 광복로 41" in page.inner_text("#open-calls")
-
-
-def step_go_to_the_neighbourhood(page, live_server, city) -> None:
-    page.locator("#chosen-city a", has_text="사업 지도").click()
-    page.wait_for_url(f"{live_server.url}/ko/cities/{city.code}/projects/*")
-    page.wait_for_selector("#project-map[data-ready='true']")
-    assert_fits_the_phone(page)
+    # Both 읍면동 outlines are drawn, the map framed on the one chosen.
+    assert page.locator("#project-map path.area-outline").count() == 2
+    assert "영주1동 주변입니다." in page.inner_text("#follow-where")
 
 
 def step_propose_by_searching_a_place_and_the_keyboard(page, live_server, space):
     page.locator("#propose-link").click()
     page.wait_for_selector("#project-place-map[data-ready='true']")
     assert_fits_the_phone(page)
-    # The city's outline shows even without base-map tiles.
+    # The city's and its 읍면동 outlines show even without base-map tiles.
+    page.wait_for_selector("#project-place-map[data-areas='loaded']")
     assert page.locator("#project-place-map path.city-outline").count() == 1
+    assert page.locator("#project-place-map path.area-outline").count() == 2
 
     page.fill("#place-search", "광복로")
     option = page.locator("#place-search-suggestions [role='option']").first
@@ -114,9 +134,9 @@ def step_propose_by_searching_a_place_and_the_keyboard(page, live_server, space)
     return project
 
 
-def step_follow_the_area_within_1_km(page, live_server, city, project) -> None:
-    at = f"{project.place.x:.6f},{project.place.y:.6f}"
-    page.goto(f"{live_server.url}/ko/cities/{city.code}/projects/?at={at}")
+def step_follow_the_area_within_1_km(page, live_server, city) -> None:
+    page.goto(f"{live_server.url}/ko/cities/{city.code}/projects/?area=3706055")
+    page.wait_for_selector("#project-map[data-areas='loaded']")
     page.wait_for_selector("#area-follow-form[data-ready='true']")
     assert_fits_the_phone(page)
     page.locator("#area-follow-form label", has_text="1 km").click()
@@ -125,9 +145,9 @@ def step_follow_the_area_within_1_km(page, live_server, city, project) -> None:
 
     follow = AreaFollow.objects.get()
     assert follow.radius_m == 1000
-    # "Here" is the centre of the map, which opened on the project's place.
-    assert follow.center.x == pytest.approx(project.place.x, abs=0.0005)
-    assert follow.center.y == pytest.approx(project.place.y, abs=0.0005)
+    # "Here" is the centre of the map, framed on 영주1동.
+    assert follow.center.x == pytest.approx(YEONGJU_1_DONG[0], abs=0.002)
+    assert follow.center.y == pytest.approx(YEONGJU_1_DONG[1], abs=0.002)
 
     page.goto(f"{live_server.url}/ko/me/")
     assert_fits_the_phone(page)
@@ -139,12 +159,10 @@ def test_resident_journey_on_a_phone(browser, live_server, yeongju, resident):
     context = browser.browser.new_context(viewport=PHONE, locale="ko-KR")
     try:
         page = sign_in(context, live_server, resident.username, "/ko/")
-        step_search_for_the_city(page, live_server, yeongju)
-        step_go_to_the_neighbourhood(page, live_server, yeongju)
-        space = yeongju.vacant_spaces.get()
-        project = step_propose_by_searching_a_place_and_the_keyboard(
-            page, live_server, space
+        step_search_for_the_neighbourhood(page, live_server, yeongju)
+        step_propose_by_searching_a_place_and_the_keyboard(
+            page, live_server, yeongju.vacant_spaces.get()
         )
-        step_follow_the_area_within_1_km(page, live_server, yeongju, project)
+        step_follow_the_area_within_1_km(page, live_server, yeongju)
     finally:
         context.close()

@@ -4,9 +4,10 @@ in both languages, best match first, nothing private, a fixed number of queries.
 import json
 
 import pytest
-from django.contrib.gis.geos import Point
+from django.contrib.gis.geos import MultiPolygon, Point, Polygon
 from django.db import connection
 
+from cities.models import SubMunicipality
 from renewal.models import SpaceOwner
 from tests.factories import (
     MunicipalityFactory,
@@ -84,6 +85,34 @@ def test_addresses_that_start_with_the_city_name_do_not_crowd_out_projects(
     assert kinds[0] == "city"
     # The project whose title only contains the query still makes the list.
     assert kinds.count("project") == 2
+
+
+def test_a_neighbourhood_is_found_by_name_and_opens_its_citys_projects_map(yeongju):
+    SubMunicipality.objects.create(
+        sgis_code="3706055",
+        name_ko="영주1동",
+        name_en="Yeongju 1(il)-dong",
+        municipality=yeongju,
+        boundary=MultiPolygon(
+            Polygon.from_bbox((128.61, 36.82, 128.63, 36.84)), srid=4326
+        ),
+    )
+
+    korean = _search("영주")
+    english = _search("yeongju 1", language="en")
+
+    assert [(r["kind"], r["name"]) for r in korean] == [
+        ("city", "영주시"),
+        ("area", "영주1동"),
+    ]
+    area = korean[1]
+    assert area["detail"] == "영주시"
+    assert area["url"] == f"/ko/cities/{yeongju.code}/projects/?area=3706055"
+    # A point inside the 읍면동, for the map to jump to.
+    assert 128.61 < area["longitude"] < 128.63 and 36.82 < area["latitude"] < 36.84
+    assert [(r["name"], r["detail"]) for r in english] == [
+        ("Yeongju 1(il)-dong", "Yeongju")
+    ]
 
 
 def test_english_names_are_found_and_answered_in_english(places):
