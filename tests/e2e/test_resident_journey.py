@@ -1,5 +1,5 @@
 """A resident on a phone (390×844, Korean) as the issue of the public site plays it:
-open the home page, search "영주", pick the 읍면동, propose a project by
+open the home page, see what is near, search "영주", pick the 읍면동, propose a project by
 searching a place and confirming it with the keyboard, and follow the area within
 1 km.
 
@@ -67,9 +67,19 @@ def assert_fits_the_phone(page) -> None:
     )
 
 
-def step_search_for_the_neighbourhood(page, live_server, city) -> None:
+def step_see_what_is_near_me(page, live_server, city) -> None:
     page.goto(f"{live_server.url}/ko/")
     assert_fits_the_phone(page)
+    # The browser is asked for the location only on the tap.
+    page.locator("#near-me").click()
+    page.wait_for_url(f"{live_server.url}/ko/?near=*")
+    assert "영주시 소식" in page.inner_text("#chosen-city-heading")
+    assert "영주시 광복로 41" in page.inner_text("#open-calls")
+    assert_fits_the_phone(page)
+
+
+def step_search_for_the_neighbourhood(page, live_server, city) -> None:
+    page.goto(f"{live_server.url}/ko/")
     page.fill("#site-search", "영주")
     options = page.locator("#site-search-suggestions [role='option']")
     options.nth(2).wait_for()
@@ -156,9 +166,16 @@ def step_follow_the_area_within_1_km(page, live_server, city) -> None:
 
 @pytest.mark.browser
 def test_resident_journey_on_a_phone(browser, live_server, yeongju, resident):
-    context = browser.browser.new_context(viewport=PHONE, locale="ko-KR")
+    context = browser.browser.new_context(
+        viewport=PHONE,
+        locale="ko-KR",
+        # In front of an empty shop near the station.
+        geolocation={"longitude": 128.6250, "latitude": 36.8290},
+        permissions=["geolocation"],
+    )
     try:
         page = sign_in(context, live_server, resident.username, "/ko/")
+        step_see_what_is_near_me(page, live_server, yeongju)
         step_search_for_the_neighbourhood(page, live_server, yeongju)
         step_propose_by_searching_a_place_and_the_keyboard(
             page, live_server, yeongju.vacant_spaces.get()
