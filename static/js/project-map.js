@@ -72,7 +72,7 @@
     var layer = L.geoJSON(place, {
       style: function () { return { color: "#b5452a", weight: 2, fillOpacity: 0.25 }; },
       pointToLayer: function (feature, latlng) {
-        return L.circleMarker(latlng, { radius: 9, color: "#b5452a", fillOpacity: 0.8 });
+        return L.circleMarker(latlng, { radius: 12, color: "#b5452a", fillOpacity: 0.8 });
       },
     }).addTo(map);
     if (place.type === "Point") {

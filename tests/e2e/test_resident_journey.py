@@ -113,6 +113,12 @@ def step_propose_by_searching_a_place_and_the_keyboard(page, live_server, space)
     assert page.locator("#project-place-map path.city-outline").count() == 1
     assert page.locator("#project-place-map path.area-outline").count() == 2
 
+    # "Use my location" jumps to where the phone is, and waits for a confirmation.
+    page.locator("#place-search-locate").click()
+    page.wait_for_selector("#project-place-map .picked-location")
+    assert "Enter" in page.inner_text("#place-hint")
+    assert page.input_value("#id_longitude") == ""
+
     page.fill("#place-search", "광복로")
     option = page.locator("#place-search-suggestions [role='option']").first
     option.wait_for()
