@@ -9,6 +9,16 @@ from django.utils.translation import gettext_lazy as _
 ADMINISTRATIVE_CODE = RegexValidator(
     r"^\d{5}$", _("An administrative code has exactly five digits.")
 )
+SGIS_MUNICIPALITY_CODE = RegexValidator(
+    r"^\d{5}$", _("An SGIS 시군구 code has exactly five digits.")
+)
+SGIS_SUBMUNICIPALITY_CODE = RegexValidator(
+    r"^\d{7}$", _("An SGIS 읍면동 code has exactly seven digits.")
+)
+# Shown wherever the census boundaries are drawn or shipped (their licence asks it).
+BOUNDARY_ATTRIBUTION = _(
+    "Administrative boundaries: Statistics Korea SGIS (2018), KOGL Type 1"
+)
 
 
 class Province(models.TextChoices):
@@ -63,11 +73,34 @@ class Municipality(BilingualNameMixin, models.Model):
     name_en = models.CharField(_("English name"), max_length=50)
     location = models.PointField(_("location"), srid=4326)
     location_source = models.CharField(_("location source"), max_length=255, blank=True)
+    sgis_code = models.CharField(
+        _("SGIS code"),
+        max_length=5,
+        blank=True,
+        validators=[SGIS_MUNICIPALITY_CODE],
+        help_text=_(
+            "The census geography's 시군구 code (KOSTAT SGIS, 2018); empty for a city "
+            "made of several districts (구) or not matched."
+        ),
+    )
     boundary = models.MultiPolygonField(_("boundary"), srid=4326, null=True, blank=True)
     downtown = models.MultiPolygonField(
         _("downtown (원도심)"), srid=4326, null=True, blank=True
     )
     downtown_source = models.CharField(_("downtown source"), max_length=255, blank=True)
+    downtown_date = models.DateField(
+        _("downtown date"),
+        null=True,
+        blank=True,
+        help_text=_("When the downtown was designated or drawn, as its source says."),
+    )
+    # When set, the downtown polygon is their union (cities.services.downtown).
+    downtown_submunicipalities = models.ManyToManyField(
+        "SubMunicipality",
+        related_name="+",
+        blank=True,
+        verbose_name=_("downtown 읍면동"),
+    )
     updated_at = models.DateTimeField(_("updated"), auto_now=True)
 
     class Meta:
@@ -82,10 +115,94 @@ class Municipality(BilingualNameMixin, models.Model):
             models.UniqueConstraint(
                 fields=["name_ko", "province"], name="municipality_unique_name"
             ),
+            models.UniqueConstraint(
+                fields=["sgis_code"],
+                condition=~Q(sgis_code=""),
+                name="municipality_unique_sgis_code",
+            ),
         ]
 
     def __str__(self) -> str:
         return f"{self.name_ko} ({self.name_en})"
+
+
+class CensusDistrict(BilingualNameMixin, models.Model):
+    """One of the 250 시군구 of the census geography (KOSTAT SGIS, 2018), platform
+    municipality or not, so that any point in Korea can be named.
+
+    A city with districts (청주시, 창원시, ...) is several of these, each linked to
+    the one municipality; the municipality's boundary is their union.
+    """
+
+    sgis_code = models.CharField(
+        _("SGIS code"),
+        max_length=5,
+        unique=True,
+        validators=[SGIS_MUNICIPALITY_CODE],
+    )
+    name_ko = models.CharField(_("Korean name"), max_length=50)
+    name_en = models.CharField(_("English name"), max_length=80)
+    province_ko = models.CharField(_("Korean province name"), max_length=20)
+    province_en = models.CharField(_("English province name"), max_length=40)
+    municipality = models.ForeignKey(
+        Municipality,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="census_districts",
+        verbose_name=_("municipality"),
+    )
+    boundary = models.MultiPolygonField(_("boundary"), srid=4326)
+
+    class Meta:
+        verbose_name = _("census district (시군구)")
+        verbose_name_plural = _("census districts (시군구)")
+        ordering = ["sgis_code"]
+
+    def __str__(self) -> str:
+        return f"{self.sgis_code} {self.province_ko} {self.name_ko}"
+
+    @property
+    def full_name(self) -> str:
+        """The province and the district, e.g. 경상북도 봉화군."""
+        return in_current_language(
+            f"{self.province_ko} {self.name_ko}", f"{self.name_en}, {self.province_en}"
+        )
+
+
+class SubMunicipality(BilingualNameMixin, models.Model):
+    """A 읍면동 (town, township or neighbourhood) of a municipality, with its census
+    boundary (KOSTAT SGIS, 2018)."""
+
+    sgis_code = models.CharField(
+        _("SGIS code"),
+        max_length=7,
+        unique=True,
+        validators=[SGIS_SUBMUNICIPALITY_CODE],
+    )
+    admin_code = models.CharField(
+        _("administrative code"),
+        max_length=10,
+        blank=True,
+        help_text=_("The 행정표준코드 of the 읍면동; empty when not known."),
+    )
+    name_ko = models.CharField(_("Korean name"), max_length=50)
+    name_en = models.CharField(_("English name"), max_length=80)
+    municipality = models.ForeignKey(
+        Municipality,
+        on_delete=models.CASCADE,
+        related_name="submunicipalities",
+        verbose_name=_("municipality"),
+    )
+    boundary = models.MultiPolygonField(_("boundary"), srid=4326)
+
+    class Meta:
+        verbose_name = _("sub-municipality (읍면동)")
+        verbose_name_plural = _("sub-municipalities (읍면동)")
+        ordering = ["sgis_code"]
+
+    def __str__(self) -> str:
+        return f"{self.sgis_code} {self.name_ko}"
 
 
 class MunicipalityGroup(BilingualNameMixin, models.Model):
@@ -270,4 +387,44 @@ class MunicipalFlow(models.Model):
         return (
             f"{self.origin_id}→{self.destination_id} {self.year} {self.purpose}: "
             f"{self.count}"
+        )
+
+
+class SubMunicipalityObservation(models.Model):
+    """A figure of one 읍면동 for one year (population, businesses, old buildings),
+    what the legal decline test reads (cities.decline)."""
+
+    submunicipality = models.ForeignKey(
+        SubMunicipality, on_delete=models.CASCADE, related_name="observations"
+    )
+    indicator = models.ForeignKey(
+        Indicator, on_delete=models.PROTECT, related_name="submunicipality_observations"
+    )
+    year = models.PositiveSmallIntegerField(_("year"))
+    value = models.DecimalField(_("value"), max_digits=18, decimal_places=4)
+    source = models.CharField(_("source"), max_length=255)
+    is_illustrative = models.BooleanField(
+        _("illustrative"),
+        default=False,
+        help_text=_("Generated for demonstration, not taken from a published source."),
+    )
+
+    class Meta:
+        verbose_name = _("읍면동 observation")
+        verbose_name_plural = _("읍면동 observations")
+        ordering = ["submunicipality", "indicator", "year"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["submunicipality", "indicator", "year"],
+                name="submunicipality_observation_unique_period",
+            ),
+            models.CheckConstraint(
+                condition=Q(year__gte=1900) & Q(year__lte=2100),
+                name="submunicipality_observation_year_sane",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return (
+            f"{self.submunicipality_id} {self.indicator_id} {self.year}: {self.value}"
         )

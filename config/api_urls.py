@@ -13,6 +13,10 @@ from cities.api.analysis import (
     MunicipalityTypologyView,
     UrbanZonesView,
 )
+from cities.api.boundaries import (
+    MunicipalityBoundaryView,
+    MunicipalitySubmunicipalitiesView,
+)
 from cities.api.views import MunicipalityViewSet
 from config.api import Router, ThrottledObtainAuthToken
 from renewal.api import ogc, tiles
@@ -58,6 +62,7 @@ from renewal.api.progress import (
 )
 from renewal.api.projects import RenewalProjectViewSet
 from renewal.api.resources import NeighborhoodResourceViewSet
+from renewal.api.search import SearchView
 from renewal.api.spaces import VacantSpaceViewSet
 
 router = Router()
@@ -173,7 +178,19 @@ api_v1 = [
         DowntownHealthView.as_view(),
         name="municipality-downtown-health",
     ),
+    path(
+        f"{MUNICIPALITY}boundary/",
+        MunicipalityBoundaryView.as_view(),
+        name="municipality-boundary",
+    ),
+    path(
+        f"{MUNICIPALITY}submunicipalities/",
+        MunicipalitySubmunicipalitiesView.as_view(),
+        name="municipality-submunicipalities",
+    ),
     path("urban-zones/", UrbanZonesView.as_view(), name="urban-zones"),
+    # Suggestions for the search boxes of the pages.
+    path("search/", SearchView.as_view(), name="search"),
     path(
         "dashboard/city-types/",
         CityTypeDashboardView.as_view(),

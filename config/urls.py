@@ -2,9 +2,9 @@ from django.conf.urls.i18n import i18n_patterns
 from django.contrib import admin
 from django.urls import include, path
 
-from cities.views import home
 from config.health import healthz
 from renewal.views import ThrottledLoginView, password_reset, signup
+from renewal.views.home import home, search_results
 from renewal.views.notifications import language_switch
 
 urlpatterns = [
@@ -20,6 +20,7 @@ urlpatterns = [
 # language. Unprefixed paths (the API) then follow Accept-Language.
 urlpatterns += i18n_patterns(
     path("", home, name="home"),
+    path("search/", search_results, name="search-results"),
     path("", include("renewal.urls")),
     path("", include("renewal.urls_cities")),
     path("accounts/signup/", signup, name="signup"),

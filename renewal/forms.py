@@ -510,3 +510,48 @@ class MeetingAttendanceForm(forms.Form):
         from renewal.models.progress import WALK_IN_FIELDS
 
         return {name: self.cleaned_data[name] for name in WALK_IN_FIELDS}
+
+
+# Following an area from a map page.
+
+# The distances a resident chooses from; the service accepts any in its range.
+AREA_FOLLOW_RADII_M = (500, 1000, 3000)
+
+
+def radius_label(radius_m: int) -> str:
+    """A distance as people say it: "500 m", "1 km"."""
+    if radius_m >= 1000 and radius_m % 1000 == 0:
+        return str(_("%(km)d km") % {"km": radius_m // 1000})
+    return str(_("%(m)d m") % {"m": radius_m})
+
+
+class AreaFollowForm(DomainErrorFormMixin, forms.Form):
+    """ "Notify me about new projects within [500 m | 1 km | 3 km] of here"."""
+
+    domain_error_fields = {"center": "longitude"}
+
+    longitude = longitude_field()
+    latitude = latitude_field()
+    radius_m = forms.TypedChoiceField(
+        label=_("Within"),
+        coerce=int,
+        choices=[],
+        initial=1000,
+        widget=forms.RadioSelect,
+    )
+
+    def __init__(self, *args, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["radius_m"].choices = [
+            (radius, radius_label(radius)) for radius in AREA_FOLLOW_RADII_M
+        ]
+
+    def area_follow_data(self) -> dict:
+        return {
+            "center": Point(
+                self.cleaned_data["longitude"],
+                self.cleaned_data["latitude"],
+                srid=4326,
+            ),
+            "radius_m": self.cleaned_data["radius_m"],
+        }

@@ -56,6 +56,12 @@ urlpatterns += [
     path("projects/<int:pk>/events/", progress.project_event, name="project-event"),
     path("projects/<int:pk>/report/", engagement.project_report, name="project-report"),
     path("me/", projects.my_page, name="me"),
+    path("areas/follow/", engagement.area_follow_add, name="area-follow-add"),
+    path(
+        "me/areas/<int:pk>/remove/",
+        engagement.area_follow_remove,
+        name="area-follow-remove",
+    ),
     path(
         "me/notifications/<int:pk>/read/",
         projects.notification_read,

@@ -28,6 +28,7 @@ class MunicipalitySerializer(GeoFeatureModelSerializer):
         fields = [
             "code",
             "former_codes",
+            "sgis_code",
             "name",
             "name_ko",
             "name_en",

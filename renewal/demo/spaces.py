@@ -57,6 +57,26 @@ def demo_spaces_generate(*, municipalities=None) -> int:
     return created
 
 
+def _points_inside(generator: DemoGenerator, city: Municipality, count: int):
+    """Points around the city's downtown (else its seat), redrawn until they lie
+    inside its boundary: a coastal city's circle reaches into the sea."""
+    centre = city.downtown.point_on_surface if city.downtown else city.location
+    boundary = city.boundary.prepared if city.boundary else None
+    points = []
+    for _attempt in range(20):
+        drawn = generator.scatter(
+            centre,
+            count,
+            core_radius_m=DOWNTOWN_RADIUS_M,
+            outer_radius_m=OUTER_RADIUS_M,
+            core_share=0.45,
+        )
+        points += [p for p in drawn if boundary is None or boundary.covers(p)]
+        if len(points) >= count:
+            break
+    return points[:count]
+
+
 def _area(value: float) -> Decimal:
     return Decimal(f"{value:.1f}")
 
@@ -71,13 +91,7 @@ def _generate_for(city: Municipality) -> int:
     if len(existing) >= count:
         return 0
     generator = DemoGenerator(f"spaces:{city.code}")
-    points = generator.scatter(
-        city.location,
-        count,
-        core_radius_m=DOWNTOWN_RADIUS_M,
-        outer_radius_m=OUTER_RADIUS_M,
-        core_share=0.45,
-    )
+    points = _points_inside(generator, city, count)
     kinds, weights = zip(*KIND_WEIGHTS.items(), strict=True)
     offers = [Availability.LEASE, Availability.SALE, Availability.FREE_USE]
     writes = []

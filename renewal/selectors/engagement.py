@@ -8,6 +8,8 @@ visible_projects in renewal.selectors.projects.
 """
 
 from django.contrib.contenttypes.models import ContentType
+from django.contrib.gis.db.models import PointField
+from django.contrib.gis.db.models.functions import GeometryDistance
 from django.contrib.postgres.aggregates import ArrayAgg
 from django.db.models import (
     BigIntegerField,
@@ -15,6 +17,7 @@ from django.db.models import (
     CharField,
     Count,
     Exists,
+    ExpressionWrapper,
     F,
     Max,
     Min,
@@ -29,7 +32,8 @@ from django.db.models import (
 from django.db.models.functions import Left
 from django.http import Http404
 
-from renewal.models.engagement import Comment, ContentReport
+from cities.models import Municipality
+from renewal.models.engagement import AreaFollow, Comment, ContentReport
 from renewal.models.projects import RenewalProject
 from renewal.selectors.projects import sees_hidden_content, visible_projects
 
@@ -141,3 +145,27 @@ def comment_list(*, project: RenewalProject, user) -> QuerySet[Comment]:
         .order_by("created_at", "id")
     )
     return visible_comments(comments, user)
+
+
+def area_follow_list(*, user) -> QuerySet:
+    """The user's followed areas, newest first, each with the city whose seat is
+    nearest to its centre (for naming it and linking to that city's map)."""
+    nearest = (
+        Municipality.objects.exclude(code=None)
+        .annotate(
+            distance=GeometryDistance(
+                "location",
+                ExpressionWrapper(OuterRef("center"), output_field=PointField()),
+            )
+        )
+        .order_by("distance")
+    )
+    return (
+        AreaFollow.objects.filter(user=user)
+        .annotate(
+            city_code=Subquery(nearest.values("code")[:1]),
+            city_name_ko=Subquery(nearest.values("name_ko")[:1]),
+            city_name_en=Subquery(nearest.values("name_en")[:1]),
+        )
+        .order_by("-created_at", "-id")
+    )

@@ -13,6 +13,7 @@ from django.contrib.gis.geos import MultiPolygon, Point, Polygon
 from django.db import transaction
 from django.utils.translation import gettext as _
 
+from cities.boundaries import place_outside_message, places_outside
 from cities.models import Municipality
 from core.errors import (
     DomainError,
@@ -108,9 +109,9 @@ def _check_place(place, *, municipality: Municipality, category: str) -> None:
     if not isinstance(place, Point):
         _check_area(place, category=category)
     if municipality.boundary:
-        if not municipality.boundary.intersects(place):
+        for outside in places_outside(municipality, [place]):
             raise DomainError(
-                _("The place lies outside %(city)s.") % {"city": municipality.name},
+                place_outside_message(municipality, outside),
                 fields={"place": [_("Outside the municipality's boundary.")]},
             )
         return

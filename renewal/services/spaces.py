@@ -12,11 +12,13 @@ history and queue the side effects (fresh tiles, a matching re-run) after commit
 import datetime
 from collections.abc import Sequence
 from dataclasses import dataclass
+from functools import partial
 
 from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from cities.boundaries import place_outside_message, places_outside
 from cities.models import Municipality
 from core.errors import (
     DomainError,
@@ -100,10 +102,12 @@ class SpaceWrite:
     owner: dict | None = None
 
 
-def vacant_space_check(space: VacantSpace) -> None:
+def vacant_space_check(space: VacantSpace, *, boundary: bool = True) -> None:
     """Refuse a space, as it would be stored, that breaks a rule of the inventory:
     a place outside Korea or outside its city's boundary, a grade without its
-    scheme or beyond it. Raises DomainError naming the field."""
+    scheme or beyond it. Raises DomainError naming the field. boundary=False
+    leaves the boundary to `vacant_spaces_boundary_refusals`, which asks it of
+    many spaces at once."""
     location = space.location
     if location is None:
         raise DomainError(
@@ -167,14 +171,32 @@ def vacant_space_check(space: VacantSpace) -> None:
             ),
             fields={"vacancy_exclusion": [_("Excluded and confirmed at once.")]},
         )
-    if space.municipality.boundary and not space.municipality.boundary.contains(
-        location
-    ):
-        raise DomainError(
-            _("The location lies outside %(city)s.")
-            % {"city": space.municipality.name},
+    if boundary:
+        for refusal in vacant_spaces_boundary_refusals(space.municipality, [space]):
+            raise refusal
+
+
+def vacant_spaces_boundary_refusals(
+    municipality: Municipality, spaces: Sequence[VacantSpace]
+) -> dict[int, DomainError]:
+    """The spaces (by position) whose location lies outside the municipality's
+    boundary, each with its refusal naming the 시군구 it lies in (or the sea):
+    one query for any number of spaces."""
+    return {
+        outside.index: DomainError(
+            place_outside_message(municipality, outside),
             fields={"location": [_("Outside the municipality's boundary.")]},
         )
+        for outside in places_outside(
+            municipality, [space.location for space in spaces]
+        )
+    }
+
+
+def _boundary_check(municipality: Municipality, spaces: Sequence[VacantSpace]) -> None:
+    refusals = vacant_spaces_boundary_refusals(municipality, spaces)
+    if refusals:
+        raise refusals[min(refusals)]
 
 
 def _owner_save(space: VacantSpace, owner: dict | None) -> bool:
@@ -223,9 +245,10 @@ def vacant_spaces_create(
         for write in writes
     ]
     for space in spaces:
-        vacant_space_check(space)
+        vacant_space_check(space, boundary=False)
     if not spaces:
         return []
+    _boundary_check(municipality, spaces)
     VacantSpace.objects.bulk_create(spaces)
     SpaceOwner.objects.bulk_create(
         SpaceOwner(
@@ -260,7 +283,14 @@ def vacant_space_create(
     return space
 
 
-def _change(*, actor, space: VacantSpace, data: dict, owner: dict | None) -> bool:
+def _change(
+    *,
+    actor,
+    space: VacantSpace,
+    data: dict,
+    owner: dict | None,
+    validate=vacant_space_check,
+) -> bool:
     if "status" in data:
         raise DomainError(
             _("Change the status through a transition, which checks the lifecycle."),
@@ -274,7 +304,7 @@ def _change(*, actor, space: VacantSpace, data: dict, owner: dict | None) -> boo
     # Rows that say again what is stored (a re-import, a form saved unchanged) are
     # neither saved nor recorded.
     changes = (
-        apply_changes(space, changed, SPACE_TRACKED_FIELDS, validate=vacant_space_check)
+        apply_changes(space, changed, SPACE_TRACKED_FIELDS, validate=validate)
         if changed
         else {}
     )
@@ -306,9 +336,18 @@ def vacant_spaces_change(
     """vacant_space_change for many spaces of one city (locked by the caller), with
     the side effects queued once; how many changed."""
     changed = 0
+    moved = [space for space, write in changes if "location" in write.data]
     for space, write in changes:
-        if _change(actor=actor, space=space, data=write.data, owner=write.owner):
+        if _change(
+            actor=actor,
+            space=space,
+            data=write.data,
+            owner=write.owner,
+            validate=partial(vacant_space_check, boundary=False),
+        ):
             changed += 1
+    # After the writes, in one query: the transaction undoes them all on a refusal.
+    _boundary_check(municipality, moved)
     if changed:
         _inventory_changed(municipality.pk)
     return changed

@@ -1,5 +1,5 @@
 """Pages about cities that read the inventory and projects: a city's page and the
-comparison of city types (the home map is cities.views.home).
+comparison of city types (the home page is renewal.views.home).
 
 Reads go through the selectors, the override through its service, permissions
 through the rules; charts are SVG drawn on the server (cities/charts.py) with a
@@ -20,7 +20,11 @@ from django.views.decorators.http import require_POST
 
 from cities.charts import bar_chart, line_chart
 from cities.models import CityType, Municipality
-from cities.selectors import municipality_indicator_series, municipality_zone
+from cities.selectors import (
+    municipality_group_list,
+    municipality_indicator_series,
+    municipality_zone,
+)
 from cities.services.typology import typology_override_set
 from cities.typology import municipality_typology
 from cities.views_support import (
@@ -215,6 +219,8 @@ def dashboard(request):
         {
             "year": year,
             "entries": entries,
+            # The study groups of the cities, shown on the home page before.
+            "groups": municipality_group_list(),
             "years": years,
             "statuses": [label for _value, label in ProjectStatus.choices],
             "population_chart": line_chart(

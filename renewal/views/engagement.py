@@ -1,18 +1,24 @@
-"""Page actions of engagement on a project: following, commenting and reporting to
-the moderators. Each is a small POST view that redirects back to the project page."""
+"""Page actions of engagement: following, commenting and reporting to the
+moderators on a project's page, and following an area from a map page. Each is a
+small POST view that redirects back to the page it came from."""
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
-from django.shortcuts import get_object_or_404
+from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
+from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from cities.views_support import refusal_shown
 from core.ratelimit import WriteLimit
-from renewal.models import Comment
+from renewal.forms import AreaFollowForm, radius_label
+from renewal.models import AreaFollow, Comment
 from renewal.selectors.engagement import content_get
 from renewal.services.engagement import (
+    area_follow_create,
+    area_follow_delete,
     comment_post,
     content_report,
     project_follow,
@@ -94,3 +100,52 @@ def project_report(request, pk: int):
     if limit.refused:
         return project_page(request, project, status=429, at="top")
     return back_to_project(project, "top")
+
+
+def _back(request, default: str) -> str:
+    """The page the form was on, if it is one of ours."""
+    target = request.POST.get("next", "")
+    if url_has_allowed_host_and_scheme(
+        target, allowed_hosts={request.get_host()}, require_https=request.is_secure()
+    ):
+        return target
+    return default
+
+
+@login_required
+@require_POST
+def area_follow_add(request):
+    """ "Notify me about new projects within … of here", from a map page. A refused
+    follow comes back as the form with its errors, nothing saved."""
+    form = AreaFollowForm(request.POST)
+    if form.is_valid():
+        with refusal_shown(request, form=form):
+            area_follow = area_follow_create(
+                user=request.user, **form.area_follow_data()
+            )
+            messages.success(
+                request,
+                _(
+                    "You will be told about new projects within %(radius)s of this "
+                    "place. Your followed areas are on My page."
+                )
+                % {"radius": radius_label(area_follow.radius_m)},
+            )
+            return redirect(_back(request, reverse("renewal:me")))
+    return render(
+        request,
+        "renewal/area_follow_form.html",
+        {"form": form, "next": _back(request, "")},
+        status=400,
+    )
+
+
+@login_required
+@require_POST
+def area_follow_remove(request, pk: int):
+    # Another person's follow is not there for this user: 404, as for any id.
+    area_follow = get_object_or_404(AreaFollow, pk=pk, user=request.user)
+    with refusal_shown(request):
+        area_follow_delete(user=request.user, area_follow=area_follow)
+        messages.success(request, _("You no longer follow that area."))
+    return redirect(f"{reverse('renewal:me')}#area-follows")

@@ -20,6 +20,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_POST
 
+from cities.models import in_current_language
 from cities.views_support import (
     detail_url_template,
     geojson,
@@ -33,6 +34,7 @@ from renewal.forms import (
     ProgressUpdateForm,
     ProjectPageFilter,
     RenewalProjectProposalForm,
+    radius_label,
 )
 from renewal.models import (
     Capability,
@@ -51,7 +53,11 @@ from renewal.models.projects import (
     UPDATABLE_STATUSES,
 )
 from renewal.rules import organization_ids
-from renewal.selectors.engagement import comment_is_masked, comment_list
+from renewal.selectors.engagement import (
+    area_follow_list,
+    comment_is_masked,
+    comment_list,
+)
 from renewal.selectors.meetings import held_event_list, meeting_list
 from renewal.selectors.progress import progress_update_list
 from renewal.selectors.projects import (
@@ -72,6 +78,7 @@ from renewal.services.projects import (
     renewal_project_transition,
 )
 from renewal.views.matching import candidate_panel_context
+from renewal.views.place_picker import area_follow_config, place_picker_config
 
 LIST_PAGE_SIZE = 50
 # The map draws every matching project of the city from the page itself; a city has
@@ -128,6 +135,7 @@ def project_map(request, code: str):
             "page": page,
             "query": query_without_page(request),
             "map_config": config,
+            "follow": area_follow_config(request, municipality),
         },
     )
 
@@ -155,21 +163,25 @@ def project_create(request, code: str):
         {
             "form": form,
             "municipality": municipality,
-            "picker_config": {
-                "center": [municipality.location.y, municipality.location.x],
-                "downtown": geojson(municipality.downtown),
-                "text": {
-                    "point": _("Click on the map to place the project."),
-                    "area": _(
-                        "Click the corners of the area one by one, then press "
-                        "“Finish the area”."
-                    ),
-                    "tooFew": _("An area needs at least three corners."),
-                },
-            },
+            "picker_config": _proposal_picker_config(request, municipality),
         },
         status=429 if limit.refused else 200,
     )
+
+
+def _proposal_picker_config(request, municipality) -> dict:
+    config = place_picker_config(
+        municipality,
+        point_text=_("Click on the map to place the project."),
+        area=request.GET.get("area", ""),
+    )
+    config["text"].update(
+        area=_(
+            "Click the corners of the area one by one, then press “Finish the area”."
+        ),
+        tooFew=_("An area needs at least three corners."),
+    )
+    return config
 
 
 def project_or_404(request, pk: int) -> RenewalProject:
@@ -355,6 +367,16 @@ def project_transition(request, pk: int):
     return back_to_project(project, "timeline")
 
 
+def _named_area_follows(user) -> list:
+    area_follows = list(area_follow_list(user=user))
+    for area_follow in area_follows:
+        area_follow.city_name = in_current_language(
+            area_follow.city_name_ko or "", area_follow.city_name_en or ""
+        )
+        area_follow.radius_label = radius_label(area_follow.radius_m)
+    return area_follows
+
+
 @login_required
 def my_page(request):
     user = request.user
@@ -405,6 +427,7 @@ def my_page(request):
                 }
                 for organization in user_organizations(user)
             ],
+            "area_follows": _named_area_follows(user),
             "notifications": notifications[:NOTIFICATIONS_SHOWN],
             "unread_count": notifications.filter(read_at__isnull=True).count(),
         },

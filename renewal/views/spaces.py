@@ -39,6 +39,7 @@ from renewal.services.spaces import (
     vacant_space_transition,
     vacant_space_update,
 )
+from renewal.views.place_picker import place_picker_config
 
 LIST_PAGE_SIZE = 50
 
@@ -211,10 +212,9 @@ def _form_page(request, *, form, municipality, space=None):
             "form": form,
             "municipality": municipality,
             "space": space,
-            "picker_config": {
-                "center": [municipality.location.y, municipality.location.x],
-                "downtown": geojson(municipality.downtown),
-            },
+            "picker_config": place_picker_config(
+                municipality, point_text=_("Click on the map to place the space.")
+            ),
         },
     )
 

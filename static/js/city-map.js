@@ -24,7 +24,7 @@
       label.textContent = feature.properties.name + " (" + code + ")";
       marker.bindTooltip(label);
       marker.on("click", function () {
-        var row = document.querySelector('tr[data-code="' + code + '"]');
+        var row = document.querySelector('#city-list [data-code="' + code + '"]');
         if (row) {
           row.scrollIntoView({ behavior: "smooth", block: "center" });
           row.classList.add("highlight");

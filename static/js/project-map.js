@@ -47,7 +47,7 @@
       style: style,
       pointToLayer: function (feature, latlng) {
         return L.circleMarker(latlng, Object.assign(style(feature), {
-          radius: 8,
+          radius: 12,
           fillOpacity: 0.8,
           className: "project-marker status-" + feature.properties.status,
         }));
@@ -73,7 +73,7 @@
     var layer = L.geoJSON(place, {
       style: function () { return { color: "#b5452a", weight: 2, fillOpacity: 0.25 }; },
       pointToLayer: function (feature, latlng) {
-        return L.circleMarker(latlng, { radius: 9, color: "#b5452a", fillOpacity: 0.8 });
+        return L.circleMarker(latlng, { radius: 12, color: "#b5452a", fillOpacity: 0.8 });
       },
     }).addTo(map);
     if (place.type === "Point") {

@@ -2,6 +2,8 @@
 // corners of a polygon, then finish it. A point also stays two ordinary number
 // inputs (keyboard, screen readers); an area travels as GeoJSON in a hidden input.
 // A few lines of our own instead of a drawing plug-in: one tool, no editing handles.
+// A point can also be found by the place search or "use my location", and moved
+// with the arrow keys and confirmed with Enter (PlacePicker in map-base.js).
 (function () {
   "use strict";
   var element = document.getElementById("project-place-map");
@@ -16,7 +18,8 @@
   document.getElementById("place-tools").hidden = false;
 
   // Double clicks are corners of an area here, not a zoom.
-  var map = MapBase.baseMap(element, { maxZoom: 19, doubleClickZoom: false });
+  // The arrow keys move the place, not the map (Leaflet's own keyboard panning off).
+  var map = MapBase.baseMap(element, { maxZoom: 19, doubleClickZoom: false, keyboard: false });
   MapBase.showDowntown(map, config.downtown, config.center, "#4a6b8a");
 
   var mode = "point";
@@ -39,7 +42,8 @@
       marker.setLatLng(latlng);
     } else {
       marker = L.circleMarker(latlng, {
-        radius: 9, color: "#b5452a", fillOpacity: 0.8, className: "picked-location",
+        // 24 px across: a target a finger can hit.
+        radius: 12, color: "#b5452a", fillOpacity: 0.8, className: "picked-location",
       }).addTo(map);
     }
   }
@@ -65,13 +69,28 @@
     latitude.value = "";
   }
 
+  function showPoint(latlng) {
+    if (mode !== "point") return;
+    if (outline) { map.removeLayer(outline); outline = null; }
+    placePoint(latlng);
+  }
+
+  var picker = PlacePicker.attach(map, element, config, {
+    active: function () { return mode === "point"; },
+    current: function () { return marker ? marker.getLatLng() : null; },
+    show: showPoint,
+    set: function (latlng) {
+      area.value = "";
+      corners = [];
+      showPoint(latlng);
+      longitude.value = round(latlng.lng).toFixed(6);
+      latitude.value = round(latlng.lat).toFixed(6);
+    },
+  });
+
   map.on("click", function (event) {
     if (mode === "point") {
-      area.value = "";
-      if (outline) { map.removeLayer(outline); outline = null; }
-      longitude.value = round(event.latlng.lng).toFixed(6);
-      latitude.value = round(event.latlng.lat).toFixed(6);
-      placePoint(event.latlng);
+      picker.set(event.latlng);
       return;
     }
     if (marker) { map.removeLayer(marker); marker = null; }
@@ -92,9 +111,13 @@
     ring.push(ring[0]);
     area.value = JSON.stringify({ type: "Polygon", coordinates: [ring] });
     corners = [];
+    picker.say(config.text.set, true);
   });
 
-  clear.addEventListener("click", reset);
+  clear.addEventListener("click", function () {
+    reset();
+    setMode(mode);
+  });
   Array.prototype.forEach.call(
     document.querySelectorAll("input[name='place_mode']"),
     function (radio) {
@@ -131,5 +154,6 @@
     map.setView(marker.getLatLng(), Math.max(map.getZoom(), 16));
   }
   setMode(mode);
+  if (area.value || marker) picker.say(config.text.set, true);
   element.dataset.ready = "true";
 })();

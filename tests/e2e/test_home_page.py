@@ -15,8 +15,10 @@ def test_home_page_shows_the_cities_on_a_map_and_in_a_list(
         page.locator("#city-map path.city-marker").count()
         == Municipality.objects.count()
     )
-    assert page.locator("#city-list tbody tr").count() == Municipality.objects.count()
-    assert page.locator("#city-list").get_by_text("안동시").is_visible()
+    assert page.locator("#city-list li.city-card").count() == (
+        Municipality.objects.count()
+    )
+    assert page.locator("#city-list").get_by_text("안동시", exact=True).is_visible()
 
 
 @pytest.mark.browser
@@ -26,7 +28,7 @@ def test_clicking_a_marker_highlights_its_row(page, live_server, demo_data):
 
     page.locator("#city-map path.city-marker").first.click(force=True)
 
-    assert page.locator("#city-list tr.highlight").count() == 1
+    assert page.locator("#city-list li.highlight").count() == 1
 
 
 @pytest.mark.browser
@@ -40,4 +42,4 @@ def test_language_switch_turns_the_page_english(page, live_server, demo_data):
     assert page.get_by_role("heading", level=1).inner_text() == (
         "Small and medium-sized provincial cities"
     )
-    assert page.locator("#city-list").get_by_text("Andong").is_visible()
+    assert page.locator("#city-list").get_by_text("Andong", exact=True).is_visible()

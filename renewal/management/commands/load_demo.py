@@ -3,6 +3,7 @@ from django.utils.translation import gettext as _
 
 from cities.demo.indicators import demo_indicators_load
 from cities.services import demo_municipalities_load
+from cities.services.boundaries import boundaries_load
 from renewal.demo.bids import demo_bid_load
 from renewal.demo.projects import demo_projects_load
 from renewal.demo.spaces import demo_spaces_generate
@@ -24,6 +25,18 @@ class Command(BaseCommand):
                 "updated": result.municipalities_updated,
                 "observations": result.observations,
                 "groups": result.groups,
+            }
+        )
+        boundaries = boundaries_load()
+        self.stdout.write(
+            _(
+                "Boundaries: %(districts)d 시군구, %(matched)d municipalities with "
+                "their boundary, %(submunicipalities)d 읍면동."
+            )
+            % {
+                "districts": boundaries.districts,
+                "matched": boundaries.municipalities_matched,
+                "submunicipalities": boundaries.submunicipalities,
             }
         )
         indicators = demo_indicators_load()

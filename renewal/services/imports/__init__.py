@@ -32,7 +32,11 @@ from renewal.services.background import (
     work_lease,
     work_lease_is_free,
 )
-from renewal.services.imports.parsing import Problems, validate_row
+from renewal.services.imports.parsing import (
+    Problems,
+    validate_row,
+    validate_rows_boundary,
+)
 from renewal.services.imports.reading import (
     ALLOWED_SRIDS,
     DRIVERS,
@@ -313,8 +317,11 @@ def _run(space_import: SpaceImport) -> None:
         raise ImportFailed("file", _("The file contains no rows."))
 
     existing = existing_spaces(municipality, rows)
-    for row in rows:
+    candidates = [
         validate_row(row, municipality, existing.get(row.data["external_id"]), problems)
+        for row in rows
+    ]
+    validate_rows_boundary(rows, candidates, municipality, problems)
     row_count = problems.lines_read
     if problems.entries:
         _finish(

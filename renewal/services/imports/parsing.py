@@ -24,7 +24,10 @@ from renewal.models import (
     SpaceStatus,
     VacantSpace,
 )
-from renewal.services.spaces import vacant_space_check
+from renewal.services.spaces import (
+    vacant_space_check,
+    vacant_spaces_boundary_refusals,
+)
 
 
 @functools.cache
@@ -238,9 +241,10 @@ def _place(line, geometry, problems):
     return geometry.centroid, geometry
 
 
-def validate_row(row, municipality, existing, problems) -> None:
-    # The space services' own rules (inside Korea and the boundary, grade within its
-    # scheme), asked of the row as it would be stored.
+def validate_row(row, municipality, existing, problems) -> VacantSpace:
+    # The space services' own rules (inside Korea, grade within its scheme), asked
+    # of the row as it would be stored; the boundary is asked of all rows at once
+    # (validate_rows_boundary).
     location = row.data["location"]
     candidate = VacantSpace(
         municipality=municipality,
@@ -251,10 +255,32 @@ def validate_row(row, municipality, existing, problems) -> None:
         grade=row.data.get("grade", existing.grade if existing else None),
     )
     try:
-        vacant_space_check(candidate)
+        vacant_space_check(candidate, boundary=False)
     except DomainError as refused:
-        # A file has no location column: its coordinates are its geometry.
-        field_name = next(iter(refused.fields), "geometry")
-        if field_name == "location":
-            field_name = "geometry"
-        problems.add(row.line, field_name, refused.message)
+        _refusal_add(row, refused, problems)
+    return candidate
+
+
+def _refusal_add(row, refused: DomainError, problems) -> None:
+    # A file has no location column: its coordinates are its geometry.
+    field_name = next(iter(refused.fields), "geometry")
+    if field_name == "location":
+        field_name = "geometry"
+    problems.add(row.line, field_name, refused.message)
+
+
+def validate_rows_boundary(rows, candidates, municipality, problems) -> None:
+    """Every row whose place lies outside the city, named by where it lies: one
+    query for the whole file."""
+    # A row refused already (outside Korea, most often) is not named twice.
+    refused_lines = problems.lines
+    checked = [
+        (row, candidate)
+        for row, candidate in zip(rows, candidates, strict=True)
+        if row.line not in refused_lines
+    ]
+    refusals = vacant_spaces_boundary_refusals(
+        municipality, [candidate for _row, candidate in checked]
+    )
+    for index, refused in refusals.items():
+        _refusal_add(checked[index][0], refused, problems)

@@ -1,0 +1,309 @@
+"""Official boundaries (cities/services/boundaries.py, cities/boundaries.py): the
+census 시군구 and 읍면동 linked to municipalities by province and name, map outlines
+from PostgreSQL, and places refused outside their city, named by where they lie.
+
+Only the few municipalities a test needs are loaded (boundaries_load with
+municipality_codes): the whole country costs seconds."""
+
+import json
+import subprocess
+from pathlib import Path
+
+import pytest
+from django.contrib.gis.geos import Point
+from django.core.files import File
+from django.core.management import call_command
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+from django.utils import translation
+
+from cities.models import CensusDistrict, Municipality, SubMunicipality
+from cities.services.boundaries import boundaries_load
+from core.errors import DomainError
+from renewal.models import VacantSpace
+from renewal.services.imports import space_import_create, space_import_run
+from renewal.services.projects import renewal_project_propose
+from renewal.services.spaces import (
+    SpaceWrite,
+    vacant_space_create,
+    vacant_spaces_create,
+)
+from tests.factories import MunicipalityFactory, UserFactory
+
+YEONGJU_HALL = (128.6241, 36.8057)
+# Three surveyed points across the border, in 봉화군 (checked against the census
+# boundary by hand).
+IN_BONGHWA = [(128.7325, 36.8932), (128.74, 36.90), (128.72, 36.88)]
+EAST_SEA = (130.0, 36.5)
+
+
+@pytest.fixture
+def cities(db):
+    made = {
+        "yeongju": MunicipalityFactory(
+            code="47210", province="경북", name_ko="영주시", name_en="Yeongju"
+        ),
+        "bonghwa": MunicipalityFactory(
+            code="47920",
+            province="경북",
+            name_ko="봉화군",
+            name_en="Bonghwa",
+            kind="county",
+        ),
+        "cheongju": MunicipalityFactory(
+            code="43110", province="충북", name_ko="청주시", name_en="Cheongju"
+        ),
+    }
+    boundaries_load(municipality_codes=["47210", "47920", "43110"])
+    for municipality in made.values():
+        municipality.refresh_from_db()
+    return made
+
+
+def test_districts_link_by_province_and_name_and_a_city_of_districts_is_their_union(
+    cities,
+):
+    yeongju, cheongju = cities["yeongju"], cities["cheongju"]
+
+    assert yeongju.sgis_code == "37060"
+    assert cities["bonghwa"].sgis_code == "37410"
+    # 청주시 is four 구 in the census: no one SGIS code, a boundary that is all four.
+    assert cheongju.sgis_code == ""
+    districts = CensusDistrict.objects.filter(municipality=cheongju)
+    assert sorted(d.name_ko for d in districts) == [
+        "청주시상당구",
+        "청주시서원구",
+        "청주시청원구",
+        "청주시흥덕구",
+    ]
+    for district in districts:
+        assert cheongju.boundary.covers(district.boundary.point_on_surface)
+    assert yeongju.boundary.covers(Point(*YEONGJU_HALL, srid=4326))
+    assert not yeongju.boundary.covers(Point(*IN_BONGHWA[0], srid=4326))
+    # The 19 읍면동 of 영주시 (2018), with their seven-digit codes.
+    submunicipalities = SubMunicipality.objects.filter(municipality=yeongju)
+    assert submunicipalities.count() == 19
+    assert {s.sgis_code[:5] for s in submunicipalities} == {"37060"}
+    assert submunicipalities.get(name_ko="풍기읍").name_en == "Punggi-eup"
+
+
+def test_loading_again_reads_no_file_and_changes_nothing(cities):
+    before = list(
+        Municipality.objects.order_by("pk").values_list("pk", "sgis_code", "updated_at")
+    )
+    submunicipalities = SubMunicipality.objects.count()
+
+    with CaptureQueriesContext(connection) as queries:
+        result = boundaries_load(municipality_codes=["47210", "47920", "43110"])
+
+    assert result.municipalities_matched == 3
+    assert result.municipalities_unmatched == []
+    assert not any("INSERT" in q["sql"] for q in queries.captured_queries)
+    assert SubMunicipality.objects.count() == submunicipalities
+    assert (
+        list(
+            Municipality.objects.order_by("pk").values_list(
+                "pk", "sgis_code", "updated_at"
+            )
+        )
+        == before
+    )
+
+
+def test_the_command_names_every_district_of_the_country_and_reports_counts(db):
+    MunicipalityFactory(code="47210", province="경북", name_ko="영주시")
+    MunicipalityFactory(code="99999", province="경북", name_ko="없는시")
+    output = []
+
+    class Out:
+        def write(self, text):
+            output.append(text)
+
+    with translation.override("en"):
+        call_command("load_boundaries", stdout=Out())
+
+    text = "".join(output)
+    assert "250 시군구, 1 municipalities with their boundary, 19 읍면동" in text
+    assert "없는시" in text  # matched by nobody, and said so
+    assert CensusDistrict.objects.count() == 250
+    with translation.override("ko"):
+        assert CensusDistrict.objects.get(sgis_code="11010").full_name == (
+            "서울특별시 종로구"
+        )
+
+
+def test_submunicipality_outlines_are_geojson_in_the_request_language(cities, client):
+    response = client.get(
+        "/api/v1/municipalities/47210/submunicipalities/", HTTP_ACCEPT_LANGUAGE="en"
+    )
+
+    assert response.status_code == 200
+    assert response["Content-Type"] == "application/geo+json"
+    collection = json.loads(response.content)
+    assert collection["type"] == "FeatureCollection"
+    assert collection["attribution"] == (
+        "Administrative boundaries: Statistics Korea SGIS (2018), KOGL Type 1"
+    )
+    assert len(collection["features"]) == 19
+    punggi = next(
+        f for f in collection["features"] if f["properties"]["sgis_code"] == "3706011"
+    )
+    assert punggi["properties"]["name"] == "Punggi-eup"
+    assert punggi["geometry"]["type"] in ("Polygon", "MultiPolygon")
+
+    korean = client.get("/api/v1/municipalities/47210/submunicipalities/").json()
+    assert korean["attribution"] == "행정구역경계: 통계청 SGIS (2018), 공공누리 제1유형"
+    assert {f["properties"]["name"] for f in korean["features"]} >= {"풍기읍"}
+
+
+def test_municipality_outline_and_unknown_code(cities, client):
+    outline = client.get("/api/v1/municipalities/43110/boundary/").json()
+
+    assert outline["properties"]["code"] == "43110"
+    assert outline["geometry"]["type"] in ("Polygon", "MultiPolygon")
+    assert client.get("/api/v1/municipalities/12345/boundary/").status_code == 404
+
+
+def test_a_space_in_the_neighbouring_county_is_refused_naming_it(cities):
+    yeongju = cities["yeongju"]
+
+    with translation.override("en"), pytest.raises(DomainError) as refused:
+        vacant_space_create(
+            actor=None,
+            municipality=yeongju,
+            data={"kind": "shop", "location": Point(*IN_BONGHWA[0], srid=4326)},
+        )
+    assert "Bonghwa-gun, Gyeongsangbuk-do" in str(refused.value.message)
+    assert "location" in refused.value.fields
+
+    with translation.override("ko"), pytest.raises(DomainError) as at_sea:
+        vacant_space_create(
+            actor=None,
+            municipality=yeongju,
+            data={"kind": "shop", "location": Point(*EAST_SEA, srid=4326)},
+        )
+    assert "바다(또는 국외)" in str(at_sea.value.message)
+    assert not VacantSpace.objects.exists()
+
+
+def test_many_spaces_are_checked_in_one_query_and_none_is_written_on_a_refusal(
+    cities,
+):
+    yeongju = cities["yeongju"]
+    inside = [
+        SpaceWrite(
+            data={
+                "kind": "house",
+                "location": Point(
+                    YEONGJU_HALL[0] + 0.001 * i, YEONGJU_HALL[1], srid=4326
+                ),
+            }
+        )
+        for i in range(40)
+    ]
+    outside = SpaceWrite(
+        data={"kind": "house", "location": Point(*IN_BONGHWA[1], srid=4326)}
+    )
+
+    with CaptureQueriesContext(connection) as queries:
+        vacant_spaces_create(actor=None, municipality=yeongju, writes=inside)
+    boundary_queries = [
+        q for q in queries.captured_queries if "cities_censusdistrict" in q["sql"]
+    ]
+    assert len(boundary_queries) == 1
+    assert VacantSpace.objects.count() == 40
+
+    with pytest.raises(DomainError):
+        vacant_spaces_create(
+            actor=None, municipality=yeongju, writes=[*inside[:3], outside]
+        )
+    assert VacantSpace.objects.count() == 40
+
+
+def test_a_project_place_in_the_neighbouring_county_is_refused(cities):
+    with translation.override("ko"), pytest.raises(DomainError) as refused:
+        renewal_project_propose(
+            proposer=UserFactory(),
+            municipality=cities["yeongju"],
+            data={
+                "title": "빈 점포 공유부엌",
+                "description": "주민이 함께 쓰는 부엌",
+                "category": "village_renewal",
+                "place": Point(*IN_BONGHWA[2], srid=4326),
+            },
+        )
+
+    assert "경상북도 봉화군" in str(refused.value.message)
+    assert "place" in refused.value.fields
+
+
+def _gpkg(directory: Path, points: list[tuple[float, float]]) -> Path:
+    source = directory / "survey.geojson"
+    source.write_text(
+        json.dumps(
+            {
+                "type": "FeatureCollection",
+                "features": [
+                    {
+                        "type": "Feature",
+                        "properties": {"external_id": f"S-{n}", "kind": "shop"},
+                        "geometry": {"type": "Point", "coordinates": list(point)},
+                    }
+                    for n, point in enumerate(points, start=1)
+                ],
+            }
+        )
+    )
+    path = directory / "survey.gpkg"
+    # In UTM-K, as a surveyor's GIS writes it.
+    subprocess.run(
+        [
+            "ogr2ogr",
+            "-f",
+            "GPKG",
+            "-t_srs",
+            "EPSG:5179",
+            path,
+            source,
+            "-nln",
+            "spaces",
+        ],
+        check=True,
+        capture_output=True,
+    )
+    return path
+
+
+def _import(path: Path, municipality):
+    with path.open("rb") as handle:
+        space_import = space_import_create(
+            actor=None,
+            municipality=municipality,
+            uploaded_file=File(handle, name=path.name),
+            srid=None,
+            run_in_background=False,
+        )
+    return space_import_run(space_import=space_import)
+
+
+def test_a_geopackage_of_the_neighbouring_county_is_refused_row_by_row(
+    cities, tmp_path, settings
+):
+    settings.MEDIA_ROOT = tmp_path / "media"
+    path = _gpkg(tmp_path, IN_BONGHWA)
+
+    with translation.override("en"):
+        refused = _import(path, cities["yeongju"])
+
+    assert refused.status == "failed"
+    assert refused.rejected_count == 3
+    assert [entry["line"] for entry in refused.report] == [1, 2, 3]
+    for entry in refused.report:
+        assert entry["field"] == "geometry"
+        assert "Bonghwa-gun" in entry["message"]
+    assert not VacantSpace.objects.exists()
+
+    accepted = _import(path, cities["bonghwa"])
+
+    assert accepted.status == "succeeded", accepted.report
+    assert VacantSpace.objects.filter(municipality=cities["bonghwa"]).count() == 3
