@@ -67,6 +67,9 @@
       var marker = L.marker([candidate.lat, candidate.lon], {
         icon: numberedIcon(candidate.rank),
         title: candidate.rank + ". " + candidate.label,
+        // Candidates a few metres apart overlap on the map: the numbered table
+        // beside it is their keyboard path, so the markers take no tab stop.
+        keyboard: false,
       });
       marker.bindPopup(function () {
         var box = document.createElement("div");
