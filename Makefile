@@ -27,6 +27,7 @@ help:
 	@echo "make worker - run a Celery worker in the foreground"
 	@echo "make messages - extract translatable strings into the .po files"
 	@echo "make bench  - run every benchmark on the synthetic national data set"
+	@echo "make perf-pages - Largest Contentful Paint of public pages on a throttled phone"
 	@echo "make loadtest - load-test the production setup (after make bench)"
 
 setup: system-packages $(VENV)/.installed $(MO_FILES)
@@ -114,3 +115,14 @@ $(LOADTEST_VENV)/.installed: docs/loadtest/requirements.txt
 	test -x $(LOADTEST_VENV)/bin/python || $(PYTHON) -m venv $(LOADTEST_VENV)
 	$(LOADTEST_VENV)/bin/python -m pip install --quiet -r docs/loadtest/requirements.txt
 	touch $@
+
+# Largest Contentful Paint of the home, a city and a project page in Chromium on a
+# throttled phone (Fast 3G, CPU x4), against gunicorn with production settings on
+# the demo data; PERF_ARGS="--url http://127.0.0.1:8000" measures a running
+# `make run` instead. docs/performance.md.
+.PHONY: perf-pages
+perf-pages: setup
+	@$(SERVICES); \
+	$(MANAGE) migrate --noinput --verbosity 0; \
+	$(MANAGE) load_demo; \
+	$(PY) -m renewal.benchmarks.pages $(PERF_ARGS)

@@ -89,6 +89,13 @@ class VacantSpacePageFilter(VacantSpaceFilter):
     def __init__(self, *args, **kwargs) -> None:
         super().__init__(*args, **kwargs)
         self.filters = {name: self.filters[name] for name in self.PAGE_FIELDS}
+        for page_filter in self.filters.values():
+            # A filter builds its form field once and keeps it; the FilterSet's copy
+            # of the class-level filters carries that field along. The API's schema
+            # builds the fields of these same filters, after which the labels and
+            # choices set below would never reach the form: drop the built field so
+            # the form is made from them, in this request's language.
+            page_filter.__dict__.pop("_field", None)
         labels = {
             "kind": _("Kind"),
             "status": _("Status"),

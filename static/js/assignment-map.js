@@ -41,14 +41,14 @@
     var label = document.createElement("span");
     label.textContent = String(number);
     label.style.cssText =
-      "display:block;width:22px;height:22px;line-height:18px;border-radius:50%;" +
+      "display:block;width:24px;height:24px;line-height:20px;border-radius:50%;" +
       "background:#1f6fb2;color:#fff;border:2px solid #fff;text-align:center;" +
-      "font:bold 12px/18px system-ui,sans-serif;box-shadow:0 0 2px rgba(0,0,0,.6);";
+      "font:bold 12px/20px system-ui,sans-serif;box-shadow:0 0 2px rgba(0,0,0,.6);";
     return L.divIcon({
       html: label,
       className: "candidate-marker",
-      iconSize: [22, 22],
-      iconAnchor: [11, 11],
+      iconSize: [24, 24],
+      iconAnchor: [12, 12],
     });
   }
 
@@ -67,6 +67,9 @@
       var marker = L.marker([candidate.lat, candidate.lon], {
         icon: numberedIcon(candidate.rank),
         title: candidate.rank + ". " + candidate.label,
+        // Candidates a few metres apart overlap on the map: the numbered table
+        // beside it is their keyboard path, so the markers take no tab stop.
+        keyboard: false,
       });
       marker.bindPopup(function () {
         var box = document.createElement("div");

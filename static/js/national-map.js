@@ -197,7 +197,9 @@
       .setDOMContent(popupContent(feature))
       .addTo(map);
   });
-  interactiveLayers().forEach(function (id) {
+  // Every layer that can be hidden, not only the visible ones: the style is not
+  // loaded yet here, and a hidden layer shown later needs its pointer too.
+  ["spaces-grid"].concat(Object.keys(POINT_LAYERS)).forEach(function (id) {
     map.on("mouseenter", id, function () {
       map.getCanvas().style.cursor = "pointer";
     });
