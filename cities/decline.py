@@ -15,12 +15,15 @@ without the figures it needs is "not assessable" (holds is None), never assumed.
 The thresholds are parameters (DeclineRules) with the decree's values as defaults.
 """
 
+import json
 from collections import defaultdict
 from dataclasses import dataclass, field
 from decimal import Decimal
 
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
+from cities.boundaries import submunicipalities_geojson
 from cities.models import Municipality, SubMunicipality, SubMunicipalityObservation
 
 POPULATION = "submunicipality_population"
@@ -45,6 +48,13 @@ DECLINE_INDICATORS = {
         "unit": "%",
         "source": "국토교통부 건축물대장",
     },
+}
+
+
+CRITERION_LABELS = {
+    "population": gettext_lazy("Population"),
+    "businesses": gettext_lazy("Businesses"),
+    "buildings": gettext_lazy("Old buildings"),
 }
 
 
@@ -75,6 +85,10 @@ class Criterion:
     explanation: str
     sources: list[str] = field(default_factory=list)
     is_illustrative: bool = False
+
+    @property
+    def label(self) -> str:
+        return str(CRITERION_LABELS[self.code])
 
 
 @dataclass
@@ -232,3 +246,36 @@ def municipality_decline(
     for sub_id, code, year, value, source, illustrative in observations:
         figures[sub_id][code].append(Figure(year, value, source, illustrative))
     return [decline_assess(sub, figures[sub.pk], rules) for sub in submunicipalities]
+
+
+def municipality_decline_geojson(
+    municipality: Municipality, rules: DeclineRules | None = None
+) -> dict:
+    """Every 읍면동 of the city with its outline and its test, as a GeoJSON
+    FeatureCollection (the outlines' attribution included)."""
+    collection = json.loads(submunicipalities_geojson(municipality))
+    assessments = {
+        a.submunicipality.sgis_code: a
+        for a in municipality_decline(municipality, rules)
+    }
+    for feature in collection["features"]:
+        assessment = assessments[feature["properties"]["sgis_code"]]
+        feature["properties"].update(
+            {
+                "qualifies": assessment.qualifies,
+                "criteria_holding": assessment.holding,
+                "is_illustrative": assessment.is_illustrative,
+                "criteria": [
+                    {
+                        "code": c.code,
+                        "name": c.label,
+                        "holds": c.holds,
+                        "explanation": c.explanation,
+                        "sources": c.sources,
+                        "is_illustrative": c.is_illustrative,
+                    }
+                    for c in assessment.criteria
+                ],
+            }
+        )
+    return collection

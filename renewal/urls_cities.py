@@ -5,6 +5,7 @@ namespace (`cities:city-detail`) that links and bookmarks already use."""
 from django.urls import path
 
 from renewal.views import cities as views
+from renewal.views.downtown import city_downtown
 
 app_name = "cities"
 
@@ -15,5 +16,6 @@ urlpatterns = [
         views.city_typology_override,
         name="city-typology-override",
     ),
+    path("cities/<str:code>/downtown/", city_downtown, name="city-downtown"),
     path("dashboard/", views.dashboard, name="dashboard"),
 ]

@@ -147,7 +147,9 @@ def test_the_command_names_every_district_of_the_country_and_reports_counts(db):
 
 def test_submunicipality_outlines_are_geojson_in_the_request_language(cities, client):
     response = client.get(
-        "/api/v1/municipalities/47210/submunicipalities/", HTTP_ACCEPT_LANGUAGE="en"
+        "/api/v1/municipalities/47210/submunicipalities/",
+        HTTP_ACCEPT_LANGUAGE="en",
+        HTTP_ACCEPT="application/geo+json",
     )
 
     assert response.status_code == 200
@@ -174,7 +176,12 @@ def test_municipality_outline_and_unknown_code(cities, client):
 
     assert outline["properties"]["code"] == "43110"
     assert outline["geometry"]["type"] in ("Polygon", "MultiPolygon")
-    assert client.get("/api/v1/municipalities/12345/boundary/").status_code == 404
+    missing = client.get(
+        "/api/v1/municipalities/12345/boundary/",
+        HTTP_ACCEPT="application/geo+json",
+    )
+    assert missing.status_code == 404
+    assert "error" in json.loads(missing.content)
 
 
 def test_a_space_in_the_neighbouring_county_is_refused_naming_it(cities):
@@ -484,3 +491,31 @@ def test_the_demo_rule_picks_the_smallest_dong_and_its_small_neighbours(cities):
     demo_downtowns_derive()
     yeongju.refresh_from_db()
     assert yeongju.downtown_source == "영주시 도시재생전략계획"
+
+
+def test_the_decline_api_explains_each_area_and_labels_illustrative_figures(
+    cities, client
+):
+    from cities.demo.decline import demo_decline_figures_load
+
+    demo_decline_figures_load()
+
+    collection = client.get(
+        "/api/v1/municipalities/47210/decline/", HTTP_ACCEPT_LANGUAGE="en"
+    ).json()
+
+    assert len(collection["features"]) == 19
+    for feature in collection["features"]:
+        properties = feature["properties"]
+        holding = [c for c in properties["criteria"] if c["holds"]]
+        assert properties["qualifies"] == (len(holding) >= 2)
+        assert properties["is_illustrative"] is True
+        for criterion in properties["criteria"]:
+            # No illustrative figure without its label.
+            assert criterion["is_illustrative"] is True
+            assert criterion["explanation"].startswith(("Holds.", "Does not hold."))
+    assert [c["name"] for c in collection["features"][0]["properties"]["criteria"]] == [
+        "Population",
+        "Businesses",
+        "Old buildings",
+    ]
