@@ -1,7 +1,9 @@
 """Map outlines from the census boundaries (KOSTAT SGIS 2018): a municipality's
 boundary and its 읍면동, as GeoJSON built by PostgreSQL."""
 
-from django.http import HttpResponse, JsonResponse
+import json
+
+from django.http import HttpResponse
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import extend_schema
 from rest_framework.renderers import BaseRenderer, JSONRenderer
@@ -22,12 +24,26 @@ class GeoJSONRenderer(BaseRenderer):
     format = "geojson"
 
     def render(self, data, accepted_media_type=None, renderer_context=None):
-        # Only an error (404, throttling) reaches here; it keeps its JSON shape.
         return JSONRenderer().render(data, accepted_media_type, renderer_context)
 
 
 class _GeoJSONView(APIView):
+    """Answers in the media type the client asked for: application/json by
+    default, application/geo+json when asked."""
+
     renderer_classes = [JSONRenderer, GeoJSONRenderer]
+
+    def handle_exception(self, exc):
+        # Errors keep the API's one error shape and its media type.
+        response = super().handle_exception(exc)
+        self.request.accepted_renderer = JSONRenderer()
+        self.request.accepted_media_type = JSONRenderer.media_type
+        return response
+
+    def geojson_response(self, request, body: str) -> HttpResponse:
+        return HttpResponse(
+            body, content_type=f"{request.accepted_media_type}; charset=utf-8"
+        )
 
 
 class MunicipalitySubmunicipalitiesView(_GeoJSONView):
@@ -38,7 +54,7 @@ class MunicipalitySubmunicipalitiesView(_GeoJSONView):
     @extend_schema(responses=OpenApiTypes.OBJECT)
     def get(self, request, code: str):
         geojson = submunicipalities_geojson(municipality_or_404(code))
-        return HttpResponse(geojson, content_type=GEOJSON)
+        return self.geojson_response(request, geojson)
 
 
 class MunicipalityBoundaryView(_GeoJSONView):
@@ -48,7 +64,7 @@ class MunicipalityBoundaryView(_GeoJSONView):
     @extend_schema(responses=OpenApiTypes.OBJECT)
     def get(self, request, code: str):
         geojson = municipality_outline_geojson(municipality_or_404(code))
-        return HttpResponse(geojson, content_type=GEOJSON)
+        return self.geojson_response(request, geojson)
 
 
 class MunicipalityDeclineView(_GeoJSONView):
@@ -60,8 +76,6 @@ class MunicipalityDeclineView(_GeoJSONView):
     @extend_schema(responses=OpenApiTypes.OBJECT)
     def get(self, request, code: str):
         collection = municipality_decline_geojson(municipality_or_404(code))
-        return JsonResponse(
-            collection,
-            content_type=GEOJSON,
-            json_dumps_params={"ensure_ascii": False},
+        return self.geojson_response(
+            request, json.dumps(collection, ensure_ascii=False)
         )
