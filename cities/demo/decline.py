@@ -1,6 +1,7 @@
 """Illustrative figures per 읍면동 for the legal decline test (cities.decline):
-registered population 1994–2023, businesses 2014–2023 and the share of buildings
-20 years old or more in 2023.
+registered population (1994–2023: every five years, then each of the last six),
+businesses (2014, 2016, then each of the last six) and the share of buildings 20
+years old or more in 2023.
 
 Deterministic per 읍면동 (seeded by its SGIS code) and labelled illustrative in
 every row. The 읍면동 of a city's downtown are drawn older and shrinking more often
@@ -25,15 +26,22 @@ from cities.models import (
 )
 
 LATEST_YEAR = 2023
-POPULATION_YEARS = range(LATEST_YEAR - 29, LATEST_YEAR + 1)
-BUSINESS_YEARS = range(LATEST_YEAR - 9, LATEST_YEAR + 1)
+# Every five years back to 30 years before, and every year of the last six (the
+# "three years running within the last five" test needs each of them): the peak
+# and the trend both read, at a third of the rows of a full series.
+RECENT_YEARS = list(range(LATEST_YEAR - 5, LATEST_YEAR + 1))
+POPULATION_YEARS = [*range(LATEST_YEAR - 29, LATEST_YEAR - 5, 5), *RECENT_YEARS]
+BUSINESS_YEARS = [LATEST_YEAR - 9, LATEST_YEAR - 7, *RECENT_YEARS]
 
 
-def _series(generator: DemoGenerator, start: float, yearly: float, years: range):
-    value, values = start, []
-    for _year in years:
+def _series(generator: DemoGenerator, start: float, yearly: float, years: list[int]):
+    """A value for each of `years`, changing by about `yearly` a year."""
+    value, values, previous = start, [], years[0]
+    for year in years:
+        for _step in range(year - previous):
+            value *= 1 + generator.random.gauss(yearly, 0.02)
         values.append(max(value, 1.0))
-        value *= 1 + generator.random.gauss(yearly, 0.02)
+        previous = year
     return values
 
 
