@@ -87,9 +87,10 @@ def places_outside(
     municipality: Municipality, places: Sequence[Point | None]
 ) -> list[PlaceOutside]:
     """Which of the places the municipality's boundary does not cover (a point) or
-    touch (an area: a project may reach over the border), each named by the 시군구 it lies in: one statement for any number,
-    the boundary prepared once and the districts found through their index. Empty
-    when the municipality has no boundary; None entries are skipped."""
+    touch (an area: a project may reach over the border), each named by the 시군구
+    it lies in: one statement for any number, the city's boundary and each
+    district's prepared once. Empty when the municipality has no boundary; None
+    entries are skipped."""
     indexed = [(i, place) for i, place in enumerate(places) if place is not None]
     if not indexed:
         return []
@@ -99,24 +100,39 @@ def places_outside(
             WITH place AS (
                 SELECT i, ST_GeomFromWKB(g, 4326) AS g
                 FROM unnest(%s::int[], %s::bytea[]) AS p(i, g)
+            ),
+            outside AS MATERIALIZED (
+                SELECT place.i, ST_PointOnSurface(place.g) AS g
+                FROM place
+                JOIN cities_municipality m ON m.id = %s AND m.boundary IS NOT NULL
+                WHERE NOT CASE WHEN ST_Dimension(place.g) = 0
+                               THEN ST_Covers(m.boundary, place.g)
+                               ELSE ST_Intersects(m.boundary, place.g) END
+            ),
+            -- District by district, each tested against all the places in a row:
+            -- PostGIS then prepares a district's polygon once, where testing
+            -- place by place would read a large coastline for every place.
+            named AS (
+                SELECT DISTINCT ON (o.i) o.i, d.id
+                FROM cities_censusdistrict d
+                CROSS JOIN LATERAL (
+                    SELECT o.i FROM outside o
+                    WHERE ST_Intersects(d.boundary, o.g) OFFSET 0
+                ) o
+                WHERE d.boundary && (
+                        SELECT ST_SetSRID(ST_Extent(g)::geometry, 4326) FROM outside
+                    )
+                  AND d.municipality_id IS DISTINCT FROM %s
+                ORDER BY o.i, d.sgis_code
             )
-            SELECT place.i, d.id
-            FROM place
-            JOIN cities_municipality m ON m.id = %s AND m.boundary IS NOT NULL
-            LEFT JOIN LATERAL (
-                SELECT d.id FROM cities_censusdistrict d
-                WHERE ST_Intersects(d.boundary, ST_PointOnSurface(place.g))
-                  AND d.municipality_id IS DISTINCT FROM m.id
-                ORDER BY d.sgis_code LIMIT 1
-            ) d ON true
-            WHERE NOT CASE WHEN ST_Dimension(place.g) = 0
-                           THEN ST_Covers(m.boundary, place.g)
-                           ELSE ST_Intersects(m.boundary, place.g) END
-            ORDER BY place.i
+            SELECT outside.i, named.id
+            FROM outside LEFT JOIN named USING (i)
+            ORDER BY outside.i
             """,
             [
                 [i for i, _ in indexed],
                 [bytes(place.wkb) for _, place in indexed],
+                municipality.pk,
                 municipality.pk,
             ],
         )

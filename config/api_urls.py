@@ -15,6 +15,7 @@ from cities.api.analysis import (
 )
 from cities.api.boundaries import (
     MunicipalityBoundaryView,
+    MunicipalityDeclineView,
     MunicipalitySubmunicipalitiesView,
 )
 from cities.api.views import MunicipalityViewSet
@@ -182,6 +183,11 @@ api_v1 = [
         f"{MUNICIPALITY}boundary/",
         MunicipalityBoundaryView.as_view(),
         name="municipality-boundary",
+    ),
+    path(
+        f"{MUNICIPALITY}decline/",
+        MunicipalityDeclineView.as_view(),
+        name="municipality-decline",
     ),
     path(
         f"{MUNICIPALITY}submunicipalities/",

@@ -215,6 +215,8 @@ rules.add_perm("renewal.view_city_matching", is_city_staff)
 
 # City typology: the computed type is public; its staff may override it with a reason.
 rules.add_perm("cities.override_typology", is_city_editor)
+# The downtown (원도심): a set of 읍면동 or an area, chosen by the city's editors.
+rules.add_perm("cities.change_downtown", is_city_editor)
 
 
 # Business Improvement Districts: the city's editors and the management body's members

@@ -6,6 +6,7 @@ from django.urls import path
 
 from renewal.views import cities as views
 from renewal.views import workbench
+from renewal.views.downtown import city_downtown
 
 app_name = "cities"
 
@@ -24,6 +25,7 @@ urlpatterns = [
         views.city_typology_override,
         name="city-typology-override",
     ),
+    path("cities/<str:code>/downtown/", city_downtown, name="city-downtown"),
     path("dashboard/", views.dashboard, name="dashboard"),
 ]
 

@@ -53,7 +53,7 @@ def demo_municipalities_load(*, data_dir: Path = DATA_DIR) -> DemoLoadResult:
     """Create or update the demo municipalities, their census populations and groups.
 
     Idempotent: rows are matched on the administrative code, and an illustrative
-    downtown is only drawn where no real one has been loaded.
+    downtown is only drawn where the city has none.
     """
     with open(data_dir / "municipalities.csv", newline="", encoding="utf-8") as handle:
         rows = list(csv.DictReader(handle))
@@ -89,11 +89,9 @@ def demo_municipalities_load(*, data_dir: Path = DATA_DIR) -> DemoLoadResult:
         )
         created += was_created
         updated += not was_created
-        has_real_downtown = (
-            municipality.downtown
-            and not municipality.downtown_source.startswith("illustrative")
-        )
-        if row["kind"] == MunicipalityKind.CITY and not has_real_downtown:
+        # The circle only stands in where there is nothing better: a recorded
+        # downtown, or the study cities' 읍면동 rule (cities.demo.downtowns), stays.
+        if row["kind"] == MunicipalityKind.CITY and not municipality.downtown:
             municipality.downtown = illustrative_downtown(
                 location, DEMO_DOWNTOWN_RADIUS_M
             )

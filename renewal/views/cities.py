@@ -19,7 +19,8 @@ from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_POST
 
 from cities.charts import bar_chart, line_chart
-from cities.models import CityType, Municipality
+from cities.decline import municipality_decline
+from cities.models import BOUNDARY_ATTRIBUTION, CityType, Municipality
 from cities.selectors import (
     municipality_group_list,
     municipality_indicator_series,
@@ -127,11 +128,23 @@ def city_detail(request, code: str):
             "ofCommuters": _("of its commuters"),
         },
     }
+    decline = sorted(
+        municipality_decline(municipality),
+        key=lambda a: (not a.qualifies, a.submunicipality.sgis_code),
+    )
     return render(
         request,
         "renewal/city_detail.html",
         {
             "municipality": municipality,
+            "decline": decline,
+            "decline_qualifying": sum(1 for a in decline if a.qualifies),
+            "decline_illustrative": any(a.is_illustrative for a in decline),
+            "decline_url": reverse("municipality-decline", args=[municipality.code]),
+            "boundary_attribution": BOUNDARY_ATTRIBUTION,
+            "can_change_downtown": request.user.has_perm(
+                "cities.change_downtown", municipality
+            ),
             "typology": typology,
             "override": override,
             "effective_type_label": _type_label(typology.effective_type),

@@ -5,24 +5,33 @@ from PostgreSQL, and places refused outside their city, named by where they lie.
 Only the few municipalities a test needs are loaded (boundaries_load with
 municipality_codes): the whole country costs seconds."""
 
+import datetime
 import json
 import subprocess
+import zipfile
 from pathlib import Path
 
 import pytest
-from django.contrib.gis.geos import Point
+from django.contrib.gis.geos import MultiPolygon, Point
 from django.core.files import File
 from django.core.management import call_command
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.utils import translation
 
+from cities.demo.downtowns import demo_downtowns_derive
 from cities.models import CensusDistrict, Municipality, SubMunicipality
 from cities.services.boundaries import boundaries_load
-from core.errors import DomainError
-from renewal.models import VacantSpace
+from cities.services.downtown import (
+    downtown_area_read,
+    downtown_set,
+    municipality_downtown_set,
+)
+from core.errors import DomainError, NotPermitted
+from renewal.models import CityRole, VacantSpace
 from renewal.services.imports import space_import_create, space_import_run
 from renewal.services.projects import renewal_project_propose
+from renewal.services.roles import city_role_grant
 from renewal.services.spaces import (
     SpaceWrite,
     vacant_space_create,
@@ -57,6 +66,10 @@ def cities(db):
     boundaries_load(municipality_codes=["47210", "47920", "43110"])
     for municipality in made.values():
         municipality.refresh_from_db()
+    made["editor"] = UserFactory()
+    city_role_grant(
+        user=made["editor"], municipality=made["yeongju"], role=CityRole.EDITOR
+    )
     return made
 
 
@@ -134,11 +147,13 @@ def test_the_command_names_every_district_of_the_country_and_reports_counts(db):
 
 def test_submunicipality_outlines_are_geojson_in_the_request_language(cities, client):
     response = client.get(
-        "/api/v1/municipalities/47210/submunicipalities/", HTTP_ACCEPT_LANGUAGE="en"
+        "/api/v1/municipalities/47210/submunicipalities/",
+        HTTP_ACCEPT_LANGUAGE="en",
+        HTTP_ACCEPT="application/geo+json",
     )
 
     assert response.status_code == 200
-    assert response["Content-Type"] == "application/geo+json"
+    assert response["Content-Type"].startswith("application/geo+json")
     collection = json.loads(response.content)
     assert collection["type"] == "FeatureCollection"
     assert collection["attribution"] == (
@@ -161,7 +176,13 @@ def test_municipality_outline_and_unknown_code(cities, client):
 
     assert outline["properties"]["code"] == "43110"
     assert outline["geometry"]["type"] in ("Polygon", "MultiPolygon")
-    assert client.get("/api/v1/municipalities/12345/boundary/").status_code == 404
+    missing = client.get(
+        "/api/v1/municipalities/12345/boundary/",
+        HTTP_ACCEPT="application/geo+json",
+    )
+    assert missing.status_code == 404
+    assert missing["Content-Type"] == "application/json"
+    assert "error" in json.loads(missing.content)
 
 
 def test_a_space_in_the_neighbouring_county_is_refused_naming_it(cities):
@@ -307,3 +328,195 @@ def test_a_geopackage_of_the_neighbouring_county_is_refused_row_by_row(
 
     assert accepted.status == "succeeded", accepted.report
     assert VacantSpace.objects.filter(municipality=cities["bonghwa"]).count() == 3
+
+
+# The downtown (원도심) as a set of 읍면동 or an area (cities/services/downtown.py).
+
+
+def _sub(name_ko: str) -> SubMunicipality:
+    return SubMunicipality.objects.get(name_ko=name_ko, municipality__code="47210")
+
+
+def test_a_downtown_of_submunicipalities_is_their_union_and_moves_the_flags(cities):
+    yeongju = cities["yeongju"]
+    one, two = _sub("영주1동"), _sub("영주2동")
+    in_one = one.boundary.point_on_surface
+    far = _sub("부석면").boundary.point_on_surface
+    near, away = (
+        vacant_space_create(
+            actor=None, municipality=yeongju, data={"kind": "shop", "location": p}
+        )
+        for p in (in_one, far)
+    )
+
+    stored = downtown_set(
+        actor=cities["editor"],
+        municipality=yeongju,
+        source="영주시 도시재생전략계획 (2016)",
+        designated_on=datetime.date(2016, 12, 30),
+        submunicipality_ids=[one.pk, two.pk],
+    )
+
+    assert stored.downtown.covers(in_one)
+    assert stored.downtown.area == pytest.approx(
+        one.boundary.union(two.boundary).area, rel=1e-6
+    )
+    assert set(stored.downtown_submunicipalities.all()) == {one, two}
+    assert stored.downtown_date == datetime.date(2016, 12, 30)
+    near.refresh_from_db()
+    away.refresh_from_db()
+    assert (near.in_downtown, away.in_downtown) == (True, False)
+
+    # An uploaded area replaces the 읍면동, and the flags follow it.
+    area = far.buffer(0.002)
+    municipality_downtown_set(
+        municipality=yeongju,
+        source="도시재생활성화지역 고시 (2019)",
+        area=MultiPolygon(area, srid=4326),
+    )
+    near.refresh_from_db()
+    away.refresh_from_db()
+    assert (near.in_downtown, away.in_downtown) == (False, True)
+    assert not yeongju.downtown_submunicipalities.exists()
+
+
+def test_a_downtown_is_refused_outside_its_city_and_for_others(cities):
+    yeongju = cities["yeongju"]
+    bonghwa_sub = SubMunicipality.objects.filter(municipality=cities["bonghwa"])[0]
+
+    with pytest.raises(DomainError) as foreign:
+        municipality_downtown_set(
+            municipality=yeongju, source="계획", submunicipality_ids=[bonghwa_sub.pk]
+        )
+    assert "submunicipalities" in foreign.value.fields
+
+    with translation.override("en"), pytest.raises(DomainError) as elsewhere:
+        municipality_downtown_set(
+            municipality=yeongju,
+            source="계획",
+            area=MultiPolygon(
+                Point(*IN_BONGHWA[1], srid=4326).buffer(0.001), srid=4326
+            ),
+        )
+    assert "Bonghwa-gun" in str(elsewhere.value.message)
+
+    with pytest.raises(DomainError) as unsourced:
+        municipality_downtown_set(
+            municipality=yeongju, source=" ", submunicipality_ids=[_sub("영주1동").pk]
+        )
+    assert "source" in unsourced.value.fields
+
+    with pytest.raises(NotPermitted):
+        downtown_set(
+            actor=UserFactory(),
+            municipality=yeongju,
+            source="계획",
+            submunicipality_ids=[_sub("영주1동").pk],
+        )
+    yeongju.refresh_from_db()
+    assert yeongju.downtown is None
+
+
+def test_an_uploaded_zipped_shapefile_in_utm_k_is_read_as_its_area(cities, tmp_path):
+    polygon = _sub("하망동").boundary.point_on_surface.buffer(0.003)
+    source = tmp_path / "area.geojson"
+    source.write_text(
+        json.dumps(
+            {
+                "type": "FeatureCollection",
+                "features": [
+                    {
+                        "type": "Feature",
+                        "properties": {},
+                        "geometry": json.loads(polygon.geojson),
+                    }
+                ],
+            }
+        )
+    )
+    folder = tmp_path / "shp"
+    folder.mkdir()
+    subprocess.run(
+        [
+            "ogr2ogr",
+            "-f",
+            "ESRI Shapefile",
+            "-t_srs",
+            "EPSG:5179",
+            folder / "area.shp",
+            source,
+        ],
+        check=True,
+        capture_output=True,
+    )
+    archive = tmp_path / "도시재생활성화지역.zip"
+    with zipfile.ZipFile(archive, "w") as handle:
+        for part in folder.iterdir():
+            handle.write(part, part.name)
+
+    with archive.open("rb") as handle:
+        area = downtown_area_read(File(handle, name=archive.name))
+
+    assert area.srid == 4326
+    assert area.area == pytest.approx(polygon.area, rel=1e-3)
+    assert area.covers(polygon.centroid)
+
+    with pytest.raises(DomainError) as wrong_type:
+        downtown_area_read(File(source.open("rb"), name="area.txt"))
+    assert "file" in wrong_type.value.fields
+
+
+def test_the_demo_rule_picks_the_smallest_dong_and_its_small_neighbours(cities):
+    yeongju = cities["yeongju"]
+
+    assert demo_downtowns_derive() >= 1
+    yeongju.refresh_from_db()
+
+    # By hand from the census areas: 영주2동 (0.53 km²) is the smallest 동; 영주1동
+    # (0.98), 하망동 (1.33) and 휴천2동 (1.35) touch it within three times its area.
+    assert sorted(s.name_ko for s in yeongju.downtown_submunicipalities.all()) == [
+        "영주1동",
+        "영주2동",
+        "하망동",
+        "휴천2동",
+    ]
+    assert yeongju.downtown_source.startswith("illustrative")
+    # Not from the city hall: the rule reads the 읍면동 only.
+    assert demo_downtowns_derive() == 0
+
+    municipality_downtown_set(
+        municipality=yeongju,
+        source="영주시 도시재생전략계획",
+        submunicipality_ids=[_sub("영주1동").pk],
+    )
+    demo_downtowns_derive()
+    yeongju.refresh_from_db()
+    assert yeongju.downtown_source == "영주시 도시재생전략계획"
+
+
+def test_the_decline_api_explains_each_area_and_labels_illustrative_figures(
+    cities, client
+):
+    from cities.demo.decline import demo_decline_figures_load
+
+    demo_decline_figures_load()
+
+    collection = client.get(
+        "/api/v1/municipalities/47210/decline/", HTTP_ACCEPT_LANGUAGE="en"
+    ).json()
+
+    assert len(collection["features"]) == 19
+    for feature in collection["features"]:
+        properties = feature["properties"]
+        holding = [c for c in properties["criteria"] if c["holds"]]
+        assert properties["qualifies"] == (len(holding) >= 2)
+        assert properties["is_illustrative"] is True
+        for criterion in properties["criteria"]:
+            # No illustrative figure without its label.
+            assert criterion["is_illustrative"] is True
+            assert criterion["explanation"].startswith(("Holds.", "Does not hold."))
+    assert [c["name"] for c in collection["features"][0]["properties"]["criteria"]] == [
+        "Population",
+        "Businesses",
+        "Old buildings",
+    ]

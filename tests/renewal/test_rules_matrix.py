@@ -466,6 +466,11 @@ MATRIX: dict[str, dict[str, frozenset[str]]] = {
         "meeting of other city": SIGNED_IN,
         "anywhere (no object)": SIGNED_IN,
     },
+    # The downtown (원도심): the city's editors choose its 읍면동 or upload its area.
+    "cities.change_downtown": {
+        "home city": {"city_editor"},
+        "other city": {"other_city_editor"},
+    },
     # Business Improvement Districts: only the city creates one; the city's editors
     # and the management body's members manage it whatever its status (the lifecycle
     # table decides which step is possible).

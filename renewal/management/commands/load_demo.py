@@ -1,6 +1,8 @@
 from django.core.management.base import BaseCommand
 from django.utils.translation import gettext as _
 
+from cities.demo.decline import demo_decline_figures_load
+from cities.demo.downtowns import demo_downtowns_derive
 from cities.demo.indicators import demo_indicators_load
 from cities.services import demo_municipalities_load
 from cities.services.boundaries import boundaries_load
@@ -38,6 +40,14 @@ class Command(BaseCommand):
                 "matched": boundaries.municipalities_matched,
                 "submunicipalities": boundaries.submunicipalities,
             }
+        )
+        self.stdout.write(
+            _("Illustrative downtowns from 읍면동: %(changed)d set.")
+            % {"changed": demo_downtowns_derive()}
+        )
+        self.stdout.write(
+            _("Illustrative 읍면동 figures for the decline test: %(created)d created.")
+            % {"created": demo_decline_figures_load()}
         )
         indicators = demo_indicators_load()
         self.stdout.write(
