@@ -68,10 +68,12 @@ def delineate(
     population: dict[int, float | None],
     parameters: ZoneParameters = DEFAULT_ZONE_PARAMETERS,
 ) -> list[Zone]:
-    """Pure: zones from a flow matrix {(origin, destination): persons}."""
+    """Pure: zones from a flow matrix {(origin, destination): persons}; a None
+    destination (places off the platform) counts only in the origin's total."""
     totals: dict[int, int] = defaultdict(int)
     for (origin, _destination), count in flows.items():
         totals[origin] += count
+    flows = {key: count for key, count in flows.items() if key[1] is not None}
     places = {o for o, _d in flows} | {d for _o, d in flows}
 
     def share(origin: int, destination: int) -> float:
@@ -167,7 +169,7 @@ def urban_zones(
         .values("origin_id", "destination_id")
         .annotate(persons=Sum("count"))
     }
-    ids = {o for o, _d in matrix} | {d for _o, d in matrix}
+    ids = {o for o, _d in matrix} | {d for _o, d in matrix if d is not None}
     population = _populations(ids, year)
     return delineate(matrix, population, parameters), population
 
