@@ -174,6 +174,19 @@ def urban_zones(
     return delineate(matrix, population, parameters), population
 
 
+def urban_zone_member_ids(municipality_id: int) -> set[int]:
+    """The members of the municipality's urban zone in the latest flow period
+    (itself included); just itself when it belongs to no zone."""
+    periods = flow_periods()
+    if not periods:
+        return {municipality_id}
+    zones, _population = urban_zones(year=periods[0])
+    for zone in zones:
+        if municipality_id in zone.all_members:
+            return set(zone.all_members)
+    return {municipality_id}
+
+
 def urban_zones_geojson(
     *, year: int, parameters: ZoneParameters = DEFAULT_ZONE_PARAMETERS
 ) -> dict:

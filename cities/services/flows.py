@@ -34,8 +34,8 @@ from cities.services.indicators import (
     YEAR_COLUMN,
     IndicatorImportRefused,
     MunicipalityResolver,
-    _decode,
-    _find_column,
+    csv_text_decode,
+    find_column,
 )
 from core.errors import NotPermitted
 
@@ -96,7 +96,7 @@ def commuting_matrix_import(
         raise NotPermitted()
     if isinstance(content, Path):
         content = content.read_bytes()
-    text = _decode(content) if isinstance(content, bytes) else content
+    text = csv_text_decode(content) if isinstance(content, bytes) else content
     problems: list[dict] = []
 
     def problem(line, field_name, message):
@@ -139,8 +139,8 @@ def commuting_matrix_import(
         for index, header in enumerate(headers)
         if (match := YEAR_COLUMN.match(header))
     }
-    period_column = _find_column(headers, PERIOD_HEADERS)
-    value_column = _find_column(headers, VALUE_HEADERS)
+    period_column = find_column(headers, PERIOD_HEADERS)
+    value_column = find_column(headers, VALUE_HEADERS)
     if not years and (period_column is None or value_column is None):
         problem(
             None,

@@ -93,7 +93,7 @@ def _normalise(header: str) -> str:
     return header.strip().lstrip("\ufeff").strip().lower().replace(" ", "_")
 
 
-def _decode(raw: bytes) -> str:
+def csv_text_decode(raw: bytes) -> str:
     # Excel on Korean Windows still saves CSV as CP949.
     for encoding in ("utf-8-sig", "cp949"):
         try:
@@ -164,7 +164,7 @@ def _value(text: str) -> tuple[Decimal | None, str | None]:
     return value.quantize(QUANTUM, rounding=ROUND_HALF_EVEN), None
 
 
-def _find_column(headers: list[str], names: set[str]) -> int | None:
+def find_column(headers: list[str], names: set[str]) -> int | None:
     for index, header in enumerate(headers):
         if _normalise(header) in names:
             return index
@@ -191,7 +191,7 @@ def _parse(
     if not headers:
         problem(None, "file", _("The file is empty."))
         return {}
-    region_column = _find_column(headers, REGION_HEADERS)
+    region_column = find_column(headers, REGION_HEADERS)
     if region_column is None:
         problem(
             None,
@@ -201,8 +201,8 @@ def _parse(
         )
         return {}
     if layout == "long":
-        period_column = _find_column(headers, PERIOD_HEADERS)
-        value_column = _find_column(headers, VALUE_HEADERS)
+        period_column = find_column(headers, PERIOD_HEADERS)
+        value_column = find_column(headers, VALUE_HEADERS)
         if period_column is None or value_column is None:
             problem(
                 None,
@@ -312,7 +312,7 @@ def indicator_observations_import(
         )
     if isinstance(content, Path):
         content = content.read_bytes()
-    text = _decode(content) if isinstance(content, bytes) else content
+    text = csv_text_decode(content) if isinstance(content, bytes) else content
     result = IndicatorImportResult()
     rows = _parse(text, layout, MunicipalityResolver(), result)
     if result.problems:
@@ -406,7 +406,7 @@ def _establishment_rows(text: str, result: IndicatorImportResult, resolver):
         problem(None, "file", _("The file is empty."))
         return {}
     headers = [h.strip().lstrip("\ufeff") for h in lines[0]]
-    region_column = _find_column(headers, REGION_HEADERS)
+    region_column = find_column(headers, REGION_HEADERS)
     industry_column = next(
         (i for i, h in enumerate(headers) if INDUSTRY_HEADER.match(h)), None
     )
@@ -516,7 +516,7 @@ def manufacturing_share_import(
         )
     if isinstance(content, Path):
         content = content.read_bytes()
-    text = _decode(content) if isinstance(content, bytes) else content
+    text = csv_text_decode(content) if isinstance(content, bytes) else content
     result = IndicatorImportResult()
     rows = _establishment_rows(text, result, MunicipalityResolver())
     if result.problems:
