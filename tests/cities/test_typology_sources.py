@@ -5,7 +5,15 @@ import re
 import pytest
 
 from cities.demo.indicators import demo_indicators_load
-from cities.models import CityType, Municipality, MunicipalityGroup, Observation
+from cities.models import (
+    CityType,
+    Indicator,
+    MunicipalFlow,
+    Municipality,
+    MunicipalityGroup,
+    Observation,
+)
+from cities.services import demo_municipalities_load
 from cities.services.indicators import (
     ESTABLISHMENT_CENSUS_SOURCE,
     IndicatorImportRefused,
@@ -103,9 +111,25 @@ def test_only_members_of_the_chosen_group_are_classified():
     assert result.status == TypologyStatus.OUTSIDE_SCOPE
 
 
+@pytest.fixture(scope="module")
+def demo_loaded_once(django_db_setup, django_db_blocker):
+    # Loading the demo's cities and indicators costs seconds: once for the module,
+    # each test still running in its own rolled-back transaction on top.
+    with django_db_blocker.unblock():
+        demo_municipalities_load()
+        demo_indicators_load()
+    yield
+    with django_db_blocker.unblock():
+        MunicipalFlow.objects.all().delete()
+        Observation.objects.all().delete()
+        Indicator.objects.all().delete()
+        MunicipalityGroup.objects.all().delete()
+        Municipality.objects.all().delete()
+
+
 @pytest.fixture
-def demo_indicators(demo_data):
-    demo_indicators_load()
+def demo_indicators(demo_loaded_once, db):
+    return None
 
 
 def test_dashboard_classifies_the_forty_study_cities_and_no_large_one(demo_indicators):
@@ -165,11 +189,18 @@ def typology_section(html: str) -> str:
 
 
 def test_no_illustrative_input_is_shown_without_its_label(demo_indicators):
-    """Each study city's page labels every illustrative source of every reason, and
-    the type itself as provisional; the API marks the same sources."""
+    """A city page of each type labels every illustrative source of every reason,
+    and the type itself as provisional; for all forty, each reason that compared an
+    illustrative input says so."""
     study = Municipality.objects.filter(groups__slug="krihs2017-study")
+    entries = municipality_typology_list(study)
+    for entry in entries:
+        for reason in entry.computed.reasons:
+            assert reason.illustrative == any(s["illustrative"] for s in reason.sources)
+    one_of_each_type = {entry.computed.city_type: entry for entry in entries}
+    assert len(one_of_each_type) == 3
     client = page_client()
-    for entry in municipality_typology_list(study):
+    for entry in one_of_each_type.values():
         reasons = entry.computed.reasons
         illustrative = [s for r in reasons for s in r.sources if s["illustrative"]]
         assert illustrative, entry.municipality.name_en
