@@ -348,14 +348,20 @@ class MunicipalFlow(models.Model):
     """People travelling daily from where they live to where they work or study.
 
     origin == destination is allowed: it counts residents who commute within their
-    own municipality, the denominator a "share of its commuters" needs.
+    own municipality, the denominator a "share of its commuters" needs. An empty
+    destination sums the flows to places the platform does not hold (other 시군구,
+    abroad): they count in that denominator and are never a zone's centre.
     """
 
     origin = models.ForeignKey(
         Municipality, on_delete=models.CASCADE, related_name="outbound_flows"
     )
     destination = models.ForeignKey(
-        Municipality, on_delete=models.CASCADE, related_name="inbound_flows"
+        Municipality,
+        on_delete=models.CASCADE,
+        related_name="inbound_flows",
+        null=True,
+        blank=True,
     )
     year = models.PositiveSmallIntegerField(_("year"))
     purpose = models.CharField(_("purpose"), max_length=10, choices=FlowPurpose.choices)
@@ -375,6 +381,8 @@ class MunicipalFlow(models.Model):
             models.UniqueConstraint(
                 fields=["origin", "destination", "year", "purpose"],
                 name="flow_unique_per_period",
+                # One "elsewhere" row per origin and period too.
+                nulls_distinct=False,
             ),
             models.CheckConstraint(
                 condition=Q(year__gte=1900) & Q(year__lte=2100),

@@ -21,7 +21,12 @@ from django.db.models import (
 from django.db.models.functions import Cast, NullIf, Round
 
 from cities.models import Municipality, MunicipalityGroup, Observation
-from cities.typology import CENSUS_POPULATION, POPULATION, municipality_typology_list
+from cities.typology import (
+    CENSUS_POPULATION,
+    POPULATION,
+    STUDY_GROUP,
+    municipality_typology_list,
+)
 
 
 def _census_population(offset: int) -> Subquery:
@@ -77,6 +82,10 @@ def municipality_group_list() -> QuerySet[MunicipalityGroup]:
     return MunicipalityGroup.objects.annotate(member_count=Count("members"))
 
 
+def municipality_group_exists(slug: str) -> bool:
+    return MunicipalityGroup.objects.filter(slug=slug).exists()
+
+
 def municipalities_near(*, point: Point, radius_m: float) -> QuerySet[Municipality]:
     """Municipalities whose seat lies within radius_m metres, nearest first.
 
@@ -110,18 +119,25 @@ def database_status() -> dict[str, str]:
 # whatever the number of cities. Types are the effective ones (an override first).
 
 
-def city_list() -> QuerySet[Municipality]:
-    """The municipalities of kind city, without their polygons."""
-    return Municipality.objects.filter(kind="city").defer("boundary", "downtown")
+def city_list(*, group: str | None = None) -> QuerySet[Municipality]:
+    """The municipalities of kind city (members of `group` if given), without
+    their polygons."""
+    cities = Municipality.objects.filter(kind="city").defer("boundary", "downtown")
+    return cities.filter(groups__slug=group) if group else cities
 
 
 def city_types(
-    *, year: int | None = None, municipalities: list[Municipality] | None = None
+    *,
+    year: int | None = None,
+    municipalities: list[Municipality] | None = None,
+    group: str = STUDY_GROUP,
 ) -> dict[int, str]:
-    """Effective type of every classified city, by municipality id; `municipalities`
-    when the caller has already loaded the cities."""
+    """Effective type of every classified city of `group`, by municipality id;
+    `municipalities` when the caller has already loaded the cities."""
     entries = municipality_typology_list(
-        city_list() if municipalities is None else municipalities, year=year
+        city_list(group=group) if municipalities is None else municipalities,
+        year=year,
+        group=group,
     )
     return {
         entry.municipality.pk: entry.effective_type

@@ -5,6 +5,12 @@ named parameter with a documented default (docs/typology.md says why each defaul
 and which cities it disagrees with). The classifier returns its reasons: every rule
 it tried, with the values it compared.
 
+Only municipalities in the chosen group are classified (the study's 40 by default);
+a city of `study_population_max` people or more is outside the study's scope, and a
+missing deciding input makes a city "not classifiable" rather than giving it a
+default type. Every input carries its source and whether it is illustrative; a type
+that stands on an illustrative input is "provisional".
+
 Rules, in order (the first that fires decides the type):
 1. industrial_city: manufacturing employment share ≥ industrial_share_min and
    population change ≥ industrial_change_min (manufacturing towns in collapse fall
@@ -20,14 +26,17 @@ Sub-types, independent of one another:
   (whose description carries its legal and UNESCO sources).
 """
 
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 
+from django.db import models
 from django.db.models import QuerySet
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
 from cities.models import (
     CitySubtype,
     CityType,
+    Indicator,
     Municipality,
     MunicipalityKind,
     Observation,
@@ -38,6 +47,16 @@ from cities.models import (
 POPULATION = "population"
 CENSUS_POPULATION = "population_census_total"
 MANUFACTURING_SHARE = "manufacturing_employment_share"
+# The KRIHS study's 40 cities: the group classified unless another is chosen.
+STUDY_GROUP = "krihs2017-study"
+
+
+class TypologyStatus(models.TextChoices):
+    CLASSIFIED = "classified", gettext_lazy("Classified")
+    # The type stands on at least one illustrative (demo) figure.
+    PROVISIONAL = "provisional", gettext_lazy("Provisional")
+    NOT_CLASSIFIABLE = "not_classifiable", gettext_lazy("Not classifiable")
+    OUTSIDE_SCOPE = "outside_scope", gettext_lazy("Outside the study's scope")
 
 
 def yearly_else_census(values: dict, pk: int, default=None):
@@ -67,9 +86,24 @@ class TypologyParameters:
     # like-for-like census figures from 2015 only).
     change_window_years: int = 20
     history_culture_group: str = "history-culture-cities"
+    # The study covers cities under 500,000 people; larger ones are references.
+    study_population_max: int = 500_000
+    group: str = STUDY_GROUP
 
 
 DEFAULT_PARAMETERS = TypologyParameters()
+
+
+@dataclass(frozen=True)
+class InputSource:
+    """Where one input figure comes from."""
+
+    indicator: str
+    year: int
+    source: str
+    illustrative: bool
+    # The indicator's name in the language of the request that computed it.
+    name: str = ""
 
 
 @dataclass(frozen=True)
@@ -82,6 +116,13 @@ class TypologyInputs:
     manufacturing_share_year: int | None = None
     history_culture: bool = False
     is_city: bool = True
+    in_group: bool = True
+    # Keyed by input name: "population", "population_base", "manufacturing_share".
+    sources: dict[str, InputSource] = field(default_factory=dict)
+
+    @property
+    def illustrative_inputs(self) -> list[str]:
+        return sorted(name for name, s in self.sources.items() if s.illustrative)
 
     @property
     def population_change_pct(self) -> float | None:
@@ -100,6 +141,12 @@ class Reason:
     fired: bool
     text: str
     values: dict = field(default_factory=dict)
+    # The sources of the inputs this rule compared (InputSource as dicts).
+    sources: list[dict] = field(default_factory=list)
+
+    @property
+    def illustrative(self) -> bool:
+        return any(source["illustrative"] for source in self.sources)
 
 
 @dataclass
@@ -109,81 +156,147 @@ class TypologyResult:
     reasons: list[Reason]
     inputs: TypologyInputs
     parameters: TypologyParameters
+    status: str = TypologyStatus.NOT_CLASSIFIABLE
+
+    @property
+    def provisional(self) -> bool:
+        return self.status == TypologyStatus.PROVISIONAL
+
+    @property
+    def status_label(self) -> str:
+        return str(TypologyStatus(self.status).label)
 
     def as_dict(self) -> dict:
         return {
             "type": self.city_type,
+            "status": self.status,
+            "provisional": self.provisional,
             "subtypes": self.subtypes,
-            "reasons": [asdict(reason) for reason in self.reasons],
+            "reasons": [
+                {**asdict(reason), "illustrative": reason.illustrative}
+                for reason in self.reasons
+            ],
             "inputs": {
                 **asdict(self.inputs),
                 "population_change_pct": self.inputs.population_change_pct,
+                "illustrative_inputs": self.inputs.illustrative_inputs,
             },
             "parameters": asdict(self.parameters),
         }
 
 
+def _sources(inputs: TypologyInputs, *names: str) -> list[dict]:
+    return [asdict(inputs.sources[name]) for name in names if name in inputs.sources]
+
+
 def classify(
     inputs: TypologyInputs, parameters: TypologyParameters = DEFAULT_PARAMETERS
 ) -> TypologyResult:
-    """Pure: the type, sub-types and reasons for one municipality's inputs."""
+    """Pure: the type, sub-types, status and reasons for one municipality's inputs."""
     p = parameters
     reasons: list[Reason] = []
-    result = TypologyResult(None, [], reasons, inputs, parameters)
+    result = TypologyResult(
+        None, [], reasons, inputs, parameters, TypologyStatus.OUTSIDE_SCOPE
+    )
     if not inputs.is_city:
         reasons.append(
             Reason("not_a_city", True, _("Counties are not classified; only cities."))
         )
         return result
+    if not inputs.in_group:
+        reasons.append(
+            Reason(
+                "outside_group",
+                True,
+                _(
+                    "Not in the chosen group of cities: only its members are classified."
+                ),
+                {"group": p.group},
+            )
+        )
+        return result
     population = inputs.population
     change = inputs.population_change_pct
     share = inputs.manufacturing_share
+    population_sources = _sources(inputs, "population", "population_base")
     if population is None:
+        result.status = TypologyStatus.NOT_CLASSIFIABLE
         reasons.append(
             Reason("no_data", True, _("No population figure: cannot classify."))
         )
         return result
-
-    if share is None or change is None:
+    if population >= p.study_population_max:
         reasons.append(
             Reason(
-                "industrial_city",
-                False,
-                _("Not tested: manufacturing share or population change unknown."),
-                {"manufacturing_share": share, "population_change_pct": change},
-            )
-        )
-    else:
-        fired = share >= p.industrial_share_min and change >= p.industrial_change_min
-        reasons.append(
-            Reason(
-                "industrial_city",
-                fired,
+                "above_study_population",
+                True,
                 _(
-                    "Manufacturing share %(share)s %% (industrial from %(min)s %%), "
-                    "population change %(change)s %% (at least %(change_min)s %%)."
+                    "Population %(population)s: the study covers cities under "
+                    "%(max)s, so this city is outside its scope."
                 )
                 % {
-                    "share": share,
-                    "min": p.industrial_share_min,
-                    "change": change,
-                    "change_min": p.industrial_change_min,
+                    "population": f"{population:,.0f}",
+                    "max": f"{p.study_population_max:,}",
                 },
                 {
-                    "manufacturing_share": share,
-                    "industrial_share_min": p.industrial_share_min,
-                    "population_change_pct": change,
-                    "industrial_change_min": p.industrial_change_min,
+                    "population": population,
+                    "study_population_max": p.study_population_max,
                 },
+                _sources(inputs, "population"),
             )
         )
-        if fired:
-            result.city_type = CityType.INDUSTRIAL_CITY
+        return result
+    missing = [
+        label
+        for value, label in (
+            (share, _("manufacturing employment share")),
+            (change, _("population change")),
+        )
+        if value is None
+    ]
+    if missing:
+        result.status = TypologyStatus.NOT_CLASSIFIABLE
+        reasons.append(
+            Reason(
+                "missing_input",
+                True,
+                _("Not classifiable: no figure for %(inputs)s.")
+                % {"inputs": ", ".join(str(label) for label in missing)},
+                {"manufacturing_share": share, "population_change_pct": change},
+                population_sources + _sources(inputs, "manufacturing_share"),
+            )
+        )
+        return result
+
+    fired = share >= p.industrial_share_min and change >= p.industrial_change_min
+    reasons.append(
+        Reason(
+            "industrial_city",
+            fired,
+            _(
+                "Manufacturing share %(share)s %% (industrial from %(min)s %%), "
+                "population change %(change)s %% (at least %(change_min)s %%)."
+            )
+            % {
+                "share": share,
+                "min": p.industrial_share_min,
+                "change": change,
+                "change_min": p.industrial_change_min,
+            },
+            {
+                "manufacturing_share": share,
+                "industrial_share_min": p.industrial_share_min,
+                "population_change_pct": change,
+                "industrial_change_min": p.industrial_change_min,
+            },
+            _sources(inputs, "manufacturing_share") + population_sources,
+        )
+    )
+    if fired:
+        result.city_type = CityType.INDUSTRIAL_CITY
 
     if result.city_type is None:
-        # Unknown change counts as "not growing": only evidence of growth lifts a
-        # small city into the growth centres.
-        growing = change is not None and change >= p.growth_change_min
+        growing = change >= p.growth_change_min
         fired = population < p.small_population_max and not growing
         reasons.append(
             Reason(
@@ -196,7 +309,7 @@ def classify(
                 % {
                     "population": f"{population:,.0f}",
                     "max": f"{p.small_population_max:,}",
-                    "change": "?" if change is None else change,
+                    "change": change,
                     "growth": p.growth_change_min,
                 },
                 {
@@ -205,6 +318,7 @@ def classify(
                     "population_change_pct": change,
                     "growth_change_min": p.growth_change_min,
                 },
+                population_sources,
             )
         )
         result.city_type = (
@@ -217,6 +331,7 @@ def classify(
                     True,
                     _("Neither industrial nor small: a regional growth centre."),
                     {"population": population, "population_change_pct": change},
+                    population_sources,
                 )
             )
 
@@ -232,6 +347,7 @@ def classify(
                     "manufacturing_share": share,
                     "manufacturing_hub_share_min": p.manufacturing_hub_share_min,
                 },
+                _sources(inputs, "manufacturing_share"),
             )
         )
         if fired:
@@ -251,6 +367,7 @@ def classify(
                     "population": population,
                     "regional_base_population_min": p.regional_base_population_min,
                 },
+                _sources(inputs, "population"),
             )
         )
         if fired:
@@ -269,19 +386,41 @@ def classify(
     )
     if inputs.history_culture:
         result.subtypes.append(CitySubtype.HISTORY_CULTURE_CITY)
+    # Every deciding input: the population pair and the manufacturing share.
+    result.status = (
+        TypologyStatus.PROVISIONAL
+        if inputs.illustrative_inputs
+        else TypologyStatus.CLASSIFIED
+    )
     return result
 
 
-def _series(municipality_ids, codes) -> dict[tuple[int, str], list[tuple[int, float]]]:
-    series: dict[tuple[int, str], list[tuple[int, float]]] = {}
-    for municipality_id, code, year, value in (
+def _series(
+    municipality_ids, codes
+) -> dict[tuple[int, str], list[tuple[int, float, InputSource]]]:
+    series: dict[tuple[int, str], list[tuple[int, float, InputSource]]] = {}
+    names = {i.code: i.name for i in Indicator.objects.filter(code__in=codes)}
+    for municipality_id, code, year, value, source, illustrative in (
         Observation.objects.filter(
             municipality_id__in=municipality_ids, indicator__code__in=codes
         )
         .order_by("year")
-        .values_list("municipality_id", "indicator__code", "year", "value")
+        .values_list(
+            "municipality_id",
+            "indicator__code",
+            "year",
+            "value",
+            "source",
+            "is_illustrative",
+        )
     ):
-        series.setdefault((municipality_id, code), []).append((year, float(value)))
+        series.setdefault((municipality_id, code), []).append(
+            (
+                year,
+                float(value),
+                InputSource(code, year, source, illustrative, names.get(code, code)),
+            )
+        )
     return series
 
 
@@ -291,48 +430,54 @@ def typology_inputs(
     year: int | None = None,
     parameters: TypologyParameters = DEFAULT_PARAMETERS,
 ) -> dict[int, TypologyInputs]:
-    """Inputs for many municipalities in two queries. year=None: the latest year
+    """Inputs for many municipalities in three queries. year=None: the latest year
     with a population figure for each municipality."""
     ids = [m.pk for m in municipalities]
     series = _series(ids, [POPULATION, CENSUS_POPULATION, MANUFACTURING_SHARE])
-    history = set(
-        Municipality.objects.filter(
-            pk__in=ids, groups__slug=parameters.history_culture_group
-        ).values_list("pk", flat=True)
+    memberships = set(
+        Municipality.groups.through.objects.filter(
+            municipality_id__in=ids,
+            municipalitygroup__slug__in=[
+                parameters.history_culture_group,
+                parameters.group,
+            ],
+        ).values_list("municipality_id", "municipalitygroup__slug")
     )
     inputs = {}
     for m in municipalities:
         population = yearly_else_census(series, m.pk, [])
         if year is not None:
-            population = [(y, v) for y, v in population if y <= year]
+            population = [entry for entry in population if entry[0] <= year]
         values: dict = {
-            "history_culture": m.pk in history,
+            "history_culture": (m.pk, parameters.history_culture_group) in memberships,
+            "in_group": (m.pk, parameters.group) in memberships,
             "is_city": m.kind == MunicipalityKind.CITY,
         }
+        sources: dict[str, InputSource] = {}
         if population:
-            reference_year, value = population[-1]
-            base = [
-                (y, v)
-                for y, v in population
-                if y >= reference_year - parameters.change_window_years
+            reference_year, value, sources["population"] = population[-1]
+            base_year, base_value, sources["population_base"] = [
+                entry
+                for entry in population
+                if entry[0] >= reference_year - parameters.change_window_years
             ][0]
             values.update(
                 population=value,
                 population_year=reference_year,
-                population_base=base[1],
-                population_base_year=base[0],
+                population_base=base_value,
+                population_base_year=base_year,
             )
             shares = [
-                (y, v)
-                for y, v in series.get((m.pk, MANUFACTURING_SHARE), [])
-                if y <= reference_year
+                entry
+                for entry in series.get((m.pk, MANUFACTURING_SHARE), [])
+                if entry[0] <= reference_year
             ]
             if shares:
+                share_year, share, sources["manufacturing_share"] = shares[-1]
                 values.update(
-                    manufacturing_share=shares[-1][1],
-                    manufacturing_share_year=shares[-1][0],
+                    manufacturing_share=share, manufacturing_share_year=share_year
                 )
-        inputs[m.pk] = TypologyInputs(**values)
+        inputs[m.pk] = TypologyInputs(**values, sources=sources)
     return inputs
 
 
@@ -366,13 +511,15 @@ def municipality_typology_list(
     municipalities: QuerySet[Municipality] | list[Municipality] | None = None,
     *,
     year: int | None = None,
+    group: str = STUDY_GROUP,
     parameters: TypologyParameters = DEFAULT_PARAMETERS,
 ) -> list[MunicipalityTypology]:
     """Computed type, latest override and effective type for each municipality, in
-    a constant number of queries."""
+    a constant number of queries; only members of `group` are classified."""
     if municipalities is None:
         municipalities = Municipality.objects.defer("boundary", "downtown")
     municipalities = list(municipalities)
+    parameters = replace(parameters, group=group)
     inputs = typology_inputs(municipalities, year=year, parameters=parameters)
     overrides = typology_overrides([m.pk for m in municipalities])
     return [
@@ -382,6 +529,6 @@ def municipality_typology_list(
 
 
 def municipality_typology(
-    municipality: Municipality, *, year: int | None = None
+    municipality: Municipality, *, year: int | None = None, group: str = STUDY_GROUP
 ) -> MunicipalityTypology:
-    return municipality_typology_list([municipality], year=year)[0]
+    return municipality_typology_list([municipality], year=year, group=group)[0]

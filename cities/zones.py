@@ -68,10 +68,12 @@ def delineate(
     population: dict[int, float | None],
     parameters: ZoneParameters = DEFAULT_ZONE_PARAMETERS,
 ) -> list[Zone]:
-    """Pure: zones from a flow matrix {(origin, destination): persons}."""
+    """Pure: zones from a flow matrix {(origin, destination): persons}; a None
+    destination (places off the platform) counts only in the origin's total."""
     totals: dict[int, int] = defaultdict(int)
     for (origin, _destination), count in flows.items():
         totals[origin] += count
+    flows = {key: count for key, count in flows.items() if key[1] is not None}
     places = {o for o, _d in flows} | {d for _o, d in flows}
 
     def share(origin: int, destination: int) -> float:
@@ -167,9 +169,22 @@ def urban_zones(
         .values("origin_id", "destination_id")
         .annotate(persons=Sum("count"))
     }
-    ids = {o for o, _d in matrix} | {d for _o, d in matrix}
+    ids = {o for o, _d in matrix} | {d for _o, d in matrix if d is not None}
     population = _populations(ids, year)
     return delineate(matrix, population, parameters), population
+
+
+def urban_zone_member_ids(municipality_id: int) -> set[int]:
+    """The members of the municipality's urban zone in the latest flow period
+    (itself included); just itself when it belongs to no zone."""
+    periods = flow_periods()
+    if not periods:
+        return {municipality_id}
+    zones, _population = urban_zones(year=periods[0])
+    for zone in zones:
+        if municipality_id in zone.all_members:
+            return set(zone.all_members)
+    return {municipality_id}
 
 
 def urban_zones_geojson(

@@ -11,9 +11,9 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from cities.models import CityType
-from cities.selectors import municipality_indicator_series
+from cities.selectors import municipality_group_exists, municipality_indicator_series
 from cities.services.typology import typology_override_set
-from cities.typology import municipality_typology
+from cities.typology import STUDY_GROUP, TypologyStatus, municipality_typology
 from cities.views_support import municipality_or_404
 from cities.zones import ZoneParameters, flow_periods, urban_zones_geojson
 from config.api import WriteThrottleMixin
@@ -26,6 +26,22 @@ def year_param(request, *, default: int | None, name: str = "period") -> int | N
     if not raw.isdigit() or not 1900 <= int(raw) <= 2100:
         raise ValidationError({name: [_("A year between 1900 and 2100.")]})
     return int(raw)
+
+
+def group_param(request, *, name: str = "group") -> str:
+    """The municipality group to classify: the study's 40 unless another is named."""
+    raw = request.query_params.get(name)
+    if raw in (None, ""):
+        return STUDY_GROUP
+    if not municipality_group_exists(raw):
+        raise ValidationError(
+            {
+                name: [
+                    _("There is no municipality group “%(slug)s”.") % {"slug": raw[:60]}
+                ]
+            }
+        )
+    return raw
 
 
 class PointSerializer(serializers.Serializer):
@@ -85,17 +101,34 @@ class MunicipalityIndicatorsView(APIView):
         return Response(IndicatorSeriesSerializer(data, many=True).data)
 
 
+class InputSourceSerializer(serializers.Serializer):
+    indicator = serializers.CharField()
+    year = serializers.IntegerField()
+    source = serializers.CharField()
+    illustrative = serializers.BooleanField(
+        help_text="A demo figure, not published statistics."
+    )
+
+
 class ReasonSerializer(serializers.Serializer):
     rule = serializers.CharField()
     fired = serializers.BooleanField()
     text = serializers.CharField()
     values = serializers.DictField()
+    sources = InputSourceSerializer(many=True)
+    illustrative = serializers.BooleanField(
+        help_text="At least one of the compared inputs is illustrative."
+    )
 
 
 class ComputedTypeSerializer(serializers.Serializer):
     type = serializers.CharField(
         allow_null=True,
         help_text="regional_growth_centre, industrial_city or small_city",
+    )
+    status = serializers.ChoiceField(choices=TypologyStatus.choices)
+    provisional = serializers.BooleanField(
+        help_text="The type stands on at least one illustrative input."
     )
     subtypes = serializers.ListField(child=serializers.CharField())
     reasons = ReasonSerializer(many=True)

@@ -82,6 +82,7 @@ class IndicatorImportResult:
     unchanged: int = 0
     missing: int = 0
     problems: list[dict] = field(default_factory=list)
+    skipped_regions: set[str] = field(default_factory=set)
 
     @property
     def written(self) -> int:
@@ -92,7 +93,7 @@ def _normalise(header: str) -> str:
     return header.strip().lstrip("\ufeff").strip().lower().replace(" ", "_")
 
 
-def _decode(raw: bytes) -> str:
+def csv_text_decode(raw: bytes) -> str:
     # Excel on Korean Windows still saves CSV as CP949.
     for encoding in ("utf-8-sig", "cp949"):
         try:
@@ -163,7 +164,7 @@ def _value(text: str) -> tuple[Decimal | None, str | None]:
     return value.quantize(QUANTUM, rounding=ROUND_HALF_EVEN), None
 
 
-def _find_column(headers: list[str], names: set[str]) -> int | None:
+def find_column(headers: list[str], names: set[str]) -> int | None:
     for index, header in enumerate(headers):
         if _normalise(header) in names:
             return index
@@ -190,7 +191,7 @@ def _parse(
     if not headers:
         problem(None, "file", _("The file is empty."))
         return {}
-    region_column = _find_column(headers, REGION_HEADERS)
+    region_column = find_column(headers, REGION_HEADERS)
     if region_column is None:
         problem(
             None,
@@ -200,8 +201,8 @@ def _parse(
         )
         return {}
     if layout == "long":
-        period_column = _find_column(headers, PERIOD_HEADERS)
-        value_column = _find_column(headers, VALUE_HEADERS)
+        period_column = find_column(headers, PERIOD_HEADERS)
+        value_column = find_column(headers, VALUE_HEADERS)
         if period_column is None or value_column is None:
             problem(
                 None,
@@ -311,7 +312,7 @@ def indicator_observations_import(
         )
     if isinstance(content, Path):
         content = content.read_bytes()
-    text = _decode(content) if isinstance(content, bytes) else content
+    text = csv_text_decode(content) if isinstance(content, bytes) else content
     result = IndicatorImportResult()
     rows = _parse(text, layout, MunicipalityResolver(), result)
     if result.problems:
@@ -321,6 +322,18 @@ def indicator_observations_import(
             problems=result.problems,
         )
 
+    _observations_write(indicator=indicator, rows=rows, source=source, result=result)
+    return result
+
+
+def _observations_write(
+    *,
+    indicator: Indicator,
+    rows: dict[tuple[int, int], tuple[int, Municipality, Decimal]],
+    source: str,
+    result: IndicatorImportResult,
+) -> None:
+    """Create or update one observation per (municipality, year), in one transaction."""
     with transaction.atomic():
         existing = {
             (o.municipality_id, o.year): o
@@ -363,4 +376,159 @@ def indicator_observations_import(
         Observation.objects.bulk_update(changed, ["value", "source", "is_illustrative"])
     result.created = len(new)
     result.updated = len(changed)
+
+
+# --- 전국사업체조사: manufacturing share of employment ---------------------------
+#
+# KOSIS publishes the census on establishments as one row per region and industry,
+# with a column per year and item ("2020 년" / "종사자수 (명)"), often as two header
+# rows. The share is manufacturing (제조업, section C) workers over all workers.
+
+ESTABLISHMENT_CENSUS_SOURCE = "통계청 전국사업체조사 (KOSIS), 시군구·산업별 종사자수"
+INDUSTRY_HEADER = re.compile(r"^(산업|industry)", re.IGNORECASE)
+ALL_INDUSTRIES = {"전체산업", "전산업", "계", "합계", "전체", "total", "allindustries"}
+MANUFACTURING = re.compile(r"^(제조업|c(\b|\s|\(|$)|manufacturing)", re.IGNORECASE)
+EMPLOYEES = re.compile(r"(종사자|employees|workers)", re.IGNORECASE)
+
+
+def _establishment_rows(text: str, result: IndicatorImportResult, resolver):
+    problems = result.problems
+
+    def problem(line, field_name, message):
+        problems.append({"line": line, "field": field_name, "message": str(message)})
+
+    try:
+        dialect = csv.Sniffer().sniff(text[:4096], delimiters=",;\t")
+    except csv.Error:
+        dialect = csv.excel
+    lines = list(csv.reader(io.StringIO(text), dialect))
+    if not lines:
+        problem(None, "file", _("The file is empty."))
+        return {}
+    headers = [h.strip().lstrip("\ufeff") for h in lines[0]]
+    region_column = find_column(headers, REGION_HEADERS)
+    industry_column = next(
+        (i for i, h in enumerate(headers) if INDUSTRY_HEADER.match(h)), None
+    )
+    if region_column is None or industry_column is None:
+        problem(
+            None,
+            "file",
+            _(
+                "The table needs a region column (e.g. 행정구역별(시군구)) and an industry column (e.g. 산업별)."
+            ),
+        )
+        return {}
+    years = {
+        index: int(match.group(1))
+        for index, header in enumerate(headers)
+        if (match := YEAR_COLUMN.match(header))
+    }
+    body = lines[1:]
+    # A second header row names the item of each year column: keep the workers.
+    if body and body[0][region_column].strip() == lines[0][region_column].strip():
+        items = body[0]
+        years = {
+            i: y
+            for i, y in years.items()
+            if i < len(items) and EMPLOYEES.search(items[i])
+        }
+        body = body[1:]
+    if not years:
+        problem(None, "file", _("No year column of workers (종사자수) was found."))
+        return {}
+
+    totals: dict[tuple[int, int], tuple[int, Municipality, Decimal]] = {}
+    manufacturing: dict[tuple[int, int], Decimal] = {}
+    for line, cells in enumerate(body, start=1):
+        if not any(cell.strip() for cell in cells):
+            continue
+        cells = cells + [""] * (len(headers) - len(cells))
+        region = " ".join(cells[region_column].split())
+        industry = cells[industry_column].strip()
+        key_name = industry.replace(" ", "").lower()
+        is_total = key_name in ALL_INDUSTRIES
+        is_manufacturing = bool(MANUFACTURING.match(industry))
+        if not (is_total or is_manufacturing):
+            continue
+        municipality, error = resolver.resolve(region)
+        if municipality is None:
+            if len(resolver.by_name.get(region.split(" ")[-1], [])) > 1:
+                problem(line, "region", error)
+            else:
+                # Nation, provinces and 시군구 outside the platform: not ours.
+                result.skipped_regions.add(region)
+            continue
+        for index, year in years.items():
+            raw = cells[index]
+            if raw.strip() in MISSING:
+                continue
+            value, error = _value(raw)
+            if error:
+                problem(line, "value", error)
+                continue
+            if is_total:
+                totals[(municipality.pk, year)] = (line, municipality, value)
+            else:
+                manufacturing[(municipality.pk, year)] = value
+
+    rows: dict[tuple[int, int], tuple[int, Municipality, Decimal]] = {}
+    for key, (line, municipality, total) in totals.items():
+        workers = manufacturing.get(key)
+        if workers is None:
+            result.missing += 1
+            continue
+        if total <= 0 or workers > total:
+            problem(
+                line,
+                "value",
+                _(
+                    "%(city)s %(year)s: %(workers)s manufacturing workers of %(total)s in all is impossible."
+                )
+                % {
+                    "city": municipality.name_ko,
+                    "year": key[1],
+                    "workers": workers,
+                    "total": total,
+                },
+            )
+            continue
+        share = (workers * 100 / total).quantize(QUANTUM, rounding=ROUND_HALF_EVEN)
+        rows[key] = (line, municipality, share)
+    if not rows and not problems:
+        problem(None, "file", _("The file holds no figures."))
+    return rows
+
+
+def manufacturing_share_import(
+    *, content: bytes | str | Path, source: str = "", actor=None
+) -> IndicatorImportResult:
+    """The manufacturing employment share of each municipality and year from a
+    전국사업체조사 table (workers by region and industry), all or nothing. Regions
+    that are not platform municipalities are skipped and counted as missing."""
+    if actor is not None and not actor.has_perm("cities.add_observation"):
+        raise NotPermitted()
+    indicator = Indicator.objects.filter(code="manufacturing_employment_share").first()
+    if indicator is None:
+        raise DomainError(
+            _("The indicator manufacturing_employment_share does not exist yet."),
+            fields={"indicator": [_("Load the indicators first.")]},
+        )
+    if isinstance(content, Path):
+        content = content.read_bytes()
+    text = csv_text_decode(content) if isinstance(content, bytes) else content
+    result = IndicatorImportResult()
+    rows = _establishment_rows(text, result, MunicipalityResolver())
+    if result.problems:
+        raise IndicatorImportRefused(
+            _("The file was refused: %(count)d problem(s); nothing was imported.")
+            % {"count": len(result.problems)},
+            problems=result.problems,
+        )
+    _observations_write(
+        indicator=indicator,
+        rows=rows,
+        source=source.strip() or ESTABLISHMENT_CENSUS_SOURCE,
+        result=result,
+    )
     return result

@@ -7,7 +7,7 @@ from rest_framework import serializers
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from cities.api.analysis import year_param
+from cities.api.analysis import group_param, year_param
 from renewal.selectors.dashboard import city_type_dashboard
 
 
@@ -44,6 +44,10 @@ class CityTypeSummarySerializer(serializers.Serializer):
     type = serializers.CharField()
     label = serializers.CharField()
     cities = serializers.ListField(child=serializers.CharField())
+    provisional_cities = serializers.ListField(
+        child=serializers.CharField(),
+        help_text="Cities whose computed type stands on an illustrative figure.",
+    )
     population_trend = PopulationPointSerializer(many=True)
     downtown_vacancy = DowntownVacancySerializer(allow_null=True)
     projects_by_stage = serializers.DictField(child=serializers.IntegerField())
@@ -54,7 +58,13 @@ class CityTypeSummarySerializer(serializers.Serializer):
 
 class DashboardSerializer(serializers.Serializer):
     period = serializers.IntegerField()
+    group = serializers.CharField()
     types = CityTypeSummarySerializer(many=True)
+    unclassified = serializers.DictField(
+        child=serializers.ListField(child=serializers.CharField()),
+        help_text="The group's cities without a type, by status "
+        "(not_classifiable, outside_scope).",
+    )
 
 
 class CityTypeDashboardView(APIView):
@@ -67,11 +77,29 @@ class CityTypeDashboardView(APIView):
         parameters=[
             OpenApiParameter(
                 "period", int, description="Year for downtown vacancy; default now."
-            )
+            ),
+            OpenApiParameter(
+                "group",
+                str,
+                description="Slug of the municipality group whose cities are "
+                "classified; default the KRIHS study's 40 cities.",
+            ),
         ],
         responses=DashboardSerializer,
     )
     def get(self, request):
         year = year_param(request, default=datetime.date.today().year)
-        entries = city_type_dashboard(user=request.user, year=year)
-        return Response(DashboardSerializer({"period": year, "types": entries}).data)
+        group = group_param(request)
+        entries, unclassified = city_type_dashboard(
+            user=request.user, year=year, group=group
+        )
+        return Response(
+            DashboardSerializer(
+                {
+                    "period": year,
+                    "group": group,
+                    "types": entries,
+                    "unclassified": unclassified,
+                }
+            ).data
+        )

@@ -55,6 +55,15 @@ class MatchingSettings(models.Model):
         default=False,
         help_text=_("Spaces inside the downtown (원도심) get a bonus."),
     )
+    across_urban_zone = models.BooleanField(
+        _("match across the urban zone"),
+        default=False,
+        help_text=_(
+            "Spaces, organisations and resources in the other municipalities of this "
+            "city's urban zone become candidates too, where those municipalities "
+            "have chosen this as well."
+        ),
+    )
     minimum_score = models.FloatField(
         _("minimum score"),
         default=0.4,
@@ -125,7 +134,11 @@ MATCHING_SETTINGS_LIMITS: dict[str, tuple[float, float]] = {
     "candidates_per_project": (1, 200),
     "reminder_days": (1, 365),
 }
-MATCHING_SETTINGS_FIELDS = (*MATCHING_SETTINGS_LIMITS, "compact_centre")
+MATCHING_SETTINGS_FIELDS = (
+    *MATCHING_SETTINGS_LIMITS,
+    "compact_centre",
+    "across_urban_zone",
+)
 
 
 class RunStatus(models.TextChoices):

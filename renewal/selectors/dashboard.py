@@ -9,9 +9,9 @@ from cities.models import CityType
 from cities.selectors import (
     city_list,
     city_type_key,
-    city_types,
     population_trend_by_city_type,
 )
+from cities.typology import STUDY_GROUP, municipality_typology_list
 from renewal.models import Kpi, KpiObservation, RenewalProject
 from renewal.selectors.downtown import downtown_health_by_city_type
 from renewal.selectors.progress import (
@@ -105,14 +105,36 @@ def bid_kpi_attainment_by_city_type(types: dict[int, str]) -> dict[str, dict]:
     return result
 
 
-def city_type_dashboard(*, user, year: int) -> list[dict]:
-    """One entry per city type, in CityType order: its cities, population trend,
-    downtown vacancy (for `year`), projects by stage, participation and BID KPIs;
-    `city_names` pairs each city's code with its name for the pages (the API
-    leaves them out). A constant number of queries whatever the number of cities
-    or spaces; the cities are loaded and typed once."""
-    municipalities = list(city_list())
-    types = city_types(year=year, municipalities=municipalities)
+def city_type_dashboard(
+    *, user, year: int, group: str = STUDY_GROUP
+) -> tuple[list[dict], dict[str, list[str]]]:
+    """One entry per city type, in CityType order, over the cities of `group`: its
+    cities (and which of them are typed on illustrative figures), population
+    trend, downtown vacancy (for `year`), projects by stage, participation and BID
+    KPIs; `city_names` pairs each city's code with its name for the pages (the API
+    leaves them out). Also the group's cities left unclassified, by status. A
+    constant number of queries whatever the number of cities or spaces; the cities
+    are loaded and typed once."""
+    municipalities = list(city_list(group=group))
+    typologies = municipality_typology_list(municipalities, year=year, group=group)
+    types = {
+        entry.municipality.pk: entry.effective_type
+        for entry in typologies
+        if entry.effective_type
+    }
+    # An override is a staff decision, not an illustrative figure.
+    provisional = {
+        entry.municipality.pk
+        for entry in typologies
+        if entry.computed.provisional
+        and not (entry.override and entry.override.city_type)
+    }
+    unclassified: dict[str, list[str]] = {}
+    for entry in typologies:
+        if not entry.effective_type:
+            unclassified.setdefault(entry.computed.status, []).append(
+                entry.municipality.code
+            )
     downtown = downtown_health_by_city_type(
         year=year, municipalities=municipalities, types=types
     )
@@ -132,7 +154,8 @@ def city_type_dashboard(*, user, year: int) -> list[dict]:
                 "type": city_type,
                 "label": str(label),
                 "cities": [m.code for m in cities],
-                "city_names": [(m.code, m.name) for m in cities],
+                "provisional_cities": [m.code for m in cities if m.pk in provisional],
+                "city_names": [(m.code, m.name, m.pk in provisional) for m in cities],
                 "population_trend": [
                     {"year": y, "population": v}
                     for y, v in sorted(population.get(city_type, {}).items())
@@ -146,4 +169,4 @@ def city_type_dashboard(*, user, year: int) -> list[dict]:
                 "bid_kpi_attainment": bids.get(city_type),
             }
         )
-    return entries
+    return entries, unclassified

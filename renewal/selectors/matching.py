@@ -18,11 +18,13 @@ from django.db.models import Q, QuerySet
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from cities.zones import urban_zone_member_ids
 from core.errors import DomainError
 from renewal.models import (
     HIGHEST_GRADE,
     AssignmentRun,
     Match,
+    MatchingSettings,
     MatchStatus,
     ProjectStatus,
     RenewalProject,
@@ -66,8 +68,8 @@ def _demolition_sql(alias: str) -> str:
 
 
 def _admissible_space_sql(*, project_id: str, rebuild: str, engaged: bool) -> str:
-    """The hard constraints on a space `s` for a project, as one WHERE clause: the
-    project's city, available, not of demolition grade unless the project rebuilds
+    """The hard constraints on a space `s` for a project, as one WHERE clause: in
+    the project's city (or its urban zone, matching_municipality_ids), available, not of demolition grade unless the project rebuilds
     (`rebuild`, an SQL boolean; ProjectFacts.rebuild decides it), and not a pair
     declined before. With `engaged`, also not a space spoken for by any match (the
     city-wide run, which places every open project at once). Candidate pools and
@@ -76,7 +78,7 @@ def _admissible_space_sql(*, project_id: str, rebuild: str, engaged: bool) -> st
     spoken_for = ", ".join(f"'{status}'" for status in ENGAGED_STATUSES)
     taken = f"d.status IN ({spoken_for}) OR " if engaged else ""
     return f"""
-        s.municipality_id = %(city)s
+        s.municipality_id = ANY(%(cities)s)
         AND s.status = %(available)s
         AND (NOT {_demolition_sql("s")} OR {rebuild})
         AND NOT EXISTS (
@@ -84,6 +86,22 @@ def _admissible_space_sql(*, project_id: str, rebuild: str, engaged: bool) -> st
             WHERE d.space_id = s.id
               AND ({taken}(d.status = 'declined' AND d.project_id = {project_id})))
     """  # noqa: S608  only code constants are formatted in
+
+
+def matching_municipality_ids(municipality_id: int) -> list[int]:
+    """Whose spaces, organisations and resources a project of this city may be
+    matched with: its own city's; when the city matches across its urban zone, also
+    those of the zone's other members that opted in as well (a city's inventory is
+    its own to offer)."""
+    opted_in = set(
+        MatchingSettings.objects.filter(across_urban_zone=True).values_list(
+            "municipality_id", flat=True
+        )
+    )
+    if municipality_id not in opted_in:
+        return [municipality_id]
+    partners = (urban_zone_member_ids(municipality_id) & opted_in) - {municipality_id}
+    return [municipality_id, *sorted(partners)]
 
 
 class NotACandidateStatus(DomainError):
@@ -130,7 +148,7 @@ def space_candidate_pool(
             sql,
             {
                 "place": project.place.ewkt,
-                "city": project.municipality_id,
+                "cities": matching_municipality_ids(project.municipality_id),
                 "available": SpaceStatus.AVAILABLE,
                 "project": project.pk,
                 "rebuild": ProjectFacts.of(project).rebuild,
@@ -161,7 +179,7 @@ def _organization_pool(*, project: RenewalProject, pool: int) -> list[dict]:
                ST_X(o.location) AS lon, ST_Y(o.location) AS lat
         FROM (
             SELECT * FROM renewal_communityorganization
-            WHERE municipality_id = %(city)s
+            WHERE municipality_id = ANY(%(cities)s)
             ORDER BY location <-> %(place)s::geometry
             LIMIT %(pool)s
         ) o
@@ -171,7 +189,7 @@ def _organization_pool(*, project: RenewalProject, pool: int) -> list[dict]:
             sql,
             {
                 "place": project.place.ewkt,
-                "city": project.municipality_id,
+                "cities": matching_municipality_ids(project.municipality_id),
                 "pool": pool,
             },
         )
@@ -185,7 +203,7 @@ def _resource_pool(*, project: RenewalProject, pool: int) -> list[dict]:
                ST_X(r.location) AS lon, ST_Y(r.location) AS lat
         FROM (
             SELECT * FROM renewal_neighborhoodresource
-            WHERE municipality_id = %(city)s
+            WHERE municipality_id = ANY(%(cities)s)
             ORDER BY location <-> %(place)s::geometry
             LIMIT %(pool)s
         ) r
@@ -195,7 +213,7 @@ def _resource_pool(*, project: RenewalProject, pool: int) -> list[dict]:
             sql,
             {
                 "place": project.place.ewkt,
-                "city": project.municipality_id,
+                "cities": matching_municipality_ids(project.municipality_id),
                 "pool": pool,
             },
         )
@@ -332,7 +350,7 @@ def assignment_candidate_graph(
         cursor.execute(
             sql,
             {
-                "city": municipality_id,
+                "cities": matching_municipality_ids(municipality_id),
                 "available": SpaceStatus.AVAILABLE,
                 "k": k,
                 "projects": list(projects),

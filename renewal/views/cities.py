@@ -12,6 +12,7 @@ from django import forms
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied
 from django.db.models import Count
+from django.http import Http404
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils.translation import gettext as _
@@ -27,7 +28,7 @@ from cities.selectors import (
     municipality_zone,
 )
 from cities.services.typology import typology_override_set
-from cities.typology import municipality_typology
+from cities.typology import STUDY_GROUP, TypologyStatus, municipality_typology
 from cities.views_support import (
     detail_url_template,
     geojson,
@@ -213,7 +214,15 @@ def city_typology_override(request, code: str):
 def dashboard(request):
     """The city types side by side: the same figures as /api/v1/dashboard/city-types/."""
     year = _this_year()
-    entries = city_type_dashboard(user=request.user, year=year)
+    groups = municipality_group_list()
+    group = request.GET.get("group") or STUDY_GROUP
+    if group not in {g.slug for g in groups} and group != STUDY_GROUP:
+        raise Http404(
+            _("There is no municipality group “%(slug)s”.") % {"slug": group[:60]}
+        )
+    entries, unclassified = city_type_dashboard(
+        user=request.user, year=year, group=group
+    )
     for entry in entries:
         entry["stages"] = [
             (label, entry["projects_by_stage"].get(value, 0))
@@ -232,8 +241,13 @@ def dashboard(request):
         {
             "year": year,
             "entries": entries,
-            # The study groups of the cities, shown on the home page before.
-            "groups": municipality_group_list(),
+            "groups": groups,
+            "group": group,
+            "unclassified": [
+                (str(TypologyStatus(status).label), codes)
+                for status, codes in sorted(unclassified.items())
+            ],
+            "has_provisional": any(entry["provisional_cities"] for entry in entries),
             "years": years,
             "statuses": [label for _value, label in ProjectStatus.choices],
             "population_chart": line_chart(

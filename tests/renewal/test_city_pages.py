@@ -14,11 +14,12 @@ from cities.models import (
     CityType,
     Indicator,
     MunicipalFlow,
+    MunicipalityGroup,
     Observation,
     TypologyOverride,
 )
 from cities.selectors import city_types
-from cities.typology import municipality_typology
+from cities.typology import STUDY_GROUP, municipality_typology
 from renewal.selectors.dashboard import bid_kpi_attainment_by_city_type
 from renewal.selectors.downtown import downtown_health
 from renewal.selectors.progress import (
@@ -59,6 +60,11 @@ def classify_as(municipality, city_type: str, *, base: int = 0):
     observe(municipality, "population", 2015, population)
     observe(municipality, "population", 2020, population + 1_000)
     observe(municipality, "manufacturing_employment_share", 2020, share)
+    # Only the chosen group's cities are classified: the study's by default.
+    study, _created = MunicipalityGroup.objects.get_or_create(
+        slug=STUDY_GROUP, defaults={"name_ko": "연구대상", "name_en": "Study"}
+    )
+    study.members.add(municipality)
     return municipality
 
 

@@ -7,7 +7,8 @@ from django.db import connection
 from django.utils import timezone
 
 from cities.demo.indicators import demo_indicators_load
-from cities.models import Indicator, Municipality, Observation
+from cities.models import Indicator, Municipality, MunicipalityGroup, Observation
+from cities.typology import STUDY_GROUP
 from renewal.demo.spaces import demo_spaces_generate
 from renewal.models import ChangeAction, InventoryChange, VacantSpace
 from renewal.selectors.downtown import (
@@ -154,8 +155,13 @@ def test_trend_rule_boundaries(before, now, direction):
 def test_city_type_aggregates_are_the_sums_of_their_cities(hand_placed):
     other = MunicipalityFactory(location=Point(128.7, 36.5, srid=4326))
     VacantSpaceFactory(municipality=other, vacant_since=datetime.date(2020, 1, 1))
+    study, _created = MunicipalityGroup.objects.get_or_create(
+        slug=STUDY_GROUP, defaults={"name_ko": "연구대상", "name_en": "Study"}
+    )
     for town, population in ((hand_placed, 100_000), (other, 90_000)):
         observe(town, "population", 2015, population)
+        observe(town, "manufacturing_employment_share", 2015, 10)
+        study.members.add(town)
         if town != hand_placed:
             observe(town, "population", 2020, population)
 
