@@ -13,6 +13,7 @@ from django.contrib.auth.models import AnonymousUser, Group
 from django.core.cache import cache
 from django.core.management import call_command
 from django.db import connection
+from django.utils import translation
 
 from cities.services import demo_municipalities_load
 from config.celery import app as celery_app
@@ -26,6 +27,14 @@ from tests.factories import (
 from tests.helpers import HANG_GUARD_SECONDS, clean_environment
 
 ROOT = Path(__file__).resolve().parent.parent
+
+
+@pytest.fixture(autouse=True)
+def _default_language():
+    # A page in English leaves English active in the thread that served it, the
+    # test's own with the test client: each test starts in the site's language.
+    with translation.override(django_settings.LANGUAGE_CODE):
+        yield
 
 
 @pytest.fixture(autouse=True)

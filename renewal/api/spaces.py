@@ -52,7 +52,6 @@ class VacantSpaceSerializer(GeoFeatureSerializer):
     )
     in_downtown = serializers.BooleanField(read_only=True)
     allowed_transitions = serializers.SerializerMethodField()
-    legal_vacancy = serializers.SerializerMethodField()
     owner = SpaceOwnerSerializer(required=False, allow_null=True)
 
     class Meta:
@@ -64,15 +63,9 @@ class VacantSpaceSerializer(GeoFeatureSerializer):
             *SPACE_PUBLIC_FIELDS,
             "in_downtown",
             "allowed_transitions",
-            "legal_vacancy",
             "owner",
         ]
         read_only_fields = ["status"]
-
-    @extend_schema_field(serializers.DictField())
-    def get_legal_vacancy(self, space) -> dict:
-        """The computed status under the vacant-house act, never written."""
-        return dataclasses.asdict(legal_vacancy_status(space))
 
     @extend_schema_field(serializers.ListField(child=serializers.CharField()))
     def get_allowed_transitions(self, space) -> list[str]:
@@ -89,6 +82,21 @@ class VacantSpaceSerializer(GeoFeatureSerializer):
         if not user.has_perm("renewal.view_space_personal_data", space):
             fields = [field for field in fields if field.field_name != "owner"]
         return super().get_properties(space, fields)
+
+
+class VacantSpaceDetailSerializer(VacantSpaceSerializer):
+    """One space: the list's fields and its legal vacant-house status, which is
+    computed per space and so kept out of the SQL-built list pages."""
+
+    legal_vacancy = serializers.SerializerMethodField()
+
+    class Meta(VacantSpaceSerializer.Meta):
+        fields = [*VacantSpaceSerializer.Meta.fields, "legal_vacancy"]
+
+    @extend_schema_field(serializers.DictField())
+    def get_legal_vacancy(self, space) -> dict:
+        """The computed status under the vacant-house act, never written."""
+        return dataclasses.asdict(legal_vacancy_status(space))
 
 
 class VacantSpaceFilter(django_filters.FilterSet):
@@ -295,6 +303,11 @@ class VacantSpaceViewSet(
 
     def get_queryset(self):
         return vacant_space_list(user=self.request.user)
+
+    def get_serializer_class(self):
+        if self.action == "retrieve":
+            return VacantSpaceDetailSerializer
+        return VacantSpaceSerializer
 
     def list(self, request, *args, **kwargs):
         # PostgreSQL writes each feature of the page, as VacantSpaceSerializer would

@@ -41,7 +41,7 @@ SPACES_SQL = f"""
 INSERT INTO renewal_vacantspace (
     municipality_id, external_id, kind, address, location, floor_area_m2,
     grading_scheme, ownership, availability, status, source, created_at,
-    updated_at, status_changed_at
+    updated_at, status_changed_at, vacancy_exclusion
 )
 SELECT %(city)s, '{WORKBENCH_PREFIX}' || g,
     (ARRAY['house','shop','office','factory','land'])[1 + (g %% 5)],
@@ -57,7 +57,8 @@ SELECT %(city)s, '{WORKBENCH_PREFIX}' || g,
     %(source)s,
     now() - interval '4 years',
     now(),
-    now() - random() * interval '3 years'
+    now() - random() * interval '3 years',
+    ''
 FROM generate_series(1, %(spaces)s) AS g
 """  # noqa: S608
 

@@ -162,6 +162,8 @@ class VacantSpace(models.Model):
         max_length=20,
         choices=VacancyExclusion.choices,
         blank=True,
+        # Bulk loaders that write SQL (benchmarks, COPY) need not name it.
+        db_default="",
     )
     vacancy_confirmed_on = models.DateField(
         _("confirmed as a vacant house on"),

@@ -1,7 +1,8 @@
 import pytest
 from django.contrib.gis.geos import MultiPolygon, Polygon
 
-from cities.models import Indicator, Observation
+from cities.models import Indicator, MunicipalityGroup, Observation
+from cities.typology import STUDY_GROUP
 from tests.factories import MunicipalityFactory, VacantSpaceFactory
 
 
@@ -24,6 +25,19 @@ def small_city(db):
             value=value,
             source="test",
         )
+    manufacturing = Indicator.objects.create(
+        code="manufacturing_employment_share",
+        name_ko="제조업 종사자 비율",
+        name_en="Manufacturing employment share",
+        unit="%",
+    )
+    Observation.objects.create(
+        municipality=town, indicator=manufacturing, year=2020, value=9, source="test"
+    )
+    # Only the study's cities are classified.
+    MunicipalityGroup.objects.create(
+        slug=STUDY_GROUP, name_ko="연구대상", name_en="Study"
+    ).members.add(town)
     for _ in range(3):
         VacantSpaceFactory(municipality=town, status="available")
     return town

@@ -1,21 +1,42 @@
 """A resident on a phone (390×844, Korean) as the issue of the public site plays it:
 open the home page, see what is near, search "영주", pick the 읍면동, propose a project by
-searching a place and confirming it with the keyboard, and follow the area within
-1 km.
+searching a place and confirming it with the keyboard, support another project from
+above the fold, follow the area within 1 km, RSVP to an announced workshop and
+download its calendar entry, and see the badge and the notification, in Korean only,
+when another resident proposes nearby.
 
 `test_resident_journey_on_a_phone` is the one journey; each step is a function of
 its own so that the journey can grow (support from above the fold, RSVP to a
 workshop, the notification badge) by adding steps, not a second journey.
 """
 
+import datetime
+import re
+import zoneinfo
+from pathlib import Path
+
 import pytest
 from django.contrib.gis.geos import MultiPolygon, Point, Polygon
+from django.utils import timezone
+from icalendar import Calendar
 
 from cities.demo import illustrative_downtown
 from cities.models import SubMunicipality
-from renewal.models import AreaFollow, RenewalProject
+from renewal.models import AreaFollow, EventRsvp, ProjectSupport, RenewalProject
+from renewal.services.meetings import meeting_announce
+from renewal.services.projects import renewal_project_propose
+from renewal.services.roles import organization_role_grant
 from tests.e2e.helpers import sign_in, submit
-from tests.factories import MunicipalityFactory, VacantSpaceFactory
+from tests.factories import (
+    CommunityOrganizationFactory,
+    MunicipalityFactory,
+    RenewalProjectFactory,
+    UserFactory,
+    VacantSpaceFactory,
+)
+
+SEOUL = zoneinfo.ZoneInfo("Asia/Seoul")
+LATIN_WORD = re.compile(r"\b[A-Za-z]{3,}\b")
 
 PHONE = {"width": 390, "height": 844}
 SEAT = Point(128.624, 36.806, srid=4326)
@@ -56,6 +77,32 @@ def yeongju(db):
         address="영주시 광복로 41",
         location=Point(128.6250, 36.8290, srid=4326),
         status="available",
+    )
+    # Another project of the 동, led by an organisation that announced a workshop.
+    ngo = CommunityOrganizationFactory(municipality=city, name="풍기 골목협동조합")
+    organiser = UserFactory()
+    organization_role_grant(user=organiser, organization=ngo)
+    kitchen = RenewalProjectFactory(
+        municipality=city,
+        lead_organization=ngo,
+        status="approved",
+        title="시장 빈 점포 공유부엌",
+        description="어르신과 청년이 함께 쓰는 부엌과 식당\n" * 8,
+        place=Point(128.6210, 36.8300, srid=4326),
+    )
+    starts_at = (timezone.now() + datetime.timedelta(days=6)).astimezone(SEOUL)
+    starts_at = starts_at.replace(hour=14, minute=0, second=0, microsecond=0)
+    meeting_announce(
+        actor=organiser,
+        project=kitchen,
+        data={
+            "kind": "workshop",
+            "title": "공유부엌 설계 워크숍",
+            "place": "영주시 중앙로 12, 2층",
+            "starts_at": starts_at,
+            "ends_at": starts_at + datetime.timedelta(hours=2),
+            "capacity": 30,
+        },
     )
     return city
 
@@ -143,7 +190,8 @@ def step_propose_by_searching_a_place_and_the_keyboard(page, live_server, space)
     page.fill("#id_description", "주민이 함께 운영하는 작은 책방과 쉼터")
     page.select_option("#id_category", "community_facility")
     submit(page, "#project-form")
-    page.wait_for_url(f"{live_server.url}/ko/projects/*/")
+    # The project page, its message in view (?at=top#message).
+    page.wait_for_url(re.compile(r"/ko/projects/\d+/"))
     project = RenewalProject.objects.get(title="광복로 빈 점포 마을 책방")
     assert project.place.x == pytest.approx(longitude, abs=1e-6)
     assert project.place.y == pytest.approx(latitude, abs=1e-6)
@@ -170,6 +218,65 @@ def step_follow_the_area_within_1_km(page, live_server, city) -> None:
     assert "영주시 부근 1 km 안의 새 사업" in page.inner_text("#area-follow-list")
 
 
+def step_support_another_project_from_above_the_fold(page, live_server, project):
+    page.goto(f"{live_server.url}/ko/projects/{project.pk}/")
+    assert page.evaluate("window.scrollY") == 0
+    box = page.locator("#support-button").bounding_box()
+    assert box["y"] + box["height"] <= PHONE["height"]
+    assert_fits_the_phone(page)
+    page.locator("#support-button").click()
+    page.wait_for_selector("#support-button[aria-pressed='true']")
+    # The message is where the button was, and has the focus.
+    page.wait_for_function("document.activeElement.id === 'message'")
+    assert "공감해 주셔서 감사합니다" in page.inner_text("#message")
+    message = page.locator("#message").bounding_box()
+    # In view: the page scrolled to it (its top may sit a fraction above the edge).
+    assert message["y"] + message["height"] > 0
+    assert message["y"] < PHONE["height"]
+    assert ProjectSupport.objects.filter(project=project).count() == 1
+
+
+def step_rsvp_to_the_workshop_and_download_its_calendar(page, live_server, project):
+    page.goto(f"{live_server.url}/ko/projects/{project.pk}/")
+    meeting = page.locator("#project-meetings li[data-event]").first
+    assert "공유부엌 설계 워크숍" in meeting.inner_text()
+    meeting.locator(".rsvp-button").click()
+    page.wait_for_selector("#project-meetings .rsvp-button[aria-pressed='true']")
+    page.wait_for_function("document.activeElement.id === 'message'")
+    assert EventRsvp.objects.filter(event__title="공유부엌 설계 워크숍").count() == 1
+    with page.expect_download() as download:
+        page.locator("#project-meetings .calendar-link").first.click()
+    calendar = Calendar.from_ical(Path(download.value.path()).read_bytes())
+    (entry,) = calendar.walk("VEVENT")
+    assert str(entry["SUMMARY"]) == "공유부엌 설계 워크숍"
+    assert str(entry["LOCATION"]) == "영주시 중앙로 12, 2층"
+    assert_fits_the_phone(page)
+
+
+def step_hear_of_a_neighbours_proposal_in_korean_only(page, live_server, city):
+    neighbour = UserFactory(username="neighbour")
+    renewal_project_propose(
+        proposer=neighbour,
+        municipality=city,
+        data={
+            "title": "영주1동 골목 화단",
+            "description": "빈 땅에 주민 화단을 만듭니다",
+            "category": "village_renewal",
+            "place": Point(*YEONGJU_1_DONG, srid=4326),
+        },
+    )
+    page.goto(f"{live_server.url}/ko/")
+    badge = page.locator("#notification-badge")
+    assert "1" in badge.inner_text()
+    assert "읽지 않음" in badge.inner_text()
+    badge.click()
+    page.wait_for_url(f"{live_server.url}/ko/notifications/")
+    assert_fits_the_phone(page)
+    listing = page.inner_text("#notification-list")
+    assert "영주1동 골목 화단" in listing
+    assert LATIN_WORD.findall(listing) == []
+
+
 @pytest.mark.browser
 def test_resident_journey_on_a_phone(browser, live_server, yeongju, resident):
     context = browser.browser.new_context(
@@ -186,6 +293,10 @@ def test_resident_journey_on_a_phone(browser, live_server, yeongju, resident):
         step_propose_by_searching_a_place_and_the_keyboard(
             page, live_server, yeongju.vacant_spaces.get()
         )
+        kitchen = RenewalProject.objects.get(title="시장 빈 점포 공유부엌")
+        step_support_another_project_from_above_the_fold(page, live_server, kitchen)
         step_follow_the_area_within_1_km(page, live_server, yeongju)
+        step_rsvp_to_the_workshop_and_download_its_calendar(page, live_server, kitchen)
+        step_hear_of_a_neighbours_proposal_in_korean_only(page, live_server, yeongju)
     finally:
         context.close()

@@ -1,9 +1,6 @@
-"""A city editor's morning in a browser: the workbench shows what waits, two
-proposals are decided from the queue, and the filtered spaces list is downloaded as
-a GeoPackage that GDAL reads. Then the same workbench in English on a phone-sized
-screen, one decision taken with the keyboard alone."""
+"""The workbench in English on a phone-sized screen, one decision taken with the
+keyboard alone, Tab by Tab (the whole morning is tests/e2e/test_city_editor_morning.py)."""
 
-import subprocess
 from datetime import timedelta
 
 import pytest
@@ -12,9 +9,7 @@ from django.utils import timezone
 from renewal.models import (
     CityRole,
     ProjectStatus,
-    ProjectTransition,
     RenewalProject,
-    VacantSpace,
 )
 from renewal.services.roles import city_role_grant
 from tests.e2e.helpers import sign_in
@@ -25,7 +20,6 @@ from tests.factories import (
     UserFactory,
     VacantSpaceFactory,
 )
-from tests.helpers import HANG_GUARD_SECONDS
 
 NO_HORIZONTAL_SCROLL = (
     "document.documentElement.scrollWidth <= document.documentElement.clientWidth"
@@ -67,62 +61,6 @@ def _count(page, section: str) -> int:
             f"#workbench-summary a[data-section='{section}'] .workbench-count"
         )
     )
-
-
-@pytest.mark.browser
-def test_a_city_editors_morning_at_the_workbench(
-    browser, live_server, morning, tmp_path
-):
-    city, older, newer = morning["city"], morning["older"], morning["newer"]
-    context = browser.browser.new_context(accept_downloads=True)
-    try:
-        path = f"/ko/cities/{city.code}/work/"
-        page = sign_in(context, live_server, "city_editor", path)
-        assert page.get_attribute("html", "lang") == "ko"
-        assert _count(page, "proposals") == 2
-        assert _count(page, "offered_matches") == 1
-        # Oldest first.
-        rows = page.locator("#proposals li[data-project]")
-        assert rows.first.get_attribute("data-project") == str(older.pk)
-
-        page.locator(f"li[data-project='{older.pk}'] button[value='approved']").click()
-        page.wait_for_selector(".messages")
-        assert "승인했습니다" in page.inner_text(".messages")
-        newer_row = page.locator(f"li[data-project='{newer.pk}']")
-        newer_row.locator("textarea").fill("하천구역이라 캠핑장 허가가 어렵습니다")
-        newer_row.locator("button[value='rejected']").click()
-        page.wait_for_selector(".messages")
-        assert "반려했습니다" in page.inner_text(".messages")
-        assert _count(page, "proposals") == 0
-        older.refresh_from_db()
-        newer.refresh_from_db()
-        assert (older.status, newer.status) == ("approved", "rejected")
-        assert (
-            ProjectTransition.objects.get(project=newer, to_status="rejected").reason
-            == "하천구역이라 캠핑장 허가가 어렵습니다"
-        )
-
-        # The filtered list, downloaded as it is filtered.
-        page.goto(f"{live_server.url}/ko/cities/{city.code}/spaces/list/")
-        page.select_option("#id_status", "available")
-        page.locator("#space-filter button[type='submit']").first.click()
-        page.wait_for_url("**status=available**")
-        with page.expect_download(timeout=HANG_GUARD_SECONDS * 1000) as download:
-            page.click("#export-gpkg")
-        target = tmp_path / "spaces.gpkg"
-        download.value.save_as(target)
-        info = subprocess.run(
-            ["ogrinfo", "-ro", "-al", "-so", str(target)],
-            capture_output=True,
-            text=True,
-            check=True,
-        ).stdout
-        # The four available spaces and the one the offered match proposes.
-        filtered = VacantSpace.objects.filter(municipality=city, status="available")
-        assert filtered.count() == 5
-        assert f"Feature Count: {filtered.count()}" in info
-    finally:
-        context.close()
 
 
 @pytest.mark.browser

@@ -409,7 +409,8 @@ def test_bulk_status_change_reports_each_row(personas, city, other_city):
 
 
 def test_bulk_grade_goes_through_the_grade_rules(personas, city):
-    spaces = VacantSpaceFactory.create_batch(2, municipality=city)
+    # Vacant-house grades apply to houses only (a shop would be refused for that).
+    spaces = VacantSpaceFactory.create_batch(2, municipality=city, kind="house")
 
     response = _bulk(
         page_client(personas["city_editor"]),
