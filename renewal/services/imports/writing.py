@@ -16,7 +16,7 @@ from renewal.services.spaces import (
     vacant_spaces_create,
 )
 
-WRITE_BATCH = 500
+WRITE_BATCH = 100
 
 
 def existing_spaces(
