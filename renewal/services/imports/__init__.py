@@ -5,9 +5,11 @@ The public interface; the steps live in reading (file → rows), parsing (row �
 validated Row) and writing (rows → spaces).
 """
 
+import itertools
 import logging
 import os
 import uuid
+from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import timedelta
 
@@ -19,6 +21,7 @@ from django.db import (
     InterfaceError,
     OperationalError,
     connections,
+    transaction,
 )
 from django.db.models import F
 from django.utils import timezone, translation
@@ -34,6 +37,7 @@ from renewal.services.background import (
 )
 from renewal.services.imports.parsing import (
     Problems,
+    Row,
     validate_row,
     validate_rows_boundary,
 )
@@ -44,7 +48,6 @@ from renewal.services.imports.reading import (
     check_srid,
     local_copy,
     read_rows,
-    record_progress,
 )
 from renewal.services.imports.writing import existing_spaces, write_rows
 from renewal.services.notifications import enqueue_import_notifications
@@ -70,6 +73,8 @@ IMPORT_CITY_LEASE = 7_400_004
 QUEUED_FOR_TOO_LONG = timedelta(minutes=2)
 # Worker deaths an import survives (a file that kills its worker must not loop).
 MAX_ATTEMPTS = 3
+# Rows read, validated and written together: what an import holds in memory.
+CHUNK_ROWS = 1000
 
 
 # Editors of the city import its spaces, as they register them one by one.
@@ -292,7 +297,20 @@ def _finish(space_import: SpaceImport, status: str, **values) -> None:
     enqueue_import_notifications(space_import.pk)
 
 
+class _Refused(Exception):
+    """A row was refused: leaves the import's transaction, so nothing is kept."""
+
+
+def _chunks(rows: Iterator[Row], size: int) -> Iterator[list[Row]]:
+    while chunk := list(itertools.islice(rows, size)):
+        yield chunk
+
+
 def _run(space_import: SpaceImport) -> None:
+    """Read, validate and write the file chunk by chunk inside one transaction, so
+    that memory stays flat however long the file; the first refused row stops the
+    writing, every row is still validated for the report, and the transaction is
+    rolled back: all or nothing."""
     municipality = space_import.municipality
     actor = space_import.created_by
     if not space_import.by_operator:
@@ -305,85 +323,108 @@ def _run(space_import: SpaceImport) -> None:
             raise ImportFailed("municipality", refused.message) from None
 
     problems = Problems()
-    with local_copy(space_import) as path:
-        rows = list(read_rows(path, space_import, problems))
-    record_progress(
-        space_import,
-        40,
-        read_count=problems.lines_read,
-        rejected_count=len(problems.lines),
-    )
-    if not rows and not problems.entries:
-        raise ImportFailed("file", _("The file contains no rows."))
-
-    existing = existing_spaces(municipality, rows)
-    candidates = [
-        validate_row(row, municipality, existing.get(row.data["external_id"]), problems)
-        for row in rows
-    ]
-    validate_rows_boundary(rows, candidates, municipality, problems)
-    row_count = problems.lines_read
-    if problems.entries:
+    created = updated = written_before = 0
+    try:
+        with (
+            _side_progress(space_import) as progress,
+            local_copy(space_import) as path,
+            transaction.atomic(),
+        ):
+            rows = read_rows(path, space_import, problems, report_progress=False)
+            for chunk in _chunks(rows, CHUNK_ROWS):
+                existing = existing_spaces(municipality, chunk)
+                candidates = [
+                    validate_row(
+                        row,
+                        municipality,
+                        existing.get(row.data["external_id"]),
+                        problems,
+                    )
+                    for row in chunk
+                ]
+                # Places outside the city, named by where they lie: one query a chunk.
+                validate_rows_boundary(chunk, candidates, municipality, problems)
+                if not problems.entries:
+                    chunk_created, chunk_updated = write_rows(
+                        space_import,
+                        chunk,
+                        written=lambda count, before=written_before: progress(
+                            problems, before + count
+                        ),
+                    )
+                    created += chunk_created
+                    updated += chunk_updated
+                    written_before += len(chunk)
+                progress(problems, written_before)
+            if problems.entries:
+                raise _Refused
+    except _Refused:
         _finish(
             space_import,
             ImportStatus.FAILED,
-            row_count=row_count,
+            row_count=problems.lines_read,
             rejected_count=len(problems.lines),
             report=sorted(problems.entries, key=lambda e: e["line"] or 0),
         )
         return
-    record_progress(space_import, 60)
-
-    try:
-        with _write_progress(space_import, total=len(rows)) as written:
-            created, updated = write_rows(space_import, rows, written=written)
     except IntegrityError:
         raise ImportFailed(
             "external_id",
             _("Another change to these spaces happened during the import; try again."),
         ) from None
+    if not problems.lines_read:
+        raise ImportFailed("file", _("The file contains no rows."))
     _finish(
         space_import,
         ImportStatus.SUCCEEDED,
-        row_count=row_count,
+        row_count=problems.lines_read,
         created_count=created,
         updated_count=updated,
-        written_count=len(rows),
+        written_count=written_before,
         rejected_count=0,
         report=[],
     )
 
 
 @contextmanager
-def _write_progress(space_import: SpaceImport, *, total: int):
-    """A callback that moves the progress from 60 to 99 % as rows are written.
+def _side_progress(space_import: SpaceImport):
+    """A callback that reports rows read, written and rejected, and the progress,
+    as the import goes.
 
-    The rows are written in one transaction, where an update of the progress would
+    The rows are written in one transaction, where an update of the import would
     stay invisible until the end: it goes through a connection of its own, which
-    commits at once, and skips the row rather than wait if something holds it.
+    commits at once, and skips the update rather than wait if something holds the
+    row. One update per percent at most, however the rows arrive.
     """
     primary = connections[DEFAULT_DB_ALIAS]
     side = primary.__class__(dict(primary.settings_dict), alias="import-progress")
     table = SpaceImport._meta.db_table
-    reported = 60
+    reported = 0
 
-    def written(count: int) -> None:
-        # One update per percent at most, however the rows arrive (one by one or
-        # in batches).
+    def progress(problems: Problems, written: int) -> None:
         nonlocal reported
-        percent = 60 + 39 * count // max(total, 1)
+        total = max(problems.lines_total, problems.lines_read, 1)
+        # Half for reading and checking, half for writing.
+        percent = 5 + 47 * (problems.lines_read + written) // total
         if percent <= reported:
             return
         reported = percent
         with side.cursor() as cursor:
             cursor.execute(
-                f"UPDATE {table} SET progress = %s, written_count = %s "  # noqa: S608
+                f"UPDATE {table} SET progress = %s, read_count = %s, "  # noqa: S608
+                "written_count = %s, rejected_count = %s "
                 f"WHERE id = (SELECT id FROM {table} WHERE id = %s "
                 "FOR UPDATE SKIP LOCKED)",
-                [percent, count, space_import.pk],
+                [
+                    percent,
+                    problems.lines_read,
+                    written,
+                    len(problems.lines),
+                    space_import.pk,
+                ],
             )
 
     try:
-        yield written
+        yield progress
     finally:
         side.close()

@@ -56,6 +56,8 @@ class Problems:
     # external_id → the line it first appeared on.
     seen: dict = field(default_factory=dict)
     lines_read: int = 0
+    # The file's row count as its reader announces it (0: unknown).
+    lines_total: int = 0
 
     def add(self, line: int | None, field_name: str, message) -> None:
         self.entries.append(

@@ -443,6 +443,7 @@ def read_rows(
             else CoordTransform(SpatialReference(srid), SpatialReference(4326))
         )
         total = len(layer) or 1
+        problems.lines_total = total
         for line, feature in enumerate(layer, start=1):
             problems.lines_read = line
             if report_progress and line % PROGRESS_EVERY == 0:
