@@ -69,6 +69,11 @@ PUBLIC_PAGES = [
         "participation",
         lambda d: f"/organizations/{d['project'].lead_organization_id}/participation/",
     ),
+    PublicPage("search results", lambda d: "/search/?q=%EC%98%81%EC%A3%BC"),
+    PublicPage("organisations", lambda d: "/organizations/"),
+    PublicPage(
+        "organisation", lambda d: f"/organizations/{d['project'].lead_organization_id}/"
+    ),
     PublicPage("sign-in", lambda d: "/accounts/login/"),
     PublicPage("sign-up", lambda d: "/accounts/signup/"),
     # Swagger UI nests its links in its expandable rows and sizes them itself: the
@@ -81,6 +86,7 @@ PUBLIC_PAGES = [
         axe_skipped=("nested-interactive", "target-size"),
     ),
     PublicPage("my page", lambda d: "/me/", signed_in=True),
+    PublicPage("notifications", lambda d: "/notifications/", signed_in=True),
     PublicPage(
         "proposal form",
         lambda d: f"/cities/{d['city'].code}/projects/new/",
@@ -108,6 +114,12 @@ LATIN_ON_KOREAN_PAGES = {
     "KPI",
     "KRW",
     "EPSG",
+    "GeoPackage",
+    # The census boundaries' source, as its licence asks it to be named.
+    "SGIS",
+    # Keys, named as printed on the keyboard.
+    "Enter",
+    "Shift",
 }
 
 # Text nodes visible on the page, outside elements marked as another language;
