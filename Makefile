@@ -5,6 +5,9 @@ SHELL := /bin/bash
 
 HOST ?= 127.0.0.1
 PORT ?= 8000
+# Test processes: each gets its own test database; a file's tests stay together so
+# that its module fixtures (the demo, a browser) are built once.
+TEST_WORKERS ?= 2
 PYTHON ?= $(shell command -v python3.11 || command -v python3)
 VENV := .venv
 PY := $(VENV)/bin/python
@@ -78,7 +81,7 @@ test: setup lint
 	$(MANAGE) preflight; \
 	$(MANAGE) makemigrations --check --dry-run; \
 	$(MANAGE) collectstatic --noinput --verbosity 0; \
-	$(PY) -m pytest $(PYTEST_ARGS)
+	$(PY) -m pytest -n $(TEST_WORKERS) --dist loadfile $(PYTEST_ARGS)
 
 lint: $(VENV)/.installed
 	$(VENV)/bin/ruff check .

@@ -1,11 +1,15 @@
 from django.conf import settings
 from django.utils.translation import get_language_from_path
 
+from cities.models import BOUNDARY_ATTRIBUTION
+
 
 def map_settings(request):
     return {
         "MAP_TILE_URL": settings.MAP_TILE_URL,
         "MAP_TILE_ATTRIBUTION": settings.MAP_TILE_ATTRIBUTION,
+        # Downtowns are drawn from the census 읍면동: their licence asks for this.
+        "BOUNDARY_ATTRIBUTION": BOUNDARY_ATTRIBUTION,
     }
 
 

@@ -162,6 +162,7 @@ class VacantSpace(models.Model):
         max_length=20,
         choices=VacancyExclusion.choices,
         blank=True,
+        default="",
         # Bulk loaders that write SQL (benchmarks, COPY) need not name it.
         db_default="",
     )

@@ -35,6 +35,11 @@ var MapBase = (function () {
       },
       interactive: false,
     }).addTo(map);
+    // The downtown is made of census 읍면동, whose licence asks to be named.
+    var attribution = document.body.dataset.boundaryAttribution;
+    if (attribution && map.attributionControl) {
+      map.attributionControl.addAttribution(attribution);
+    }
     map.fitBounds(outline.getBounds(), { padding: [20, 20] });
     return outline;
   }

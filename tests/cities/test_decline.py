@@ -84,7 +84,8 @@ def test_a_peak_older_than_thirty_years_does_not_count_and_illustrative_is_said(
     # 2023's 9,000 is 10 % lower, and the figures never fall three years running.
     population = _series(1993, [20_000] + [10_000] * 29 + [9_000], illustrative=True)
 
-    result = decline_assess(_area(), {POPULATION: population})
+    with translation.override("en"):
+        result = decline_assess(_area(), {POPULATION: population})
 
     assert result.criteria[0].holds is False
     assert "peak of 10,000 in 1994" in result.criteria[0].explanation

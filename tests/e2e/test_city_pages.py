@@ -54,3 +54,6 @@ def test_city_page_shows_type_chart_and_downtown_map(page, live_server, small_ci
     page.wait_for_selector("#downtown-map[data-ready='true']")
     assert page.locator("#downtown-map .leaflet-pane").count() > 0
     assert page.locator("#downtown-map path.downtown-space").count() == 3
+    # The downtown outline comes from the census 읍면동: their licence is named.
+    attribution = page.inner_text("#downtown-map .leaflet-control-attribution")
+    assert "Statistics Korea SGIS (2018), KOGL Type 1" in attribution
