@@ -136,6 +136,8 @@ def project_map(request, code: str):
             "query": query_without_page(request),
             "map_config": config,
             "follow": area_follow_config(request, municipality),
+            # The map colours projects by status: its legend names each colour.
+            "status_legend": ProjectStatus.choices,
         },
     )
 

@@ -790,3 +790,27 @@ def test_many_accounts_from_one_address_share_the_page_support_limit(
 
     assert statuses == [302, 302, 429]
     assert ProjectSupport.objects.filter(project=project).count() == 2
+
+
+def test_project_map_legend_names_every_colour_the_map_uses(city, client):
+    """The map colours projects by status (static/js/project-map.js): each of those
+    colours has a legend entry on the page and a swatch in the stylesheet."""
+    import re
+    from pathlib import Path
+
+    root = Path(__file__).resolve().parents[2]
+    script = (root / "static/js/project-map.js").read_text()
+    table = script[script.index("STATUS_COLOURS = {") : script.index("};")]
+    coloured = dict(re.findall(r'(\w+): "(#[0-9a-f]{6})"', table))
+    stylesheet = (root / "static/css/site.css").read_text()
+
+    page = client.get(f"/ko/cities/{city.code}/projects/").content.decode()
+
+    assert coloured
+    for status, colour in coloured.items():
+        assert f'class="legend-status-{status}"' in page, status
+        rule = re.search(
+            rf"\.legend-status-{status}::before[^{{]*\{{ background: (#[0-9a-f]{{6}}); \}}",
+            stylesheet,
+        )
+        assert rule and rule.group(1) == colour, status
