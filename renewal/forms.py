@@ -562,3 +562,217 @@ class AreaFollowForm(DomainErrorFormMixin, forms.Form):
             ),
             "radius_m": self.cleaned_data["radius_m"],
         }
+
+
+# Owners and the public listing (빈집은행).
+
+
+class ListingFilterForm(forms.Form):
+    """The listing's filters, shared by its page and its API."""
+
+    city = forms.CharField(label=_("City code"), required=False, max_length=10)
+    area = forms.CharField(
+        label=_("Town or neighbourhood (읍면동) code"), required=False, max_length=7
+    )
+    kind = forms.ChoiceField(label=_("Kind"), required=False)
+    availability = forms.ChoiceField(label=_("Offered for"), required=False)
+    min_area = forms.DecimalField(
+        label=_("Floor area from (m²)"), required=False, min_value=0
+    )
+    max_area = forms.DecimalField(
+        label=_("Floor area up to (m²)"), required=False, min_value=0
+    )
+    max_rent = forms.IntegerField(
+        label=_("Monthly rent up to (KRW)"), required=False, min_value=0
+    )
+    max_price = forms.IntegerField(
+        label=_("Price up to (KRW)"), required=False, min_value=0
+    )
+
+    def __init__(self, *args, cities=(), **kwargs) -> None:
+        from renewal.models import Availability, SpaceKind
+        from renewal.models.spaces import OFFERED_AVAILABILITIES
+
+        super().__init__(*args, **kwargs)
+        any_choice = [("", _("Any"))]
+        self.fields["kind"].choices = any_choice + list(SpaceKind.choices)
+        self.fields["availability"].choices = any_choice + [
+            (value, label)
+            for value, label in Availability.choices
+            if value in OFFERED_AVAILABILITIES
+        ]
+        if cities:
+            self.fields["city"] = forms.ChoiceField(
+                label=_("City"),
+                required=False,
+                choices=any_choice + [(city.code, city.name) for city in cities],
+            )
+
+    def filters(self):
+        from renewal.selectors.owners import ListingFilters
+
+        data = self.cleaned_data
+        return ListingFilters(
+            **{
+                name: data.get(name) if data.get(name) not in ("", None) else default
+                for name, default in (
+                    ("city", ""),
+                    ("area", ""),
+                    ("kind", ""),
+                    ("availability", ""),
+                    ("min_area", None),
+                    ("max_area", None),
+                    ("max_rent", None),
+                    ("max_price", None),
+                )
+            }
+        )
+
+
+class OwnershipEvidenceForm(DomainErrorFormMixin, forms.Form):
+    """How the city can check a claim: a document, or a visit."""
+
+    evidence = forms.ChoiceField(
+        label=_("How can the city check that you own it?"),
+        widget=forms.RadioSelect,
+    )
+    document = forms.FileField(
+        label=_("Document (PDF, JPEG or PNG, up to 10 MB)"),
+        required=False,
+        help_text=_(
+            "A building register extract, a land registry extract or a property tax "
+            "notice. Only you and the city's staff can open it."
+        ),
+        widget=forms.ClearableFileInput(
+            attrs={"accept": "application/pdf,image/jpeg,image/png"}
+        ),
+    )
+    note = forms.CharField(
+        label=_("Note to the city (optional)"),
+        required=False,
+        max_length=2000,
+        widget=forms.Textarea(attrs={"rows": 3}),
+    )
+
+    def __init__(self, *args, **kwargs) -> None:
+        from renewal.models import ClaimEvidence
+
+        super().__init__(*args, **kwargs)
+        self.fields["evidence"].choices = ClaimEvidence.choices
+
+    def claim_data(self) -> dict:
+        return {
+            "evidence": self.cleaned_data["evidence"],
+            "document": self.cleaned_data.get("document"),
+            "note": self.cleaned_data.get("note", ""),
+        }
+
+
+class NewBuildingClaimForm(OwnershipEvidenceForm):
+    """A building not yet in the inventory, and the evidence of owning it."""
+
+    domain_error_fields = {"location": "longitude"}
+
+    address = forms.CharField(label=_("Address"), max_length=255)
+    kind = forms.ChoiceField(label=_("Kind"))
+    floor_area_m2 = forms.DecimalField(
+        label=_("Floor area (m²)"), required=False, min_value=0.01, decimal_places=2
+    )
+    longitude = longitude_field()
+    latitude = latitude_field()
+
+    field_order = ["address", "kind", "floor_area_m2", "longitude", "latitude"]
+
+    def __init__(self, *args, **kwargs) -> None:
+        from renewal.models import SpaceKind
+
+        super().__init__(*args, **kwargs)
+        self.fields["kind"].choices = SpaceKind.choices
+
+    @property
+    def building_fields(self) -> list:
+        return [self["address"], self["kind"], self["floor_area_m2"]]
+
+    @property
+    def location_fields(self) -> list:
+        return [self["longitude"], self["latitude"]]
+
+    @property
+    def evidence_fields(self) -> list:
+        return [self["evidence"], self["document"], self["note"]]
+
+    def building(self) -> dict:
+        data = self.cleaned_data
+        return {
+            "address": data["address"],
+            "kind": data["kind"],
+            "floor_area_m2": data.get("floor_area_m2"),
+            "location": Point(data["longitude"], data["latitude"], srid=4326),
+        }
+
+
+class ClaimDecisionForm(forms.Form):
+    decision = forms.ChoiceField(
+        choices=[("verify", _("Verify")), ("reject", _("Reject"))],
+        widget=forms.HiddenInput,
+    )
+    reason = forms.CharField(
+        label=_("Reason or note"),
+        required=False,
+        max_length=2000,
+        widget=forms.Textarea(attrs={"rows": 2}),
+    )
+
+
+class OwnerSpaceForm(DomainErrorFormMixin, forms.Form):
+    """What a verified owner sets: SPACE_OWNER_EDITABLE_FIELDS and the consent."""
+
+    contact_channel = forms.CharField(
+        label=_("Contact to share (phone or e-mail)"), required=False, max_length=120
+    )
+    contact_consent = forms.BooleanField(
+        label=_(
+            "I agree that the city shows this contact to the people whose project it "
+            "offers my space to."
+        ),
+        required=False,
+        help_text=_(
+            "Without this, no contact of yours leaves the platform. Each time it is "
+            "shown, it is recorded."
+        ),
+    )
+
+    def __init__(self, *args, **kwargs) -> None:
+        from renewal.models import VacantSpace
+        from renewal.models.spaces import SPACE_OWNER_EDITABLE_FIELDS
+
+        super().__init__(*args, **kwargs)
+        fields = forms.fields_for_model(
+            VacantSpace, fields=list(SPACE_OWNER_EDITABLE_FIELDS)
+        )
+        for field in fields.values():
+            if isinstance(field, forms.IntegerField):
+                field.min_value = 0
+                field.widget.attrs["min"] = 0
+        self.fields = {**fields, **self.fields}
+
+    @property
+    def offer_fields(self) -> list:
+        from renewal.models.spaces import SPACE_OWNER_EDITABLE_FIELDS
+
+        return [self[name] for name in SPACE_OWNER_EDITABLE_FIELDS]
+
+    @property
+    def consent_fields(self) -> list:
+        return [self["contact_channel"], self["contact_consent"]]
+
+    def owner_data(self) -> dict:
+        return dict(self.cleaned_data)
+
+
+class MatchDeclineReasonForm(forms.Form):
+    reason = forms.CharField(
+        label=_("Why do you decline?"),
+        max_length=2000,
+        widget=forms.Textarea(attrs={"rows": 2}),
+    )

@@ -9,7 +9,23 @@ before it shows a list.
 import rules
 
 from cities.models import Municipality
-from renewal.models import CityMembership, CityRole, MatchStatus, OrganizationMembership
+from renewal.models import (
+    CityMembership,
+    CityRole,
+    ClaimStatus,
+    MatchStatus,
+    OrganizationMembership,
+    OwnershipClaim,
+    SpaceOwner,
+    VacantSpace,
+)
+
+# Statuses in which the project's side may see the owner's consented contact.
+CONTACT_STATUSES = (
+    MatchStatus.OFFERED,
+    MatchStatus.ACCEPTED,
+    MatchStatus.ACTIVE,
+)
 
 
 def city_roles(user) -> dict[int, str]:
@@ -89,6 +105,23 @@ def is_organization_member(user, organization=None) -> bool:
     return organization.pk in members_of
 
 
+def space_owner_of(space):
+    """The space's SpaceOwner row or None (free once select_related("owner"))."""
+    try:
+        return space.owner
+    except SpaceOwner.DoesNotExist:
+        return None
+
+
+@rules.predicate
+def is_space_owner(user, space=None) -> bool:
+    """The user's ownership of the space was verified by its city."""
+    if space is None or not user.is_authenticated:
+        return False
+    owner = space_owner_of(space)
+    return owner is not None and owner.user_id == user.pk
+
+
 # Vacant spaces. `add` is asked with the municipality the space would belong to.
 rules.add_perm("renewal.add_vacantspace", is_city_editor)
 rules.add_perm("renewal.change_vacantspace", is_city_editor)
@@ -96,6 +129,48 @@ rules.add_perm("renewal.view_vacantspace", is_city_staff)
 rules.add_perm("renewal.transition_vacantspace", is_city_editor)
 rules.add_perm("renewal.view_space_personal_data", is_city_staff)
 rules.add_perm("renewal.view_inventory_history", is_city_staff)
+# What its verified owner may set (SPACE_OWNER_EDITABLE_FIELDS, consent, photos).
+rules.add_perm("renewal.change_space_as_owner", is_space_owner)
+
+
+# Ownership claims. Anyone signed in may claim a space (asked with the space, or with
+# the municipality for a building not yet in the inventory) unless it already has a
+# verified owner or the user already waits on a claim of it; the claim's city
+# editors decide; the claimant may withdraw a pending claim.
+@rules.predicate
+def has_verified_owner(user, target=None) -> bool:
+    if not isinstance(target, VacantSpace):
+        return False
+    owner = space_owner_of(target)
+    return owner is not None and owner.user_id is not None
+
+
+@rules.predicate
+def has_pending_claim(user, target=None) -> bool:
+    if not isinstance(target, VacantSpace) or not user.is_authenticated:
+        return False
+    return OwnershipClaim.objects.filter(
+        claimant=user, space=target, status=ClaimStatus.PENDING
+    ).exists()
+
+
+@rules.predicate
+def is_claimant(user, claim=None) -> bool:
+    return claim is not None and user.is_authenticated and claim.claimant_id == user.pk
+
+
+@rules.predicate
+def is_pending_claim(user, claim=None) -> bool:
+    return claim is not None and claim.status == ClaimStatus.PENDING
+
+
+rules.add_perm(
+    "renewal.claim_space",
+    rules.is_authenticated & ~has_verified_owner & ~has_pending_claim,
+)
+rules.add_perm("renewal.verify_ownershipclaim", is_city_editor)
+rules.add_perm("renewal.withdraw_ownershipclaim", is_claimant & is_pending_claim)
+rules.add_perm("renewal.view_ownershipclaim", is_claimant | is_city_staff)
 
 rules.add_perm("renewal.add_neighborhoodresource", is_city_editor)
 rules.add_perm("renewal.change_neighborhoodresource", is_city_editor)
@@ -201,12 +276,43 @@ rules.add_perm("renewal.run_assignment", is_city_editor)  # asked with the munic
 rules.add_perm("renewal.offer_match", is_city_editor)
 rules.add_perm("renewal.manage_match", is_city_editor)  # activate, end
 rules.add_perm("renewal.respond_match", may_respond_to_match)
+
+
+@rules.predicate
+def is_match_space_owner(user, match=None) -> bool:
+    return match is not None and is_space_owner(user, match.space)
+
+
 rules.add_perm(
-    "renewal.decline_match", is_city_editor | (is_offered & may_respond_to_match)
+    "renewal.decline_match",
+    is_city_editor
+    | (is_offered & may_respond_to_match)
+    | (is_offered & is_match_space_owner),
 )
 rules.add_perm(
     "renewal.view_match",
-    is_city_staff | may_respond_to_match,
+    is_city_staff | may_respond_to_match | is_match_space_owner,
+)
+
+
+# The owner's consented contact reaches the project's side of a match once the city
+# has offered it, and while it holds; never before, never without consent.
+@rules.predicate
+def is_match_contact_open(user, match=None) -> bool:
+    return match is not None and match.status in CONTACT_STATUSES
+
+
+@rules.predicate
+def owner_consented(user, match=None) -> bool:
+    if match is None:
+        return False
+    owner = space_owner_of(match.space)
+    return owner is not None and owner.contact_consent and bool(owner.contact_channel)
+
+
+rules.add_perm(
+    "renewal.view_owner_contact",
+    may_respond_to_match & is_match_contact_open & owner_consented,
 )
 rules.add_perm("renewal.change_matchingsettings", is_city_editor)
 # Asked with the municipality: its runs, all its matches and its matching settings.

@@ -202,3 +202,24 @@ def background_recover_task() -> None:
     from renewal.services.background import background_recover
 
     background_recover()
+
+
+@shared_task(bind=True, **NOTIFICATION_RETRY)
+def notifications_for_claim_task(self, claim_id: int) -> None:
+    from renewal.services.notifications import notifications_for_claim
+
+    _email_after(self, notifications_for_claim(claim_id=claim_id))
+
+
+@shared_task(bind=True, **NOTIFICATION_RETRY)
+def notifications_for_owner_match_task(
+    self, match_id: int, status: str, actor_id: int | None
+) -> None:
+    from renewal.services.notifications import notifications_for_owner_match
+
+    _email_after(
+        self,
+        notifications_for_owner_match(
+            match_id=match_id, status=status, actor_id=actor_id
+        ),
+    )

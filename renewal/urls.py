@@ -179,3 +179,28 @@ urlpatterns += [
         name="city-meetings-calendar",
     ),
 ]
+
+# Owners and the public listing (빈집은행).
+from renewal.views import owners  # noqa: E402
+
+urlpatterns += [
+    path("listings/", owners.listing, name="listing"),
+    path("me/spaces/", owners.my_spaces, name="my-spaces"),
+    path("me/spaces/<int:pk>/", owners.owner_space_edit, name="owner-space"),
+    path("me/spaces/claim/", owners.claim_start, name="claim-start"),
+    path("cities/<str:code>/claim/", owners.claim_space, name="claim-space"),
+    path(
+        "cities/<str:code>/claim/new/",
+        owners.claim_new_building,
+        name="claim-new-building",
+    ),
+    path("cities/<str:code>/claims/", owners.claim_review, name="claim-review"),
+    path("claims/<int:pk>/decide/", owners.claim_decide, name="claim-decide"),
+    path("claims/<int:pk>/withdraw/", owners.claim_withdraw, name="claim-withdraw"),
+    path("claims/<int:pk>/document/", owners.claim_document, name="claim-document"),
+    path(
+        "matches/<int:pk>/owner-decline/",
+        owners.owner_match_decline_view,
+        name="match-owner-decline",
+    ),
+]

@@ -34,6 +34,13 @@ from renewal.models.organizations import (
     OrganizationKind,
 )
 from renewal.models.outbox import TaskOutbox
+from renewal.models.owners import (
+    CLAIM_TRANSITIONS,
+    ClaimEvidence,
+    ClaimStatus,
+    ContactDisclosure,
+    OwnershipClaim,
+)
 from renewal.models.progress import (
     EventKind,
     EventRsvp,
@@ -67,6 +74,11 @@ from renewal.models.spaces import (
 )
 
 __all__ = [
+    "CLAIM_TRANSITIONS",
+    "ClaimEvidence",
+    "ClaimStatus",
+    "ContactDisclosure",
+    "OwnershipClaim",
     "AREA_FOLLOW_MAX_RADIUS_M",
     "AREA_FOLLOW_MIN_RADIUS_M",
     "AreaFollow",

@@ -261,6 +261,8 @@ class Match(models.Model):
         blank=True,
         related_name="+",
     )
+    # Why it was declined, in the decliner's words (the space's owner must give one).
+    decline_reason = models.TextField(_("reason for declining"), blank=True)
 
     class Meta:
         verbose_name = _("match")

@@ -37,6 +37,13 @@ class NotificationKind(models.TextChoices):
     AGREEMENT_ENDING = "agreement_ending", gettext_lazy("Use agreement ending")
     IMPORT_FINISHED = "import_finished", gettext_lazy("Import finished")
     CONTENT_REPORTED = "content_reported", gettext_lazy("Content reported")
+    OWNERSHIP_CLAIM = "ownership_claim", gettext_lazy("New ownership claim")
+    # For owners.
+    CLAIM_DECIDED = "claim_decided", gettext_lazy("Ownership claim decided")
+    OWNED_SPACE_MATCH = (
+        "owned_space_match",
+        gettext_lazy("A project for your space"),
+    )
 
 
 class EmailMode(models.TextChoices):
@@ -205,6 +212,64 @@ def _content_reported(p: dict) -> str:
     return _("The proposal “%(title)s” was reported: %(reason)s") % values
 
 
+def _claim_place(p: dict) -> str:
+    if p.get("space"):
+        return _space(p)
+    return p.get("address") or _("a building not yet in the inventory")
+
+
+def _ownership_claim(p: dict) -> str:
+    return _("New ownership claim in %(city)s for %(place)s: verify or reject it.") % {
+        "city": _city(p),
+        "place": _claim_place(p),
+    }
+
+
+def _claim_decided(p: dict) -> str:
+    values = {"place": _claim_place(p), "reason": p.get("reason", "")}
+    if p["status"] == "verified":
+        text = (
+            _(
+                "The city verified that you own %(place)s: you can now set how it is "
+                "offered."
+            )
+            % values
+        )
+        if values["reason"]:
+            text += " " + _("Note: %(reason)s") % values
+        return text
+    return (
+        _("The city rejected your ownership claim for %(place)s. Reason: %(reason)s")
+        % values
+    )
+
+
+def _owned_space_match(p: dict) -> str:
+    values = {"title": p["title"], "space": _space(p)}
+    status = p["status"]
+    if status == "offered":
+        return (
+            _(
+                "The city offered your space %(space)s to the project “%(title)s”. You "
+                "can decline with a reason."
+            )
+            % values
+        )
+    if status == "accepted":
+        return _("The project “%(title)s” accepted your space %(space)s.") % values
+    if status == "declined":
+        return (
+            _("The match of your space %(space)s with “%(title)s” was declined.")
+            % values
+        )
+    return _(
+        "The match of your space %(space)s with “%(title)s” is now “%(status)s”."
+    ) % {
+        **values,
+        "status": _label(MatchStatus, status),
+    }
+
+
 NOTIFICATION_TEXTS: dict[str, Callable[[dict], str]] = {
     NotificationKind.STATUS_CHANGED: _status_changed,
     NotificationKind.PROGRESS_UPDATE: _progress_update,
@@ -216,6 +281,9 @@ NOTIFICATION_TEXTS: dict[str, Callable[[dict], str]] = {
     NotificationKind.AGREEMENT_ENDING: _agreement_ending,
     NotificationKind.IMPORT_FINISHED: _import_finished,
     NotificationKind.CONTENT_REPORTED: _content_reported,
+    NotificationKind.OWNERSHIP_CLAIM: _ownership_claim,
+    NotificationKind.CLAIM_DECIDED: _claim_decided,
+    NotificationKind.OWNED_SPACE_MATCH: _owned_space_match,
 }
 
 # The e-mail subject of each kind.
@@ -241,6 +309,11 @@ NOTIFICATION_SUBJECTS = {
     ),
     NotificationKind.IMPORT_FINISHED: gettext_lazy("Your survey import finished"),
     NotificationKind.CONTENT_REPORTED: gettext_lazy("Content was reported"),
+    NotificationKind.OWNERSHIP_CLAIM: gettext_lazy(
+        "An ownership claim waits for your city"
+    ),
+    NotificationKind.CLAIM_DECIDED: gettext_lazy("Your ownership claim was decided"),
+    NotificationKind.OWNED_SPACE_MATCH: gettext_lazy("News about your space"),
 }
 
 
@@ -291,6 +364,10 @@ class Notification(models.Model):
     def get_absolute_url(self) -> str:
         """The page of what the notification is about, in the active language."""
         p = self.params
+        if self.kind == NotificationKind.OWNERSHIP_CLAIM and p.get("city_code"):
+            return reverse("renewal:claim-review", args=[p["city_code"]])
+        if self.kind == NotificationKind.CLAIM_DECIDED:
+            return reverse("renewal:my-spaces")
         if p.get("match"):
             return reverse("renewal:match-detail", args=[p["match"]])
         if self.kind == NotificationKind.IMPORT_FINISHED and p.get("city_code"):

@@ -149,6 +149,15 @@ class RenewalProject(models.Model):
         blank=True,
         related_name="led_projects",
     )
+    # The listed space the proposal was started from (빈집은행), if any.
+    space = models.ForeignKey(
+        "renewal.VacantSpace",
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="proposals",
+        verbose_name=_("space"),
+    )
     # Hidden by moderation: out of public lists, kept in the database.
     is_hidden = models.BooleanField(_("hidden"), default=False)
     resources = models.ManyToManyField(

@@ -103,6 +103,7 @@ SPACE_PUBLIC_FIELDS = (
     "ownership",
     "availability",
     "asking_rent_krw",
+    "asking_price_krw",
     "source",
 )
 # What staff set directly: the status moves only through the lifecycle's transitions.
@@ -118,6 +119,32 @@ SPACE_TRACKED_FIELDS = (
 )
 # The owner's details (SpaceOwner), seen only by staff of the space's city.
 SPACE_OWNER_FIELDS = ("name", "contact", "note")
+# What a verified owner sets on their space themselves (owner_space_update); the
+# rest of the record stays the city's.
+SPACE_OWNER_EDITABLE_FIELDS = ("availability", "asking_rent_krw", "asking_price_krw")
+# The owner's consent to share a contact channel with the parties of an offered
+# match (on SpaceOwner); recorded in the history only as "changed".
+SPACE_OWNER_CONSENT_FIELDS = ("contact_channel", "contact_consent")
+# What the public listing (빈집은행) shows of a space: the public record without the
+# survey's own bookkeeping and condition, and never anything of its owner.
+LISTING_FIELDS = tuple(
+    name
+    for name in SPACE_PUBLIC_FIELDS
+    if name
+    not in (
+        "external_id",
+        "status",
+        "grading_scheme",
+        "grade",
+        "vacant_since",
+        "ownership",
+        "source",
+    )
+)
+# Availabilities that put a space in the public listing (빈집은행).
+OFFERED_AVAILABILITIES = ("lease", "sale", "free_use")
+# Statuses that keep a space out of the listing whatever its owner offers.
+UNLISTED_SPACE_STATUSES = ("in_use", "retired")
 
 
 # Statuses a space may rightly keep for years (in use under an agreement, retired):
@@ -186,6 +213,10 @@ class VacantSpace(models.Model):
     )
     asking_rent_krw = models.PositiveIntegerField(
         _("asking monthly rent (KRW)"), null=True, blank=True
+    )
+    # Sale prices pass 2,147,483,647 won (about 21억) often: a 64-bit integer.
+    asking_price_krw = models.PositiveBigIntegerField(
+        _("asking price (KRW)"), null=True, blank=True
     )
     status = models.CharField(
         _("status"),
@@ -288,10 +319,44 @@ class SpaceOwner(models.Model):
     name = models.CharField(_("owner name"), max_length=120, blank=True)
     contact = models.CharField(_("owner contact"), max_length=120, blank=True)
     note = models.TextField(_("note"), blank=True)
+    # The owner's own account, set when the city verifies their ownership claim:
+    # the one place that says who may change the space as its owner.
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="owned_spaces",
+        verbose_name=_("verified owner"),
+    )
+    verified_at = models.DateTimeField(_("ownership verified"), null=True, blank=True)
+    contact_channel = models.CharField(
+        _("contact to share"),
+        max_length=120,
+        blank=True,
+        help_text=_("A phone number or e-mail address you choose to share."),
+    )
+    contact_consent = models.BooleanField(
+        _("share my contact with matched projects"), default=False
+    )
+    contact_consented_at = models.DateTimeField(
+        _("consent given"), null=True, blank=True
+    )
 
     class Meta:
         verbose_name = _("space owner")
         verbose_name_plural = _("space owners")
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(user__isnull=True) | Q(verified_at__isnull=False),
+                name="space_owner_user_is_verified",
+            ),
+            models.CheckConstraint(
+                condition=Q(contact_consent=False)
+                | (~Q(contact_channel="") & Q(contact_consented_at__isnull=False)),
+                name="space_owner_consent_names_a_channel",
+            ),
+        ]
 
     def __str__(self) -> str:
         return f"owner of space #{self.space_id}"

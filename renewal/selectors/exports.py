@@ -64,6 +64,7 @@ _OGR_TYPES = {
     "DecimalField": "Real",
     "PositiveSmallIntegerField": "Integer",
     "PositiveIntegerField": "Integer",
+    "PositiveBigIntegerField": "Integer64",
     "DateField": "Date",
 }
 

@@ -365,13 +365,14 @@ def match_list(*, user) -> QuerySet[Match]:
     """Matches the user may see: staff of the city, and the project's proposer and
     lead organisation."""
     matches = Match.objects.select_related(
-        "project", "space", "municipality", "agreement"
+        "project", "space__owner", "municipality", "agreement"
     ).order_by("-created_at", "-id")
     if user.is_superuser:
         return matches
     if not user.is_authenticated:
         return matches.none()
-    shown = Q(project__proposer_id=user.pk)
+    # The space's verified owner sees the matches of their space.
+    shown = Q(project__proposer_id=user.pk) | Q(space__owner__user_id=user.pk)
     staff_of = municipality_ids_with_permission(
         user=user, permission=CITY_MATCHING_PERMISSION
     )

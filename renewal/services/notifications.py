@@ -44,6 +44,7 @@ from renewal.models import (
     HOLDING_STATUSES,
     AreaFollow,
     CityMembership,
+    ClaimStatus,
     Comment,
     ContentReport,
     EmailMode,
@@ -55,6 +56,7 @@ from renewal.models import (
     Notification,
     NotificationKind,
     NotificationPreference,
+    OwnershipClaim,
     ProgressUpdate,
     ProjectFollow,
     ProjectTransition,
@@ -62,15 +64,18 @@ from renewal.models import (
     SpaceImport,
     UseAgreement,
 )
+from renewal.rules import space_owner_of
 from renewal.selectors.spaces import METRES_PER_DEGREE_LATITUDE
 from renewal.services.background import enqueue_after_commit
 from renewal.tasks import (
     notifications_for_city_proposal_task,
+    notifications_for_claim_task,
     notifications_for_comment_task,
     notifications_for_import_task,
     notifications_for_match_status_task,
     notifications_for_moderation_task,
     notifications_for_new_project_task,
+    notifications_for_owner_match_task,
     notifications_for_progress_update_task,
     notifications_for_report_task,
     notifications_for_transition_task,
@@ -83,6 +88,16 @@ AGREEMENT_ENDING_DAYS = 60
 # The match steps a city's staff hear of: the project's answer to an offer (or a
 # decline by a colleague). Offers and the steps after acceptance are staff's own.
 MATCH_STATUSES_FOR_STAFF = frozenset({MatchStatus.ACCEPTED, MatchStatus.DECLINED})
+# A space's verified owner hears of the steps that concern their space.
+MATCH_STATUSES_FOR_OWNER = frozenset(
+    {
+        MatchStatus.OFFERED,
+        MatchStatus.ACCEPTED,
+        MatchStatus.DECLINED,
+        MatchStatus.ACTIVE,
+        MatchStatus.ENDED,
+    }
+)
 # The site-wide moderators (renewal.rules.is_moderator).
 MODERATORS_GROUP = "moderators"
 
@@ -122,9 +137,16 @@ def enqueue_match_notifications(*, match: Match, to: str, actor) -> None:
     """Called on every step of a match; the ones staff hear of are queued. The
     status and actor travel with the task: the match has no log of its steps, and
     may have moved on by the time the task runs."""
+    actor_id = actor.pk if actor is not None and actor.is_authenticated else None
     if to in MATCH_STATUSES_FOR_STAFF:
-        actor_id = actor.pk if actor is not None and actor.is_authenticated else None
         _enqueue(notifications_for_match_status_task, match.pk, str(to), actor_id)
+    if to in MATCH_STATUSES_FOR_OWNER:
+        _enqueue(notifications_for_owner_match_task, match.pk, str(to), actor_id)
+
+
+def enqueue_claim_notifications(claim_id: int) -> None:
+    """A new claim tells the city's staff; a decided one its claimant."""
+    _enqueue(notifications_for_claim_task, claim_id)
 
 
 def enqueue_import_notifications(import_id: int) -> None:
@@ -436,6 +458,64 @@ def notifications_for_match_status(
         project_id=match.project_id,
         params={**_match_params(match), "status": status},
         actor_id=actor_id,
+    )
+
+
+def notifications_for_owner_match(
+    *, match_id: int, status: str, actor_id: int | None
+) -> list[int]:
+    """A step of a match on an owned space tells its verified owner (unless the
+    owner took it)."""
+    match = Match.objects.select_related("project", "space__owner").get(pk=match_id)
+    owner = space_owner_of(match.space)
+    if owner is None or owner.user_id is None:
+        return []
+    return _notify(
+        user_ids=[owner.user_id],
+        kind=NotificationKind.OWNED_SPACE_MATCH,
+        event_key=f"owner_match:{match.pk}:{status}",
+        project_id=match.project_id,
+        params={**_match_params(match), "status": status},
+        actor_id=actor_id,
+    )
+
+
+def notifications_for_claim(*, claim_id: int) -> list[int]:
+    """A pending claim tells the staff of its city; a verified or rejected one its
+    claimant, with the reason. One producer: the status says which event it is."""
+    claim = (
+        OwnershipClaim.objects.select_related("municipality", "space")
+        .filter(pk=claim_id)
+        .first()
+    )
+    if claim is None or claim.status == ClaimStatus.WITHDRAWN:
+        return []
+    params = {
+        "claim": claim.pk,
+        "space": claim.space_id,
+        "address": claim.space.address if claim.space_id else claim.address,
+        "status": claim.status,
+    }
+    if claim.status == ClaimStatus.PENDING:
+        return _notify(
+            user_ids=city_staff_of([claim.municipality_id])[claim.municipality_id],
+            kind=NotificationKind.OWNERSHIP_CLAIM,
+            event_key=f"claim:{claim.pk}",
+            project_id=None,
+            params={
+                **params,
+                **_city_params(claim.municipality),
+                "city_code": claim.municipality.code or "",
+            },
+            actor_id=claim.claimant_id,
+        )
+    return _notify(
+        user_ids=[claim.claimant_id],
+        kind=NotificationKind.CLAIM_DECIDED,
+        event_key=f"claim:{claim.pk}:{claim.status}",
+        project_id=None,
+        params={**params, "reason": claim.reason},
+        actor_id=claim.decided_by_id,
     )
 
 

@@ -11,6 +11,7 @@ import math
 
 from django.contrib.gis.geos import MultiPolygon, Point, Polygon
 from django.db import transaction
+from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from cities.boundaries import place_outside_message, places_outside
@@ -23,6 +24,7 @@ from core.errors import (
     require_perm,
 )
 from core.geography import KOREA_BOUNDS
+from renewal.models.matching import HOLDING_STATUSES, Match
 from renewal.models.projects import (
     OPEN_PROJECT_STATUSES,
     PROJECT_TRANSITIONS,
@@ -34,7 +36,18 @@ from renewal.models.projects import (
     ProjectTransition,
     RenewalProject,
 )
+from renewal.models.spaces import (
+    OFFERED_AVAILABILITIES,
+    UNLISTED_SPACE_STATUSES,
+    VacantSpace,
+)
 from renewal.services.matching.runs import enqueue_assignment_rerun
+from renewal.services.matching.scoring import (
+    ProjectFacts,
+    SpaceFacts,
+    score_space,
+    scoring_params,
+)
 from renewal.services.notifications import (
     enqueue_new_project_notifications,
     enqueue_transition_notifications,
@@ -165,13 +178,75 @@ def renewal_project_create(
     """Validate and save a new project; its followers hear of it after commit."""
     data = dict(data)
     resources = data.pop("resources", [])
-    project = RenewalProject(proposer=proposer, municipality=municipality, **data)
+    space = data.pop("space", None)
+    if space is not None:
+        space = listed_space_for_proposal(space=space, municipality=municipality)
+        # A proposal for a listed space is placed where the space is.
+        data["place"] = space.location
+    project = RenewalProject(
+        proposer=proposer, municipality=municipality, space=space, **data
+    )
     renewal_project_validate(project)
     project.save()
     project.resources.set(resources)
+    if space is not None:
+        listing_match_create(project=project, space=space)
     enqueue_new_project_notifications(project.pk)
     tiles_invalidate("projects")
     return project
+
+
+def listed_space_for_proposal(
+    *, space: VacantSpace, municipality: Municipality
+) -> VacantSpace:
+    """The listed space a proposal starts from, locked; refused once its owner no
+    longer offers it or it is taken."""
+    space = VacantSpace.objects.select_for_update(of=("self",)).get(pk=space.pk)
+    if space.municipality_id != municipality.pk:
+        raise DomainError(
+            _("This space lies in another city."), fields={"space": [_("Other city.")]}
+        )
+    if (
+        space.availability not in OFFERED_AVAILABILITIES
+        or space.status in UNLISTED_SPACE_STATUSES
+        or Match.objects.filter(space=space, status__in=HOLDING_STATUSES).exists()
+    ):
+        raise DomainError(
+            _("This space is no longer offered; choose another one from the listing."),
+            fields={"space": [_("No longer offered.")]},
+        )
+    return space
+
+
+def listing_match_create(*, project: RenewalProject, space: VacantSpace) -> Match:
+    """The suggested match a proposal from the listing starts: the city offers it
+    (or not) as any other. Scored as a run scores, the project standing on the
+    space; no run made it, so runs leave it in place."""
+    params = scoring_params(municipality_id=project.municipality_id)
+    score, breakdown = score_space(
+        project=ProjectFacts.of(project),
+        space=SpaceFacts(
+            kind=space.kind,
+            floor_area_m2=(
+                float(space.floor_area_m2) if space.floor_area_m2 is not None else None
+            ),
+            grading_scheme=space.grading_scheme,
+            grade=space.grade,
+            availability=space.availability,
+            asking_rent_krw=space.asking_rent_krw,
+            distance_m=0.0,
+            in_downtown=space.in_downtown,
+        ),
+        params=params,
+        today=timezone.localdate(),
+    )
+    return Match.objects.create(
+        municipality_id=project.municipality_id,
+        project=project,
+        space=space,
+        score=min(max(score, 0.0), 1.0),
+        breakdown=breakdown or {},
+    )
 
 
 def renewal_project_propose(

@@ -38,6 +38,7 @@ from renewal.models import (
 from renewal.models.spaces import (
     GRADED_KINDS,
     LEGAL_VACANCY_DAYS,
+    SPACE_OWNER_CONSENT_FIELDS,
     SPACE_OWNER_FIELDS,
     SPACE_TRACKED_FIELDS,
     GradingScheme,
@@ -207,11 +208,21 @@ def _owner_save(space: VacantSpace, owner: dict | None) -> bool:
         record = space.owner  # loaded already when the caller selected it
     except SpaceOwner.DoesNotExist:
         record = SpaceOwner(space=space)
-    before = snapshot(record, SPACE_OWNER_FIELDS)
-    for name in SPACE_OWNER_FIELDS:
+    fields = (*SPACE_OWNER_FIELDS, *SPACE_OWNER_CONSENT_FIELDS)
+    before = snapshot(record, fields)
+    for name in fields:
         if name in owner:
-            setattr(record, name, owner[name] or "")
-    changed = before != snapshot(record, SPACE_OWNER_FIELDS)
+            value = owner[name]
+            setattr(
+                record, name, bool(value) if name == "contact_consent" else value or ""
+            )
+    # The moment of consent is part of the record of it (a ContactDisclosure is
+    # lawful only after it).
+    if record.contact_consent and not before.get("contact_consent"):
+        record.contact_consented_at = timezone.now()
+    elif not record.contact_consent:
+        record.contact_consented_at = None
+    changed = before != snapshot(record, fields)
     if changed or record.pk is None:
         record.save()
     return changed

@@ -58,6 +58,18 @@ def _params_of_every_shape():
             NotificationKind.AGREEMENT_ENDING,
             {**base, **space, "kind": kind, "end_date": "2027-03-31"},
         )
+    for status in MatchStatus.values:
+        yield NotificationKind.OWNED_SPACE_MATCH, {**base, **space, "status": status}
+    for claim in ({"space": 9, "address": ""}, {"space": None, "address": TYPED}):
+        yield (
+            NotificationKind.OWNERSHIP_CLAIM,
+            {"claim": 2, "status": "pending", "city_code": "47210", **city, **claim},
+        )
+        for status in ("verified", "rejected"):
+            yield (
+                NotificationKind.CLAIM_DECIDED,
+                {"claim": 2, "status": status, "reason": TYPED, **claim},
+            )
     for status in ImportStatus.values:
         yield (
             NotificationKind.IMPORT_FINISHED,

@@ -18,7 +18,14 @@ from django.apps import apps
 from django.conf import settings
 from django.utils import timezone
 
-from renewal.models import InventoryChange, MatchingSettings, SpaceImport
+from renewal.models import (
+    InventoryChange,
+    Match,
+    MatchingSettings,
+    OwnershipClaim,
+    SpaceImport,
+    SpaceOwner,
+)
 from renewal.services.roles import organization_role_grant
 from tests.factories import (
     BusinessImprovementDistrictFactory,
@@ -130,6 +137,41 @@ def _meeting(w: World, organization, *, city=None):
     )
 
 
+def _owned(w: World, space, *, consent: bool = False):
+    """`space` with org_member as its verified owner (org_member's organisation
+    leads none of the projects below, so ownership is all it has on them)."""
+    SpaceOwner.objects.create(
+        space=space,
+        user=w.personas["org_member"],
+        verified_at=timezone.now(),
+        contact_channel="010-1234-5678" if consent else "",
+        contact_consent=consent,
+        contact_consented_at=timezone.now() if consent else None,
+    )
+    return space
+
+
+def _owned_match(w: World, status: str, *, consent: bool = True):
+    match = _match(w, status)
+    _owned(w, match.space, consent=consent)
+    return Match.objects.select_related("project", "space__owner").get(pk=match.pk)
+
+
+def _claim(w: World, status: str = "pending", *, city=None):
+    city = city or w.city
+    return OwnershipClaim.objects.create(
+        claimant=w.personas["resident"],
+        municipality=city,
+        space=VacantSpaceFactory(municipality=city),
+        evidence="on_site",
+        status=status,
+    )
+
+
+def _space_with_pending_claim(w: World):
+    return _claim(w).space
+
+
 # Object states: name → how to build the object the code passes to has_perm.
 STATES = {
     "anywhere (no object)": lambda w: None,
@@ -142,6 +184,14 @@ STATES = {
         municipality=w.city, status="available"
     ),
     "space of other city": lambda w: VacantSpaceFactory(municipality=w.other_city),
+    "space owned by org_member": lambda w: _owned(
+        w, VacantSpaceFactory(municipality=w.city)
+    ),
+    "space with resident's pending claim": _space_with_pending_claim,
+    # Ownership claims (resident is the claimant).
+    "pending claim": lambda w: _claim(w),
+    "verified claim": lambda w: _claim(w, "verified"),
+    "pending claim in other city": lambda w: _claim(w, city=w.other_city),
     "import into home city": lambda w: SpaceImport(municipality=w.city),
     "history entry of home city": lambda w: InventoryChange(municipality=w.city),
     "history entry of other city": lambda w: InventoryChange(municipality=w.other_city),
@@ -192,6 +242,14 @@ STATES = {
     "offered match in other city": lambda w: MatchFactory(
         project=_stranger_project(w, city=w.other_city), status="offered"
     ),
+    # Matches of a space org_member owns, the owner consenting to share a contact.
+    "suggested match, owner consented": lambda w: _owned_match(w, "suggested"),
+    "offered match, owner consented": lambda w: _owned_match(w, "offered"),
+    "accepted match, owner consented": lambda w: _owned_match(w, "accepted"),
+    "declined match, owner consented": lambda w: _owned_match(w, "declined"),
+    "offered match, owner without consent": lambda w: _owned_match(
+        w, "offered", consent=False
+    ),
     "matching settings of home city": lambda w: MatchingSettings(municipality=w.city),
     "matching settings of other city": lambda w: MatchingSettings(
         municipality=w.other_city
@@ -220,6 +278,40 @@ PROPOSER_AND_LEAD = frozenset({"resident", "lead_org_member"})
 
 # permission → object state → the personas allowed. Everyone not named is refused.
 MATRIX: dict[str, dict[str, frozenset[str]]] = {
+    # Owners. Anyone signed in claims a space (or, asked with the city, a new
+    # building) that has no verified owner and that they do not already claim; the
+    # claim's city editors decide; the claimant withdraws while it is pending.
+    "renewal.claim_space": {
+        "home city": SIGNED_IN,
+        "space of home city": SIGNED_IN,
+        "space owned by org_member": NOBODY,
+        "space with resident's pending claim": SIGNED_IN - {"resident"},
+    },
+    "renewal.verify_ownershipclaim": {
+        "pending claim": {"city_editor"},
+        "pending claim in other city": {"other_city_editor"},
+    },
+    "renewal.withdraw_ownershipclaim": {
+        "pending claim": {"resident"},
+        "verified claim": NOBODY,
+    },
+    "renewal.view_ownershipclaim": {
+        "pending claim": {"resident"} | HOME_STAFF,
+        "pending claim in other city": {"resident", "other_city_editor"},
+    },
+    "renewal.change_space_as_owner": {
+        "space of home city": NOBODY,
+        "space owned by org_member": {"org_member"},
+    },
+    # The owner's consented contact: the project's side, once the city offered the
+    # match and while it holds; never without consent, never to the city's staff.
+    "renewal.view_owner_contact": {
+        "suggested match, owner consented": NOBODY,
+        "offered match, owner consented": PROPOSER_AND_LEAD,
+        "accepted match, owner consented": PROPOSER_AND_LEAD,
+        "declined match, owner consented": NOBODY,
+        "offered match, owner without consent": NOBODY,
+    },
     # Vacant spaces and their history: editors of the space's city write, its staff
     # read the back office and owner details. The admin asks with no object.
     "renewal.add_vacantspace": {
@@ -405,6 +497,10 @@ MATRIX: dict[str, dict[str, frozenset[str]]] = {
         "offered match in other city": NOBODY,
     },
     "renewal.decline_match": {
+        # The space's owner declines an offer of their space (with a reason).
+        "suggested match, owner consented": {"city_editor"},
+        "offered match, owner consented": {"city_editor", "org_member"}
+        | PROPOSER_AND_LEAD,
         "suggested match": {"city_editor"},
         "offered match": {"city_editor"} | PROPOSER_AND_LEAD,
         "accepted match": {"city_editor"},
@@ -415,6 +511,9 @@ MATRIX: dict[str, dict[str, frozenset[str]]] = {
         "offered match in other city": {"other_city_editor"},
     },
     "renewal.view_match": {
+        "offered match, owner without consent": HOME_STAFF
+        | PROPOSER_AND_LEAD
+        | {"org_member"},
         "suggested match": HOME_STAFF | PROPOSER_AND_LEAD,
         "offered match": HOME_STAFF | PROPOSER_AND_LEAD,
         "ended match": HOME_STAFF | PROPOSER_AND_LEAD,

@@ -237,9 +237,21 @@ def _execute(run: AssignmentRun) -> None:
         for project_id, space_id, _score in pairs
     }
     with transaction.atomic():
+        # A run replaces the suggestions of earlier runs; a suggestion no run made
+        # (a resident's proposal from the listing) stays, and the run does not
+        # suggest its pair again.
         Match.objects.filter(
-            municipality_id=run.municipality_id, status=MatchStatus.SUGGESTED
+            municipality_id=run.municipality_id,
+            status=MatchStatus.SUGGESTED,
+            run__isnull=False,
         ).delete()
+        open_pairs = set(
+            Match.objects.filter(
+                municipality_id=run.municipality_id,
+                status__in=(MatchStatus.SUGGESTED, MatchStatus.OFFERED),
+            ).values_list("project_id", "space_id")
+        )
+        pairs = [pair for pair in pairs if (pair[0], pair[1]) not in open_pairs]
         Match.objects.bulk_create(
             [
                 Match(
