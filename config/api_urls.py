@@ -56,6 +56,7 @@ from renewal.api.notifications import (
     NotificationReadView,
 )
 from renewal.api.organizations import CommunityOrganizationViewSet
+from renewal.api.owners import ListingView
 from renewal.api.progress import (
     ParticipationEventListView,
     ParticipationTotalsView,
@@ -197,6 +198,8 @@ api_v1 = [
     path("urban-zones/", UrbanZonesView.as_view(), name="urban-zones"),
     # Suggestions for the search boxes of the pages.
     path("search/", SearchView.as_view(), name="search"),
+    # The public listing of spaces offered by their owners (빈집은행).
+    path("listings/", ListingView.as_view(), name="listing-list"),
     path(
         "dashboard/city-types/",
         CityTypeDashboardView.as_view(),

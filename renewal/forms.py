@@ -233,11 +233,13 @@ class RenewalProjectProposalForm(DomainErrorFormMixin, forms.Form):
     latitude = latitude_field(required=False)
     area = forms.CharField(required=False, widget=forms.HiddenInput)
 
-    def __init__(self, *args, **kwargs) -> None:
+    def __init__(self, *args, space=None, **kwargs) -> None:
         from django.contrib.postgres.fields import ArrayField
 
         from renewal.models import RenewalProject
 
+        # A proposal from the listing stands on its space: no place to pick.
+        self.space = space
         super().__init__(*args, **kwargs)
         model_fields = forms.fields_for_model(
             RenewalProject,
@@ -279,7 +281,9 @@ class RenewalProjectProposalForm(DomainErrorFormMixin, forms.Form):
 
         cleaned = super().clean()
         area = (cleaned.get("area") or "").strip()
-        if area:
+        if self.space is not None:
+            cleaned["place"] = self.space.location
+        elif area:
             try:
                 place = GEOSGeometry(area, srid=4326)
             except (GEOSException, ValueError, TypeError):
@@ -304,6 +308,8 @@ class RenewalProjectProposalForm(DomainErrorFormMixin, forms.Form):
         data = {name: self.cleaned_data[name] for name in PROJECT_FIELDS}
         data.update({name: self.cleaned_data[name] for name in PROJECT_NEEDS_FIELDS})
         data["place"] = self.cleaned_data["place"]
+        if self.space is not None:
+            data["space"] = self.space
         return data
 
 

@@ -45,6 +45,7 @@ from renewal.services.matching.settings import (
     matching_settings_of,
     matching_settings_update,
 )
+from renewal.services.owners import owner_contact_for, owner_match_decline
 
 CANDIDATE_KINDS = ("space", "organization", "resource")
 
@@ -107,6 +108,7 @@ class MatchSerializer(serializers.ModelSerializer):
             "breakdown",
             "agreement",
             "allowed_actions",
+            "decline_reason",
             "created_at",
             "updated_at",
         ]
@@ -170,6 +172,14 @@ class AssignmentRunSerializer(serializers.ModelSerializer):
         ]
 
 
+class DeclineSerializer(serializers.Serializer):
+    reason = serializers.CharField(max_length=2000, required=False, allow_blank=True)
+
+
+class OwnerContactSerializer(serializers.Serializer):
+    contact = serializers.CharField(allow_null=True)
+
+
 class MatchFilter(django_filters.FilterSet):
     status = django_filters.ChoiceFilter(choices=MatchStatus.choices)
     project = django_filters.NumberFilter(field_name="project_id")
@@ -216,10 +226,27 @@ class MatchViewSet(
             request, pk, match_accept, agreement=dict(agreement.validated_data)
         )
 
-    @extend_schema(request=None, responses=MatchSerializer)
+    @extend_schema(request=DeclineSerializer, responses=MatchSerializer)
     @action(detail=True, methods=["post"])
     def decline(self, request, pk=None):
+        match = get_object_or_404(self.get_queryset(), pk=pk)
+        if request.user.has_perm("renewal.change_space_as_owner", match.space):
+            # The space's owner says why; the project and the city read it.
+            body = DeclineSerializer(data=request.data)
+            body.is_valid(raise_exception=True)
+            return self._step(
+                request, pk, owner_match_decline, reason=body.validated_data["reason"]
+            )
         return self._step(request, pk, match_decline)
+
+    @extend_schema(request=None, responses=OwnerContactSerializer)
+    @action(detail=True, methods=["get"], url_path="owner-contact")
+    def owner_contact(self, request, pk=None):
+        """The contact the space's owner consented to share: for the project's
+        side once the city has offered the match, else null. Recorded."""
+        match = get_object_or_404(self.get_queryset(), pk=pk)
+        contact = owner_contact_for(user=request.user, match=match)
+        return Response(OwnerContactSerializer({"contact": contact}).data)
 
     @extend_schema(request=None, responses=MatchSerializer)
     @action(detail=True, methods=["post"])

@@ -15,10 +15,12 @@ from django.utils import timezone
 
 from cities.models import Municipality
 from renewal.models import (
+    ClaimStatus,
     Comment,
     ContentReport,
     Match,
     MatchStatus,
+    OwnershipClaim,
     RenewalProject,
     SpaceImport,
     UseAgreement,
@@ -55,6 +57,7 @@ class Workbench:
     spaces_unchanged: Section
     failed_imports: Section
     reports: Section
+    claims: Section
 
     @property
     def sections(self) -> list[Section]:
@@ -65,6 +68,7 @@ class Workbench:
             self.spaces_unchanged,
             self.failed_imports,
             self.reports,
+            self.claims,
         ]
 
 
@@ -122,7 +126,7 @@ def proposals_awaiting_review(municipality: Municipality) -> QuerySet:
 
 
 def workbench(*, municipality: Municipality) -> Workbench:
-    """The six sections of the city's workbench. The caller has asked the rules."""
+    """The seven sections of the city's workbench. The caller has asked the rules."""
     now = timezone.now()
     today = timezone.localdate()
     offered = (
@@ -206,6 +210,22 @@ def workbench(*, municipality: Municipality) -> Workbench:
         .only("id", "content_type_id", "object_id", "reason", "created_at")
         .order_by("created_at", "id")
     )
+    claims = (
+        OwnershipClaim.objects.filter(
+            municipality=municipality, status=ClaimStatus.PENDING
+        )
+        .select_related("space")
+        .only(
+            "id",
+            "address",
+            "evidence",
+            "created_at",
+            "space__id",
+            "space__kind",
+            "space__address",
+        )
+        .order_by("created_at", "id")
+    )
     queries = {
         "proposals": proposals_awaiting_review(municipality),
         "offered_matches": offered,
@@ -213,6 +233,7 @@ def workbench(*, municipality: Municipality) -> Workbench:
         "spaces_unchanged": unchanged,
         "failed_imports": failed,
         "reports": reports,
+        "claims": claims,
     }
     counts = _counts(municipality, queries)
     sections = {

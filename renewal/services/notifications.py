@@ -514,7 +514,11 @@ def notifications_for_claim(*, claim_id: int) -> list[int]:
         kind=NotificationKind.CLAIM_DECIDED,
         event_key=f"claim:{claim.pk}:{claim.status}",
         project_id=None,
-        params={**params, "reason": claim.reason},
+        params={
+            **params,
+            "reason": claim.reason,
+            "superseded": claim.status == ClaimStatus.REJECTED and not claim.reason,
+        },
         actor_id=claim.decided_by_id,
     )
 

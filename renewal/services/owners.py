@@ -255,8 +255,10 @@ def ownership_claim_decide(
         for other in OwnershipClaim.objects.filter(
             space=claim.space, status=ClaimStatus.PENDING
         ).exclude(pk=claim.pk):
+            # No reason typed: the notification and the claimant's page say,
+            # in the reader's language, that another claim was verified.
             other.status = ClaimStatus.REJECTED
-            other.reason = _("Another claim of this space was verified.")
+            other.reason = ""
             other.decided_by = actor
             other.decided_at = claim.decided_at
             other.save(update_fields=["status", "reason", "decided_by", "decided_at"])

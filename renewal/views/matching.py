@@ -65,6 +65,7 @@ from renewal.services.matching.settings import (
     matching_settings_update,
     matching_settings_validate,
 )
+from renewal.services.owners import owner_contact_for
 
 CANDIDATES_SHOWN = 10
 RUNS_SHOWN = 50
@@ -404,17 +405,25 @@ def _render_match(request, match: Match, form=None, status: int = 200):
     except UseAgreement.DoesNotExist:
         agreement = None
     space = match.space
+    is_owner = request.user.has_perm("renewal.change_space_as_owner", space)
+    steps = [action for action in actions if action in STEPS]
+    if is_owner:
+        # The owner declines with a reason, on a form of its own.
+        steps = [step for step in steps if step != "decline"]
     return render(
         request,
         "renewal/match_detail.html",
         {
+            "owner_contact": owner_contact_for(user=request.user, match=match),
+            "owner_may_decline": is_owner and "decline" in actions,
+            "decline_reason": match.decline_reason,
             "match": match,
             "project": match.project,
             "space": space,
             "municipality": match.municipality,
             "components": _components(match.breakdown),
             "agreement": agreement,
-            "steps": [action for action in actions if action in STEPS],
+            "steps": steps,
             "form": form if "accept" in actions else None,
             "may_run": request.user.has_perm(
                 "renewal.run_assignment", match.municipality

@@ -14,6 +14,7 @@ from django.contrib.gis.db.models.functions import AsGeoJSON
 from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
 from django.db.models import Exists, OuterRef
+from django.http import Http404
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils.translation import gettext as _
@@ -46,6 +47,7 @@ from renewal.models import (
     ProjectSupport,
     RenewalProject,
     SpaceKind,
+    VacantSpace,
 )
 from renewal.models.projects import (
     REASON_REQUIRED,
@@ -59,6 +61,7 @@ from renewal.selectors.engagement import (
     comment_list,
 )
 from renewal.selectors.meetings import held_event_list, meeting_list
+from renewal.selectors.owners import listed_space
 from renewal.selectors.progress import progress_update_list
 from renewal.selectors.projects import (
     renewal_project_list,
@@ -148,7 +151,8 @@ def project_create(request, code: str):
     municipality = municipality_or_404(code, boundary=True)
     if not request.user.has_perm("renewal.add_renewalproject"):
         raise PermissionDenied
-    form = RenewalProjectProposalForm(request.POST or None)
+    space = _listed_space_or_404(request, municipality)
+    form = RenewalProjectProposalForm(request.POST or None, space=space)
     limit = WriteLimit("propose", request)
     if request.method == "POST" and form.is_valid():
         with refusal_shown(request, form=form), limit.counting():
@@ -166,9 +170,32 @@ def project_create(request, code: str):
             "form": form,
             "municipality": municipality,
             "picker_config": _proposal_picker_config(request, municipality),
+            "space": space,
         },
         status=429 if limit.refused else 200,
     )
+
+
+def _listed_space_or_404(request, municipality) -> VacantSpace | None:
+    """The space a proposal from the listing starts from (`space`, in the address
+    or the form). The service refuses it if it is no longer offered; the page says
+    so at once."""
+    raw = request.POST.get("space") or request.GET.get("space")
+    if not raw:
+        return None
+    try:
+        pk = int(raw)
+    except ValueError:
+        raise Http404 from None
+    space = get_object_or_404(
+        VacantSpace.objects.defer("footprint"), pk=pk, municipality=municipality
+    )
+    if request.method == "GET" and listed_space(space.pk) is None:
+        messages.error(
+            request,
+            _("This space is no longer offered; choose another one from the listing."),
+        )
+    return space
 
 
 def _proposal_picker_config(request, municipality) -> dict:
