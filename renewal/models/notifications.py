@@ -238,6 +238,14 @@ def _claim_decided(p: dict) -> str:
         if values["reason"]:
             text += " " + _("Note: %(reason)s") % values
         return text
+    if p.get("superseded"):
+        return (
+            _(
+                "Your ownership claim for %(place)s was closed: the city verified "
+                "another claim of it."
+            )
+            % values
+        )
     return (
         _("The city rejected your ownership claim for %(place)s. Reason: %(reason)s")
         % values

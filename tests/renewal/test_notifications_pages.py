@@ -70,6 +70,10 @@ def _params_of_every_shape():
                 NotificationKind.CLAIM_DECIDED,
                 {"claim": 2, "status": status, "reason": TYPED, **claim},
             )
+        yield (
+            NotificationKind.CLAIM_DECIDED,
+            {**claim, "claim": 2, "status": "rejected", "superseded": True},
+        )
     for status in ImportStatus.values:
         yield (
             NotificationKind.IMPORT_FINISHED,

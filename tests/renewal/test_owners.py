@@ -268,12 +268,12 @@ def test_verifying_one_claim_rejects_the_others_of_the_space_with_a_reason(
         ownership_claim_decide(actor=editor, claim=claim, verify=True, reason="확인")
 
     other.refresh_from_db()
-    assert other.status == ClaimStatus.REJECTED and other.reason
+    assert other.status == ClaimStatus.REJECTED
+    decided = Notification.objects.get(user=rival, kind=NotificationKind.CLAIM_DECIDED)
+    with translation.override("en"):
+        assert "another claim" in decided.message
     with translation.override("ko"):
-        decided = Notification.objects.get(
-            user=rival, kind=NotificationKind.CLAIM_DECIDED
-        )
-        assert "거절" in decided.message
+        assert "다른" in decided.message
 
 
 def test_the_claimant_hears_of_the_decision_in_their_language(
