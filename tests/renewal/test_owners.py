@@ -147,7 +147,7 @@ def test_a_second_claim_of_the_same_space_by_the_same_user_is_refused(city, owne
 def test_a_space_with_a_verified_owner_cannot_be_claimed(city, owner, editor):
     space = _make_owner(VacantSpaceFactory(municipality=city), owner, editor)
 
-    with pytest.raises(DomainError, match="verified owner"):
+    with translation.override("en"), pytest.raises(DomainError, match="verified owner"):
         ownership_claim_submit(
             actor=UserFactory(), municipality=city, space=space, evidence="on_site"
         )
