@@ -97,6 +97,30 @@ rules.add_perm("renewal.transition_vacantspace", is_city_editor)
 rules.add_perm("renewal.view_space_personal_data", is_city_staff)
 rules.add_perm("renewal.view_inventory_history", is_city_staff)
 
+
+# Photos of spaces. Predicates on a photo decide by its space (photo.space), so
+# that other kinds of uploader (the space's verified owner) can be or-ed in.
+@rules.predicate
+def is_photo_city_editor(user, photo=None) -> bool:
+    if photo is None:
+        return is_city_editor(user)
+    return is_city_editor(user, photo.space)
+
+
+@rules.predicate
+def is_photo_city_staff(user, photo=None) -> bool:
+    if photo is None:
+        return is_city_staff(user)
+    return is_city_staff(user, photo.space)
+
+
+# Asked with the space the photo would belong to.
+rules.add_perm("renewal.add_spacephoto", is_city_editor)
+rules.add_perm("renewal.publish_spacephoto", is_photo_city_editor)
+rules.add_perm("renewal.delete_spacephoto", is_photo_city_editor)
+# The original keeps the camera's metadata (its GPS position above all).
+rules.add_perm("renewal.view_spacephoto_original", is_photo_city_staff)
+
 rules.add_perm("renewal.add_neighborhoodresource", is_city_editor)
 rules.add_perm("renewal.change_neighborhoodresource", is_city_editor)
 rules.add_perm("renewal.view_neighborhoodresource", is_city_staff)
