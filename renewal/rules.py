@@ -9,7 +9,13 @@ before it shows a list.
 import rules
 
 from cities.models import Municipality
-from renewal.models import CityMembership, CityRole, MatchStatus, OrganizationMembership
+from renewal.models import (
+    CityMembership,
+    CityRole,
+    MatchStatus,
+    OrganizationMembership,
+    SpacePhoto,
+)
 
 
 def city_roles(user) -> dict[int, str]:
@@ -99,19 +105,20 @@ rules.add_perm("renewal.view_inventory_history", is_city_staff)
 
 
 # Photos of spaces. Predicates on a photo decide by its space (photo.space), so
-# that other kinds of uploader (the space's verified owner) can be or-ed in.
+# that other kinds of uploader (the space's verified owner) can be or-ed in. Asked
+# with a municipality (municipality_ids_with_permission), they answer for its photos.
+def _photo_scope(obj):
+    return obj.space if isinstance(obj, SpacePhoto) else obj
+
+
 @rules.predicate
 def is_photo_city_editor(user, photo=None) -> bool:
-    if photo is None:
-        return is_city_editor(user)
-    return is_city_editor(user, photo.space)
+    return is_city_editor(user, _photo_scope(photo))
 
 
 @rules.predicate
 def is_photo_city_staff(user, photo=None) -> bool:
-    if photo is None:
-        return is_city_staff(user)
-    return is_city_staff(user, photo.space)
+    return is_city_staff(user, _photo_scope(photo))
 
 
 # Asked with the space the photo would belong to.

@@ -12,6 +12,7 @@ from django.conf import settings
 from django.contrib.gis.db import models
 from django.core.files.storage import Storage, storages
 from django.db.models import Q
+from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
 # The thumbnail's longer side, and the published copy's at most (a phone's 12
@@ -157,3 +158,17 @@ class SpacePhoto(models.Model):
     @property
     def is_public(self) -> bool:
         return self.is_published and self.processed_at is not None
+
+    @property
+    def thumbnail_size(self) -> tuple[int, int]:
+        """The thumbnail's width and height, for the page to reserve its space."""
+        scale = min(1, THUMBNAIL_PX / max(self.width, self.height))
+        return max(1, round(self.width * scale)), max(1, round(self.height * scale))
+
+    def alt_text(self) -> str:
+        """What a screen reader says for the photo: its caption, else the place."""
+        if self.caption:
+            return self.caption
+        if self.space.address:
+            return gettext("Photo of %(address)s") % {"address": self.space.address}
+        return gettext("Photo of vacant space #%(id)s") % {"id": self.space_id}

@@ -14,6 +14,8 @@ from renewal.rules import municipality_ids_with_permission
 PUBLIC = Q(is_published=True, processed_at__isnull=False)
 # Whose staff see every photo of a space, published or not.
 STAFF_PERMISSION = "renewal.view_vacantspace"
+# Who may see a photo's original, with the camera's metadata.
+ORIGINAL_PERMISSION = "renewal.view_spacephoto_original"
 
 
 def _photos() -> QuerySet[SpacePhoto]:

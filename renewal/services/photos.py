@@ -73,6 +73,21 @@ def photo_too_large(size: int) -> DomainError:
     )
 
 
+# A multipart body is the file plus a few hundred bytes of form fields.
+MULTIPART_SLACK = 64 * 1024
+
+
+def request_body_too_large(content_length: str | None) -> int | None:
+    """The declared size of a request body (its Content-Length) when it is too
+    large to hold an acceptable photo: the pages and the API refuse it before
+    reading it. None: it may be acceptable (the upload is checked again)."""
+    try:
+        length = int(content_length or 0)
+    except ValueError:
+        return None
+    return length if length > space_photo_max_bytes() + MULTIPART_SLACK else None
+
+
 def _read_upload(upload) -> tuple[str, bytes]:
     """The upload's base name and content, refused when empty or too large
     without reading more than the limit."""

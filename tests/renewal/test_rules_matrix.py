@@ -290,6 +290,9 @@ MATRIX: dict[str, dict[str, frozenset[str]]] = {
         "photo of a space of home city": HOME_STAFF,
         "published photo of a space of home city": HOME_STAFF,
         "photo of a space of other city": {"other_city_editor"},
+        # The admin's list asks per city.
+        "home city": HOME_STAFF,
+        "other city": {"other_city_editor"},
         "anywhere (no object)": ALL_STAFF,
     },
     "renewal.add_neighborhoodresource": {
