@@ -57,6 +57,11 @@ from renewal.api.notifications import (
 )
 from renewal.api.organizations import CommunityOrganizationViewSet
 from renewal.api.owners import ListingView
+from renewal.api.photos import (
+    SpacePhotoDetailView,
+    SpacePhotoPublishView,
+    SpacePhotosView,
+)
 from renewal.api.progress import (
     ParticipationEventListView,
     ParticipationTotalsView,
@@ -87,6 +92,14 @@ api_v1 = [
         SpaceImportDetailView.as_view(),
         name="space-import-detail",
     ),
+    # Photos of spaces (the files themselves: config/urls.py, served by the pages).
+    path("spaces/<int:pk>/photos/", SpacePhotosView.as_view(), name="space-photos"),
+    path(
+        "photos/<int:pk>/publish/",
+        SpacePhotoPublishView.as_view(),
+        name="space-photo-publish",
+    ),
+    path("photos/<int:pk>/", SpacePhotoDetailView.as_view(), name="space-photo-detail"),
     # Notifications.
     path("notifications/", NotificationListView.as_view(), name="notification-list"),
     path(

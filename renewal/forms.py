@@ -748,6 +748,21 @@ class OwnerSpaceForm(DomainErrorFormMixin, forms.Form):
         ),
     )
 
+    photo = forms.ImageField(
+        label=_("Add a photo (JPEG, PNG or WebP)"),
+        required=False,
+        help_text=_(
+            "Shown in the space bank once it is ready. Its camera data (time, "
+            "place) is removed from the public copy."
+        ),
+        widget=forms.ClearableFileInput(
+            attrs={"accept": "image/jpeg,image/png,image/webp"}
+        ),
+    )
+    photo_caption = forms.CharField(
+        label=_("Photo caption (optional)"), required=False, max_length=200
+    )
+
     def __init__(self, *args, **kwargs) -> None:
         from renewal.models import VacantSpace
         from renewal.models.spaces import SPACE_OWNER_EDITABLE_FIELDS
@@ -772,8 +787,16 @@ class OwnerSpaceForm(DomainErrorFormMixin, forms.Form):
     def consent_fields(self) -> list:
         return [self["contact_channel"], self["contact_consent"]]
 
+    @property
+    def photo_fields(self) -> list:
+        return [self["photo"], self["photo_caption"]]
+
     def owner_data(self) -> dict:
-        return dict(self.cleaned_data)
+        return {
+            name: value
+            for name, value in self.cleaned_data.items()
+            if name not in ("photo", "photo_caption")
+        }
 
 
 class MatchDeclineReasonForm(forms.Form):

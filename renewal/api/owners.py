@@ -12,7 +12,7 @@ from config.api import Pagination
 from core.errors import DomainError
 from renewal.forms import ListingFilterForm
 from renewal.models import Availability, SpaceKind
-from renewal.selectors.owners import listing_search
+from renewal.selectors.owners import listing_photos, listing_search
 
 
 class ListingPhotoSerializer(serializers.Serializer):
@@ -87,4 +87,9 @@ class ListingView(ListAPIView):
 
     @extend_schema(parameters=LISTING_PARAMETERS)
     def get(self, request, *args, **kwargs):
-        return super().get(request, *args, **kwargs)
+        rows = self.paginate_queryset(self.get_queryset())
+        # The page's photos in one query, not one per space.
+        photos = listing_photos([row["id"] for row in rows])
+        for row in rows:
+            row["photos"] = photos.get(row["id"], [])
+        return self.get_paginated_response(self.get_serializer(rows, many=True).data)

@@ -41,6 +41,7 @@ from renewal.models.owners import (
     ContactDisclosure,
     OwnershipClaim,
 )
+from renewal.models.photos import PhotoSource, SpacePhoto
 from renewal.models.progress import (
     EventKind,
     EventRsvp,
@@ -120,10 +121,12 @@ __all__ = [
     "OrganizationKind",
     "OrganizationMembership",
     "Ownership",
+    "PhotoSource",
     "ResourceCategory",
     "SpaceImport",
     "SpaceKind",
     "SpaceOwner",
+    "SpacePhoto",
     "SpaceStatus",
     "TaskOutbox",
     "VacancyEvidence",

@@ -8,6 +8,8 @@ from dataclasses import dataclass
 from decimal import Decimal
 
 from django.db.models import Exists, F, OuterRef, Q, QuerySet
+from django.urls import reverse
+from django.utils.translation import gettext as _
 
 from cities.models import Municipality, SubMunicipality
 from renewal.models import ClaimStatus, Match, OwnershipClaim, VacantSpace
@@ -17,6 +19,7 @@ from renewal.models.spaces import (
     OFFERED_AVAILABILITIES,
     UNLISTED_SPACE_STATUSES,
 )
+from renewal.selectors.photos import public_space_photos
 
 
 @dataclass(frozen=True)
@@ -86,6 +89,20 @@ def listing_search(filters: ListingFilters) -> QuerySet:
         .order_by("-updated_at", "-id")
         .values("id", *LISTING_FIELDS, "location", "city_code", "city_ko", "city_en")
     )
+
+
+def listing_photos(space_ids) -> dict[int, list[dict]]:
+    """Space id → its published photos (thumbnail address and text), one query for
+    a page of the listing."""
+    photos: dict[int, list[dict]] = {}
+    for photo in public_space_photos(space_ids).only("id", "space_id", "caption"):
+        photos.setdefault(photo.space_id, []).append(
+            {
+                "url": reverse("space-photo-file", args=[photo.pk, "thumbnail"]),
+                "alt": photo.caption or _("Photo of the space"),
+            }
+        )
+    return photos
 
 
 def listed_space(pk: int) -> VacantSpace | None:

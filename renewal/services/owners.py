@@ -24,8 +24,10 @@ from renewal.models import (
     Match,
     MatchStatus,
     OwnershipClaim,
+    PhotoSource,
     SpaceKind,
     SpaceOwner,
+    SpacePhoto,
     VacantSpace,
 )
 from renewal.models.owners import (
@@ -41,6 +43,7 @@ from renewal.rules import space_owner_of
 from renewal.services.history import record_updated
 from renewal.services.matching.matches import match_status_set
 from renewal.services.notifications import enqueue_claim_notifications
+from renewal.services.photos import space_photo_create
 from renewal.services.spaces import (
     vacant_space_change,
     vacant_space_check,
@@ -340,6 +343,22 @@ def owner_space_update(*, actor, space: VacantSpace, data: dict) -> VacantSpace:
         actor=actor, space=space, data=space_data, owner=consent or None
     )
     return space
+
+
+def owner_space_photo_add(
+    *, actor, space: VacantSpace, upload, caption: str = "", publish: bool = True
+) -> SpacePhoto:
+    """A photo of the space by its verified owner, shown in the listing once the
+    worker has made its stripped copy (publish=False keeps it for the city)."""
+    require_perm(actor, "renewal.change_space_as_owner", space)
+    return space_photo_create(
+        actor=actor,
+        space=space,
+        upload=upload,
+        source=PhotoSource.OWNER,
+        publish=publish,
+        caption=caption,
+    )
 
 
 def owner_contact_for(*, user, match: Match) -> str | None:

@@ -10,6 +10,7 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
+from django.db import transaction
 from django.db.models import Q
 from django.http import FileResponse, Http404
 from django.shortcuts import get_object_or_404, redirect, render
@@ -32,6 +33,7 @@ from renewal.selectors.matching import match_list
 from renewal.selectors.owners import (
     claims_of,
     listing_cities,
+    listing_photos,
     listing_search,
     owned_spaces,
     owner_matches,
@@ -39,6 +41,7 @@ from renewal.selectors.owners import (
 )
 from renewal.services.owners import (
     owner_match_decline,
+    owner_space_photo_add,
     owner_space_update,
     ownership_claim_decide,
     ownership_claim_submit,
@@ -58,9 +61,11 @@ def listing(request):
     form = ListingFilterForm(request.GET, cities=cities)
     rows = listing_search(form.filters()) if form.is_valid() else []
     page = Paginator(rows, LISTING_PAGE_SIZE).get_page(request.GET.get("page"))
+    photos = listing_photos([row["id"] for row in page.object_list])
     spaces = [
         {
             **row,
+            "photos": photos.get(row["id"], []),
             "kind_label": SpaceKind(row["kind"]).label,
             "availability_label": Availability(row["availability"]).label,
             "city_name": in_current_language(row["city_ko"], row["city_en"]),
@@ -299,14 +304,25 @@ def owner_space_edit(request, pk: int):
     }
     form = OwnerSpaceForm(request.POST or None, request.FILES or None, initial=initial)
     if request.method == "POST" and form.is_valid():
-        with refusal_shown(request, form=form):
+        with refusal_shown(request, form=form), transaction.atomic():
             owner_space_update(actor=request.user, space=space, data=form.owner_data())
+            if form.cleaned_data.get("photo"):
+                owner_space_photo_add(
+                    actor=request.user,
+                    space=space,
+                    upload=form.cleaned_data["photo"],
+                    caption=form.cleaned_data.get("photo_caption", ""),
+                )
             messages.success(request, _("Your space has been saved."))
             return redirect("renewal:owner-space", space.pk)
     return render(
         request,
         "renewal/owner_space.html",
-        {"space": space, "form": form},
+        {
+            "space": space,
+            "form": form,
+            "photos": listing_photos([space.pk]).get(space.pk, []),
+        },
         status=400 if request.method == "POST" else 200,
     )
 
