@@ -96,6 +96,10 @@ class Migration(migrations.Migration):
             name='kind',
             field=models.CharField(choices=[('status_changed', 'Project status changed'), ('progress_update', 'New progress update'), ('comment_reply', 'Reply to your comment'), ('new_project_nearby', 'New project in an area you follow'), ('content_hidden', 'Your content was hidden'), ('city_proposal', 'New proposal in your city'), ('match_status', 'Match status changed'), ('agreement_ending', 'Use agreement ending'), ('import_finished', 'Import finished'), ('content_reported', 'Content reported'), ('ownership_claim', 'New ownership claim'), ('claim_decided', 'Ownership claim decided'), ('owned_space_match', 'A project for your space')], max_length=30, verbose_name='kind'),
         ),
+        migrations.AddIndex(
+            model_name='vacantspace',
+            index=models.Index(condition=models.Q(('availability__in', ('lease', 'sale', 'free_use'))), fields=['-updated_at', '-id'], name='space_listed_newest'),
+        ),
         migrations.AddConstraint(
             model_name='spaceowner',
             constraint=models.CheckConstraint(condition=models.Q(('user__isnull', True), ('verified_at__isnull', False), _connector='OR'), name='space_owner_user_is_verified'),

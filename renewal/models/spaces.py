@@ -257,6 +257,12 @@ class VacantSpace(models.Model):
                 condition=Q(in_downtown=True),
                 name="space_downtown_by_city",
             ),
+            # The public listing (빈집은행): offered spaces, newest first.
+            models.Index(
+                fields=["-updated_at", "-id"],
+                condition=Q(availability__in=OFFERED_AVAILABILITIES),
+                name="space_listed_newest",
+            ),
             models.Index(
                 fields=["municipality", "status_changed_at"],
                 condition=~Q(status__in=SETTLED_SPACE_STATUSES),

@@ -250,7 +250,8 @@ def ownership_claim_decide(
         _make_owner(actor=actor, claim=claim, space=space)
     claim.status = to
     claim.reason = reason
-    claim.decided_by = actor
+    # The demo loader decides as nobody (it is not a person).
+    claim.decided_by = actor if actor.is_authenticated else None
     claim.decided_at = timezone.now()
     claim.save(update_fields=["status", "reason", "decided_by", "decided_at", "space"])
     enqueue_claim_notifications(claim.pk)
@@ -262,7 +263,7 @@ def ownership_claim_decide(
             # in the reader's language, that another claim was verified.
             other.status = ClaimStatus.REJECTED
             other.reason = ""
-            other.decided_by = actor
+            other.decided_by = claim.decided_by
             other.decided_at = claim.decided_at
             other.save(update_fields=["status", "reason", "decided_by", "decided_at"])
             enqueue_claim_notifications(other.pk)

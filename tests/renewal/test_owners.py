@@ -707,3 +707,27 @@ def test_the_api_gives_the_contact_after_the_offer_only(city, owner, editor, per
     assert declined.status_code == 200
     assert declined.json()["decline_reason"] == "수리 중"
     assert proposer.get(url).json() == {"contact": None}
+
+
+def test_the_demo_lists_an_owners_spaces_through_the_services(db):
+    from cities.models import Municipality
+    from cities.services import demo_municipalities_load
+    from renewal.demo.bids import CITY_CODE
+    from renewal.demo.owners import demo_owners_load
+    from renewal.demo.spaces import demo_spaces_generate
+
+    demo_municipalities_load()
+    demo_spaces_generate(municipalities=[Municipality.objects.get(code=CITY_CODE)])
+
+    assert demo_owners_load() == 3
+    assert demo_owners_load() == 0
+
+    owned = VacantSpace.objects.filter(owner__user__username="demo_owner")
+    assert sorted(owned.values_list("availability", flat=True)) == [
+        "free_use",
+        "lease",
+        "sale",
+    ]
+    assert OwnershipClaim.objects.filter(status=ClaimStatus.VERIFIED).count() == 3
+    listed = api_client().get("/api/v1/listings/", {"city": CITY_CODE}).json()
+    assert {space.pk for space in owned} <= {row["id"] for row in listed["results"]}

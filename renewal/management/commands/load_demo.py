@@ -7,6 +7,7 @@ from cities.demo.indicators import demo_indicators_load
 from cities.services import demo_municipalities_load
 from cities.services.boundaries import boundaries_load
 from renewal.demo.bids import demo_bid_load
+from renewal.demo.owners import demo_owners_load
 from renewal.demo.projects import demo_projects_load
 from renewal.demo.spaces import demo_spaces_generate
 from renewal.services.tiles import space_tile_grid_refresh
@@ -68,6 +69,10 @@ class Command(BaseCommand):
         self.stdout.write(
             _("Illustrative renewal projects: %(created)d created.")
             % {"created": demo_projects_load()}
+        )
+        self.stdout.write(
+            _("Illustrative owner with listed spaces: %(created)d spaces listed.")
+            % {"created": demo_owners_load()}
         )
         # Zoomed-out map tiles read a grid of counts; build it now rather than at the
         # next scheduled refresh.
