@@ -4,13 +4,21 @@ for a page does not grow with the rows it shows (1 row against 12)."""
 import pytest
 from django.contrib.auth.models import User
 from django.contrib.gis.geos import Point
+from django.utils import timezone
 
 from cities.models import Municipality
-from renewal.models import AreaFollow, CommunityOrganization, NeighborhoodResource
+from renewal.models import (
+    AreaFollow,
+    CommunityOrganization,
+    NeighborhoodResource,
+    SpacePhoto,
+    VacantSpace,
+)
 from tests.factories import (
     CommunityOrganizationFactory,
     MunicipalityFactory,
     UserFactory,
+    VacantSpaceFactory,
 )
 from tests.helpers import count_queries, page_client
 
@@ -42,11 +50,35 @@ def _municipalities(city, rows, user):
     MunicipalityFactory.create_batch(rows - 1)
 
 
+def _listed_spaces(city, rows, user):
+    """Offered spaces, each with two published, processed photos (rows written
+    directly: the listing reads them, the files are never opened)."""
+    spaces = VacantSpaceFactory.create_batch(
+        rows, municipality=city, availability="free_use"
+    )
+    SpacePhoto.objects.bulk_create(
+        SpacePhoto(
+            space=space,
+            source="owner",
+            original=f"photos/{space.pk}-{n}.jpg",
+            width=640,
+            height=480,
+            content_sha256="0" * 64,
+            is_published=True,
+            processed_at=timezone.now(),
+        )
+        for space in spaces
+        for n in range(2)
+    )
+
+
 CASES = {
     "/api/v1/resources/": (_resources, NeighborhoodResource),
     "/api/v1/organizations/": (_organizations, CommunityOrganization),
     "/api/v1/area-follows/": (_area_follows, AreaFollow),
     "/ko/": (_municipalities, None),
+    "/api/v1/listings/": (_listed_spaces, VacantSpace),
+    "/ko/listings/": (_listed_spaces, VacantSpace),
 }
 
 

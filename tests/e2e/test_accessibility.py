@@ -21,6 +21,7 @@ from playwright.sync_api import TimeoutError as PlaywrightTimeoutError
 from cities.models import Municipality
 from cities.services import demo_municipalities_load
 from renewal.demo.bids import CITY_CODE, demo_bid_load
+from renewal.demo.owners import demo_owners_load
 from renewal.demo.projects import demo_projects_load
 from renewal.demo.spaces import demo_spaces_generate
 from renewal.models import (
@@ -85,7 +86,28 @@ PUBLIC_PAGES = [
         prefixed=False,
         axe_skipped=("nested-interactive", "target-size"),
     ),
+    PublicPage("space bank", lambda d: "/listings/"),
+    PublicPage(
+        "space bank, filtered",
+        lambda d: f"/listings/?city={d['city'].code}&availability=free_use",
+    ),
     PublicPage("my page", lambda d: "/me/", signed_in=True),
+    PublicPage("my spaces", lambda d: "/me/spaces/", signed_in=True),
+    PublicPage(
+        "claim a space",
+        lambda d: f"/cities/{d['city'].code}/claim/?q=%EC%98%88%EC%8B%9C",
+        signed_in=True,
+    ),
+    PublicPage(
+        "register a building",
+        lambda d: f"/cities/{d['city'].code}/claim/new/",
+        signed_in=True,
+    ),
+    PublicPage(
+        "proposal from the space bank",
+        lambda d: f"/cities/{d['city'].code}/projects/new/?space={d['listed'].pk}",
+        signed_in=True,
+    ),
     PublicPage("notifications", lambda d: "/notifications/", signed_in=True),
     PublicPage(
         "proposal form",
@@ -178,6 +200,7 @@ def demo_objects(db) -> dict:
     demo_spaces_generate(municipalities=[city])
     demo_projects_load(municipalities=[city])
     demo_bid_load()
+    demo_owners_load()
     resident = UserFactory(username="resident")
     return {
         "city": city,
@@ -187,6 +210,9 @@ def demo_objects(db) -> dict:
         ).first(),
         "bid": BusinessImprovementDistrict.objects.get(municipality=city),
         "resident": resident,
+        "listed": VacantSpace.objects.filter(
+            municipality=city, owner__user__username="demo_owner"
+        ).first(),
     }
 
 
