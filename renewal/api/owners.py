@@ -24,7 +24,8 @@ class ListingSerializer(serializers.Serializer):
     id = serializers.IntegerField()
     city = serializers.CharField(source="city_code")
     city_name = serializers.SerializerMethodField()
-    kind = serializers.ChoiceField(choices=SpaceKind.choices)
+    # A plain string in the schema: the kinds' enum is named by the spaces' API.
+    kind = serializers.CharField(help_text="One of: " + ", ".join(SpaceKind.values))
     address = serializers.CharField()
     floor_area_m2 = serializers.DecimalField(
         max_digits=10, decimal_places=2, allow_null=True
@@ -60,7 +61,7 @@ class ListingSerializer(serializers.Serializer):
 LISTING_PARAMETERS = [
     OpenApiParameter("city", str, description="The city's code (시군구)."),
     OpenApiParameter("area", str, description="A 읍면동's SGIS code."),
-    OpenApiParameter("kind", str, enum=SpaceKind.values),
+    OpenApiParameter("kind", str, description=", ".join(SpaceKind.values)),
     OpenApiParameter("availability", str, enum=["lease", "sale", "free_use"]),
     OpenApiParameter("min_area", float, description="Floor area from (m²)."),
     OpenApiParameter("max_area", float, description="Floor area up to (m²)."),
