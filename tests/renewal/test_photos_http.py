@@ -365,3 +365,18 @@ def test_admin_lists_own_city_photos_read_only_and_publishes_through_the_service
     assert foreign.status_code in (302, 403, 404)
     assert withdrawn.status_code == 302
     assert not SpacePhoto.objects.get(pk=mine).is_published
+
+
+def test_refusals_are_in_korean_for_korean_callers(run, personas, space):
+    response = run(
+        api_client(personas["city_editor"]).post,
+        f"/api/v1/spaces/{space.pk}/photos/",
+        {"file": upload(b"%PDF-1.4", "도면.pdf")},
+        format="multipart",
+        HTTP_ACCEPT_LANGUAGE="ko",
+    )
+
+    assert response.status_code == 400
+    assert response.json()["error"]["message"] == (
+        "“도면.pdf”은(는) 이미지가 아닙니다. JPEG, PNG 또는 WebP 사진을 보내 주세요."
+    )
