@@ -14,7 +14,6 @@ from rest_framework import serializers, status
 from rest_framework.permissions import IsAuthenticated
 from rest_framework.response import Response
 from rest_framework.views import APIView
-from rest_framework_gis.fields import GeometryField
 
 from config.api import error_body
 from config.api_parsing import PARSERS
@@ -32,6 +31,22 @@ from renewal.services.photos import (
     space_photo_delete,
     space_photo_publish,
 )
+
+NULLABLE_POINT = {
+    "type": "object",
+    "nullable": True,
+    "description": "GeoJSON Point in EPSG:4326",
+    "required": ["type", "coordinates"],
+    "properties": {
+        "type": {"type": "string", "enum": ["Point"]},
+        "coordinates": {
+            "type": "array",
+            "items": {"type": "number"},
+            "minItems": 2,
+            "maxItems": 2,
+        },
+    },
+}
 
 
 class SpacePhotoSerializer(serializers.ModelSerializer):
@@ -93,7 +108,7 @@ class SpacePhotoSerializer(serializers.ModelSerializer):
             return None
         return self._url("space-photo-original", photo.pk)
 
-    @extend_schema_field(GeometryField(allow_null=True))
+    @extend_schema_field(NULLABLE_POINT)
     def get_location(self, photo) -> dict | None:
         """The camera's position from the EXIF: staff of the city only."""
         if photo.location is None or not self._is_staff(photo):
@@ -105,7 +120,7 @@ class SpacePhotoUploadSerializer(serializers.Serializer):
     # Empty files reach the service, which says what is wrong in its own words.
     file = serializers.FileField(
         allow_empty_file=True,
-        help_text="A JPEG, PNG or WebP photo, at most SPACE_PHOTO_MAX_BYTES"
+        help_text="A JPEG, PNG or WebP photo, at most SPACE_PHOTO_MAX_BYTES",
     )
     caption = serializers.CharField(
         required=False, allow_blank=True, max_length=200, default=""

@@ -3,12 +3,12 @@
 import io
 
 import pytest
-from django.utils import translation
+from django.utils import timezone, translation
 from PIL import Image
 
 from renewal.models import SpacePhoto
 from tests.factories import VacantSpaceFactory
-from tests.helpers import api_client, page_client
+from tests.helpers import api_client, count_queries, page_client
 from tests.photos import bomb_png, exif_of, jpeg_bytes, stored_files, upload
 
 
@@ -380,3 +380,42 @@ def test_refusals_are_in_korean_for_korean_callers(run, personas, space):
     assert response.json()["error"]["message"] == (
         "“도면.pdf”은(는) 이미지가 아닙니다. JPEG, PNG 또는 WebP 사진을 보내 주세요."
     )
+
+
+# Query budgets -------------------------------------------------------------------
+
+
+def _photos(space, rows: int) -> None:
+    # Rows only: the list and the page never open the files.
+    SpacePhoto.objects.bulk_create(
+        SpacePhoto(
+            space=space,
+            source="staff",
+            original=f"originals/{space.pk}-{n}.jpg",
+            published_image=f"published/{space.pk}-{n}.jpg",
+            thumbnail=f"thumbnails/{space.pk}-{n}.jpg",
+            width=400,
+            height=300,
+            content_sha256="0" * 64,
+            is_published=n % 2 == 0,
+            processed_at=timezone.now(),
+        )
+        for n in range(rows)
+    )
+
+
+@pytest.mark.parametrize("persona", ["anonymous", "city_editor"])
+@pytest.mark.parametrize("path", ["/api/v1/spaces/{pk}/photos/", "/ko/spaces/{pk}/"])
+def test_query_count_does_not_grow_with_photos(personas, city, persona, path):
+    counts = []
+    client = page_client(personas[persona])
+    # Once first, so that per-process caches (content types) are not counted.
+    client.get(path.format(pk=VacantSpaceFactory(municipality=city).pk))
+    for rows in (1, 20):
+        space = VacantSpaceFactory(municipality=city)
+        _photos(space, rows)
+        response, queries = count_queries(client, path.format(pk=space.pk))
+        assert response.status_code == 200
+        counts.append(queries)
+
+    assert counts[0] == counts[1]
