@@ -17,6 +17,7 @@ from rest_framework.views import APIView
 
 from config.api import error_body
 from config.api_parsing import PARSERS
+from core.errors import NotPermitted
 from renewal.models import SpacePhoto
 from renewal.selectors.photos import (
     ORIGINAL_PERMISSION,
@@ -26,11 +27,11 @@ from renewal.selectors.photos import (
 from renewal.selectors.spaces import vacant_space_list
 from renewal.services.photos import (
     photo_too_large,
-    request_body_too_large,
     space_photo_add,
     space_photo_delete,
     space_photo_publish,
 )
+from renewal.views.photos import PhotoUploadLimit, refused_size
 
 NULLABLE_POINT = {
     "type": "object",
@@ -161,16 +162,23 @@ class SpacePhotosView(APIView):
         request={"multipart/form-data": SpacePhotoUploadSerializer},
         responses={201: SpacePhotoSerializer},
     )
+    def initialize_request(self, request, *args, **kwargs):
+        # Before DRF reads the body (its session CSRF check does, on POST).
+        request.upload_handlers.insert(0, PhotoUploadLimit(request))
+        return super().initialize_request(request, *args, **kwargs)
+
     def post(self, request, pk: int):
-        # Refused on the declared size, before the body is read.
-        too_large = request_body_too_large(request.META.get("CONTENT_LENGTH"))
+        space = self._space(request, pk)
+        if not request.user.has_perm("renewal.add_spacephoto", space):
+            raise NotPermitted()
+        data = request.data  # read first: the size limit is found while reading
+        too_large = refused_size(request._request)
         if too_large is not None:
             refusal = photo_too_large(too_large)
             return Response(
                 error_body("too_large", refusal.message, refusal.fields), status=413
             )
-        space = self._space(request, pk)
-        payload = SpacePhotoUploadSerializer(data=request.data)
+        payload = SpacePhotoUploadSerializer(data=data)
         payload.is_valid(raise_exception=True)
         photo = space_photo_add(
             actor=request.user,

@@ -44,7 +44,9 @@ from renewal.services.history import inventory_change_record
 from renewal.tasks import space_photo_process_task
 
 # Pillow's formats accepted, with the extension the original is stored under.
-ALLOWED_FORMATS = {"JPEG": "jpg", "PNG": "png", "WEBP": "webp"}
+# MPO is how Pillow names a JPEG with extra frames (a depth map, a preview), as
+# many phones write them: a JPEG to everyone else, the first frame is the photo.
+ALLOWED_FORMATS = {"JPEG": "jpg", "MPO": "jpg", "PNG": "png", "WEBP": "webp"}
 # Pillow's own guard against decompression bombs (about 89 megapixels): far above
 # any phone camera, far below what would exhaust a worker's memory.
 MAX_PIXELS = Image.MAX_IMAGE_PIXELS
