@@ -11,6 +11,7 @@ from django.shortcuts import get_object_or_404
 from django.urls import reverse
 from drf_spectacular.utils import extend_schema, extend_schema_field
 from rest_framework import serializers, status
+from rest_framework.parsers import FormParser, MultiPartParser
 from rest_framework.permissions import IsAuthenticated
 from rest_framework.response import Response
 from rest_framework.views import APIView
@@ -137,7 +138,8 @@ class SpacePhotosView(APIView):
     """The photos of a space the caller may see; staff of its city upload (a
     multipart form: `file`, optional `caption` and `publish`)."""
 
-    parser_classes = PARSERS
+    parser_classes = [MultiPartParser, FormParser]
+    serializer_class = SpacePhotoSerializer
 
     def get_permissions(self):
         if self.request.method == "POST":
