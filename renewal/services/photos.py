@@ -376,8 +376,13 @@ def space_photo_process(photo_id: int) -> None:
     photo = SpacePhoto.objects.filter(pk=photo_id).first()
     if photo is None or photo.processed_at is not None:
         return
-    with photo.original.open("rb") as original:
-        data = original.read()
+    try:
+        with photo.original.open("rb") as original:
+            data = original.read()
+    except FileNotFoundError:
+        if not SpacePhoto.objects.filter(pk=photo_id).exists():
+            return  # deleted, its files with it, since it was read above
+        raise
     with Image.open(io.BytesIO(data)) as image:
         # The pixels as the camera meant them to be seen, then nothing else.
         shown = _flattened(ImageOps.exif_transpose(image))

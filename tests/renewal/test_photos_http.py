@@ -334,6 +334,39 @@ def test_an_oversize_upload_on_the_page_is_refused_before_reading(
     assert stored_files(photo_root) == []
 
 
+def test_a_page_upload_just_over_the_limit_stops_at_the_limit(
+    run, personas, space, settings, photo_root
+):
+    data = jpeg_bytes()
+    settings.SPACE_PHOTO_MAX_BYTES = len(data) - 1
+    client = page_client(personas["city_editor"])
+
+    with translation.override("en"):
+        response = run(
+            client.post,
+            f"/en/spaces/{space.pk}/photos/",
+            {"file": upload(data)},
+            follow=True,
+        )
+
+    assert "photos may be at most" in response.content.decode()
+    assert not SpacePhoto.objects.exists()
+    assert stored_files(photo_root) == []
+
+
+def test_the_space_history_names_the_photo_events(run, personas, space):
+    photo = _published_photo(run, personas, space)
+    page_client(personas["city_editor"]).post(
+        f"/en/photos/{photo['id']}/publication/", {"published": "0"}
+    )
+
+    page = page_client(personas["city_viewer"]).get(f"/ko/spaces/{space.pk}/")
+
+    history = page.content.decode().split('id="space-history"')[1]
+    assert f"사진 #{photo['id']}: 추가됨" in history
+    assert f"사진 #{photo['id']}: 공개 취소됨" in history
+
+
 def test_other_city_staff_cannot_post_photos_through_the_page(personas, space):
     client = page_client(personas["other_city_editor"])
 
