@@ -8,6 +8,8 @@ from PIL import Image
 from rest_framework.test import APIClient
 
 from renewal.models import SpacePhoto
+from renewal.services import photos as photo_services
+from renewal.services.photos import space_photo_create, space_photo_process
 from tests.factories import VacantSpaceFactory
 from tests.helpers import api_client, count_queries, page_client
 from tests.photos import bomb_png, exif_of, jpeg_bytes, stored_files, upload
@@ -464,3 +466,48 @@ def test_query_count_does_not_grow_with_photos(personas, city, persona, path):
         counts.append(queries)
 
     assert counts[0] == counts[1]
+
+
+@pytest.mark.parametrize(
+    ("persona", "expected"),
+    [
+        ("anonymous", 401),
+        ("resident", 404),
+        ("org_member", 404),
+        ("lead_org_member", 404),
+        ("moderator", 404),
+        ("other_city_editor", 404),
+        ("city_viewer", 403),
+        ("city_editor", 200),
+    ],
+)
+def test_publishing_an_unpublished_photo_by_persona(
+    run, personas, space, persona, expected
+):
+    photo = run(
+        _post_photo, api_client(personas["city_editor"]), space, jpeg_bytes()
+    ).json()
+
+    response = api_client(personas[persona]).post(
+        f"/api/v1/photos/{photo['id']}/publish/", {"published": True}, format="json"
+    )
+
+    assert response.status_code == expected
+    assert SpacePhoto.objects.get().is_published == (expected == 200)
+
+
+def test_a_failed_processing_leaves_no_copies(space, photo_root, monkeypatch):
+    photo = space_photo_create(
+        actor=None, space=space, upload=upload(jpeg_bytes()), source="survey"
+    )  # the test's transaction never commits: not processed yet
+    monkeypatch.setattr(photo_services.timezone, "now", _broken_clock)
+
+    with pytest.raises(RuntimeError):
+        space_photo_process(photo.pk)
+
+    assert stored_files(photo_root) == [photo.original.name]
+    assert SpacePhoto.objects.get().processed_at is None
+
+
+def _broken_clock():
+    raise RuntimeError("clock down")
