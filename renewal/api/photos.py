@@ -11,13 +11,14 @@ from django.shortcuts import get_object_or_404
 from django.urls import reverse
 from drf_spectacular.utils import extend_schema, extend_schema_field
 from rest_framework import serializers, status
+from rest_framework.parsers import FormParser, MultiPartParser
 from rest_framework.permissions import IsAuthenticated
 from rest_framework.response import Response
 from rest_framework.views import APIView
-from rest_framework_gis.fields import GeometryField
 
 from config.api import error_body
 from config.api_parsing import PARSERS
+from core.errors import NotPermitted
 from renewal.models import SpacePhoto
 from renewal.selectors.photos import (
     ORIGINAL_PERMISSION,
@@ -27,11 +28,27 @@ from renewal.selectors.photos import (
 from renewal.selectors.spaces import vacant_space_list
 from renewal.services.photos import (
     photo_too_large,
-    request_body_too_large,
     space_photo_add,
     space_photo_delete,
     space_photo_publish,
 )
+from renewal.views.photos import PhotoUploadLimit, refused_size
+
+NULLABLE_POINT = {
+    "type": "object",
+    "nullable": True,
+    "description": "GeoJSON Point in EPSG:4326",
+    "required": ["type", "coordinates"],
+    "properties": {
+        "type": {"type": "string", "enum": ["Point"]},
+        "coordinates": {
+            "type": "array",
+            "items": {"type": "number"},
+            "minItems": 2,
+            "maxItems": 2,
+        },
+    },
+}
 
 
 class SpacePhotoSerializer(serializers.ModelSerializer):
@@ -93,7 +110,7 @@ class SpacePhotoSerializer(serializers.ModelSerializer):
             return None
         return self._url("space-photo-original", photo.pk)
 
-    @extend_schema_field(GeometryField(allow_null=True))
+    @extend_schema_field(NULLABLE_POINT)
     def get_location(self, photo) -> dict | None:
         """The camera's position from the EXIF: staff of the city only."""
         if photo.location is None or not self._is_staff(photo):
@@ -105,7 +122,7 @@ class SpacePhotoUploadSerializer(serializers.Serializer):
     # Empty files reach the service, which says what is wrong in its own words.
     file = serializers.FileField(
         allow_empty_file=True,
-        help_text="A JPEG, PNG or WebP photo, at most SPACE_PHOTO_MAX_BYTES"
+        help_text="A JPEG, PNG or WebP photo, at most SPACE_PHOTO_MAX_BYTES",
     )
     caption = serializers.CharField(
         required=False, allow_blank=True, max_length=200, default=""
@@ -121,7 +138,8 @@ class SpacePhotosView(APIView):
     """The photos of a space the caller may see; staff of its city upload (a
     multipart form: `file`, optional `caption` and `publish`)."""
 
-    parser_classes = PARSERS
+    parser_classes = [MultiPartParser, FormParser]
+    serializer_class = SpacePhotoSerializer
 
     def get_permissions(self):
         if self.request.method == "POST":
@@ -146,16 +164,23 @@ class SpacePhotosView(APIView):
         request={"multipart/form-data": SpacePhotoUploadSerializer},
         responses={201: SpacePhotoSerializer},
     )
+    def initialize_request(self, request, *args, **kwargs):
+        # Before DRF reads the body (its session CSRF check does, on POST).
+        request.upload_handlers.insert(0, PhotoUploadLimit(request))
+        return super().initialize_request(request, *args, **kwargs)
+
     def post(self, request, pk: int):
-        # Refused on the declared size, before the body is read.
-        too_large = request_body_too_large(request.META.get("CONTENT_LENGTH"))
+        space = self._space(request, pk)
+        if not request.user.has_perm("renewal.add_spacephoto", space):
+            raise NotPermitted()
+        data = request.data  # read first: the size limit is found while reading
+        too_large = refused_size(request._request)
         if too_large is not None:
             refusal = photo_too_large(too_large)
             return Response(
                 error_body("too_large", refusal.message, refusal.fields), status=413
             )
-        space = self._space(request, pk)
-        payload = SpacePhotoUploadSerializer(data=request.data)
+        payload = SpacePhotoUploadSerializer(data=data)
         payload.is_valid(raise_exception=True)
         photo = space_photo_add(
             actor=request.user,

@@ -44,7 +44,9 @@ from renewal.services.history import inventory_change_record
 from renewal.tasks import space_photo_process_task
 
 # Pillow's formats accepted, with the extension the original is stored under.
-ALLOWED_FORMATS = {"JPEG": "jpg", "PNG": "png", "WEBP": "webp"}
+# MPO is how Pillow names a JPEG with extra frames (a depth map, a preview), as
+# many phones write them: a JPEG to everyone else, the first frame is the photo.
+ALLOWED_FORMATS = {"JPEG": "jpg", "MPO": "jpg", "PNG": "png", "WEBP": "webp"}
 # Pillow's own guard against decompression bombs (about 89 megapixels): far above
 # any phone camera, far below what would exhaust a worker's memory.
 MAX_PIXELS = Image.MAX_IMAGE_PIXELS
@@ -374,8 +376,13 @@ def space_photo_process(photo_id: int) -> None:
     photo = SpacePhoto.objects.filter(pk=photo_id).first()
     if photo is None or photo.processed_at is not None:
         return
-    with photo.original.open("rb") as original:
-        data = original.read()
+    try:
+        with photo.original.open("rb") as original:
+            data = original.read()
+    except FileNotFoundError:
+        if not SpacePhoto.objects.filter(pk=photo_id).exists():
+            return  # deleted, its files with it, since it was read above
+        raise
     with Image.open(io.BytesIO(data)) as image:
         # The pixels as the camera meant them to be seen, then nothing else.
         shown = _flattened(ImageOps.exif_transpose(image))

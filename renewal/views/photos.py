@@ -10,6 +10,7 @@ reason.
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
+from django.core.files.uploadhandler import FileUploadHandler, StopUpload
 from django.http import FileResponse, Http404
 from django.shortcuts import get_object_or_404, redirect
 from django.urls import reverse
@@ -26,6 +27,7 @@ from renewal.services.photos import (
     request_body_too_large,
     space_photo_add,
     space_photo_delete,
+    space_photo_max_bytes,
     space_photo_publish,
 )
 
@@ -34,6 +36,35 @@ VARIANTS = {"image": "published_image", "thumbnail": "thumbnail"}
 CONTENT_TYPES = {"jpg": "image/jpeg", "png": "image/png", "webp": "image/webp"}
 PUBLIC_CACHE = "public, max-age=300"
 PRIVATE_CACHE = "private, max-age=300"
+
+
+class PhotoUploadLimit(FileUploadHandler):
+    """Stops reading an upload once it passes the photo size limit: the rest of
+    the body is discarded as it arrives, never kept in memory or on disk. Put
+    first, before anything reads the body (a session's CSRF check does)."""
+
+    def receive_data_chunk(self, raw_data, start):
+        if start + len(raw_data) > space_photo_max_bytes():
+            self.request.photo_too_large = True
+            raise StopUpload(connection_reset=False)
+        return raw_data
+
+    def file_complete(self, file_size):
+        return None
+
+
+def refused_size(request) -> int | None:
+    """The size to name in the refusal of a body too large for a photo (its
+    declared length), or None when it may hold an acceptable one."""
+    content_length = request.META.get("CONTENT_LENGTH")
+    too_large = request_body_too_large(content_length)
+    if too_large is None and getattr(request, "photo_too_large", False):
+        try:
+            too_large = int(content_length or 0)
+        except ValueError:
+            too_large = 0
+        too_large = max(too_large, space_photo_max_bytes() + 1)
+    return too_large
 
 
 def _file_response(field_file, content_type: str, cache: str) -> FileResponse:
@@ -84,39 +115,41 @@ def _back_to_space(space_id: int):
 @csrf_exempt
 @require_POST
 def space_photo_upload(request, pk: int):
-    # The declared size is checked before anything reads the body, the CSRF check
-    # included: hence csrf_exempt here and csrf_protect on the view proper.
+    # A body that declares too large a size is refused before anything reads it,
+    # the CSRF check included (hence csrf_exempt here, csrf_protect on the view
+    # proper); one that turns out too large while it is read, as soon as it does.
+    space = get_object_or_404(vacant_space_list(user=request.user), pk=pk)
+    if not request.user.has_perm("renewal.add_spacephoto", space):
+        raise PermissionDenied
+    request.upload_handlers.insert(0, PhotoUploadLimit(request))
     too_large = request_body_too_large(request.META.get("CONTENT_LENGTH"))
     if too_large is not None:
-        space = get_object_or_404(vacant_space_list(user=request.user), pk=pk)
-        if not request.user.has_perm("renewal.add_spacephoto", space):
-            raise PermissionDenied
         messages.error(request, str(photo_too_large(too_large).message))
         return _back_to_space(space.pk)
-    return _space_photo_upload(request, pk)
+    return _space_photo_upload(request, space)
 
 
 @csrf_protect
-def _space_photo_upload(request, pk: int):
-    space = get_object_or_404(vacant_space_list(user=request.user), pk=pk)
+def _space_photo_upload(request, space):
     upload = request.FILES.get("file")
-    with refusal_shown(request):
-        if upload is None:
-            if not request.user.has_perm("renewal.add_spacephoto", space):
-                raise PermissionDenied
-            messages.error(request, _("Choose a photo to upload."))
-            return _back_to_space(space.pk)
-        space_photo_add(
-            actor=request.user,
-            space=space,
-            upload=upload,
-            caption=request.POST.get("caption", ""),
-            publish=request.POST.get("publish") == "on",
-        )
-        messages.success(
-            request,
-            _("The photo was added; its published copy is being prepared."),
-        )
+    too_large = refused_size(request)
+    if too_large is not None:
+        messages.error(request, str(photo_too_large(too_large).message))
+    elif upload is None:
+        messages.error(request, _("Choose a photo to upload."))
+    else:
+        with refusal_shown(request):
+            space_photo_add(
+                actor=request.user,
+                space=space,
+                upload=upload,
+                caption=request.POST.get("caption", ""),
+                publish=request.POST.get("publish") == "on",
+            )
+            messages.success(
+                request,
+                _("The photo was added; its published copy is being prepared."),
+            )
     return _back_to_space(space.pk)
 
 

@@ -106,6 +106,20 @@ def test_a_photo_without_exif_is_accepted_without_time_or_place(create, space):
     assert photo.original.name.endswith(".png")
 
 
+def test_a_phone_jpeg_with_extra_frames_is_a_jpeg(create, space):
+    # Multi-picture JPEG (MPO): what many phones write for portrait-mode shots.
+    out = io.BytesIO()
+    marked_image().save(
+        out, "MPO", save_all=True, append_images=[Image.new("RGB", (120, 80))]
+    )
+
+    photo = create(space, out.getvalue(), name="portrait.jpg")
+
+    photo.refresh_from_db()
+    assert photo.original.name.endswith(".jpg")
+    assert _image(photo, "published_image").getpixel((10, 40))[0] > 200
+
+
 def test_a_rotated_photo_counts_its_size_as_shown(create, space):
     # Orientation 6: stored landscape, shown portrait.
     photo = create(space, jpeg_bytes(orientation=6))

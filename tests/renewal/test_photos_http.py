@@ -3,12 +3,15 @@
 import io
 
 import pytest
-from django.utils import translation
+from django.utils import timezone, translation
 from PIL import Image
+from rest_framework.test import APIClient
 
 from renewal.models import SpacePhoto
+from renewal.services import photos as photo_services
+from renewal.services.photos import space_photo_create, space_photo_process
 from tests.factories import VacantSpaceFactory
-from tests.helpers import api_client, page_client
+from tests.helpers import api_client, count_queries, page_client
 from tests.photos import bomb_png, exif_of, jpeg_bytes, stored_files, upload
 
 
@@ -143,13 +146,24 @@ def test_an_oversize_body_is_413_before_it_is_read(
     assert stored_files(photo_root) == []
 
 
-def test_a_file_just_over_the_limit_is_400(run, personas, space, photo_root, settings):
+@pytest.mark.parametrize("auth", ["token", "session"])
+def test_a_file_just_over_the_limit_is_413_once_read_that_far(
+    run, personas, space, photo_root, settings, auth
+):
+    # Its declared size is within the margin for the form's other fields: the
+    # upload handler stops reading at the limit.
     data = jpeg_bytes()
     settings.SPACE_PHOTO_MAX_BYTES = len(data) - 1
+    client = api_client(personas["city_editor"])
+    if auth == "session":
+        client = APIClient(enforce_csrf_checks=True)
+        client.force_login(personas["city_editor"])
+        client.get("/en/")  # the CSRF cookie
+        client.credentials(HTTP_X_CSRFTOKEN=client.cookies["csrftoken"].value)
 
-    response = run(_post_photo, api_client(personas["city_editor"]), space, data)
+    response = run(_post_photo, client, space, data)
 
-    assert response.status_code == 400
+    assert response.status_code == 413, response.content
     assert response.json()["error"]["fields"]["file"]
     assert stored_files(photo_root) == []
 
@@ -322,6 +336,39 @@ def test_an_oversize_upload_on_the_page_is_refused_before_reading(
     assert stored_files(photo_root) == []
 
 
+def test_a_page_upload_just_over_the_limit_stops_at_the_limit(
+    run, personas, space, settings, photo_root
+):
+    data = jpeg_bytes()
+    settings.SPACE_PHOTO_MAX_BYTES = len(data) - 1
+    client = page_client(personas["city_editor"])
+
+    with translation.override("en"):
+        response = run(
+            client.post,
+            f"/en/spaces/{space.pk}/photos/",
+            {"file": upload(data)},
+            follow=True,
+        )
+
+    assert "photos may be at most" in response.content.decode()
+    assert not SpacePhoto.objects.exists()
+    assert stored_files(photo_root) == []
+
+
+def test_the_space_history_names_the_photo_events(run, personas, space):
+    photo = _published_photo(run, personas, space)
+    page_client(personas["city_editor"]).post(
+        f"/en/photos/{photo['id']}/publication/", {"published": "0"}
+    )
+
+    page = page_client(personas["city_viewer"]).get(f"/ko/spaces/{space.pk}/")
+
+    history = page.content.decode().split('id="space-history"')[1]
+    assert f"사진 #{photo['id']}: 추가됨" in history
+    assert f"사진 #{photo['id']}: 공개 취소됨" in history
+
+
 def test_other_city_staff_cannot_post_photos_through_the_page(personas, space):
     client = page_client(personas["other_city_editor"])
 
@@ -365,3 +412,102 @@ def test_admin_lists_own_city_photos_read_only_and_publishes_through_the_service
     assert foreign.status_code in (302, 403, 404)
     assert withdrawn.status_code == 302
     assert not SpacePhoto.objects.get(pk=mine).is_published
+
+
+def test_refusals_are_in_korean_for_korean_callers(run, personas, space):
+    response = run(
+        api_client(personas["city_editor"]).post,
+        f"/api/v1/spaces/{space.pk}/photos/",
+        {"file": upload(b"%PDF-1.4", "도면.pdf")},
+        format="multipart",
+        HTTP_ACCEPT_LANGUAGE="ko",
+    )
+
+    assert response.status_code == 400
+    assert response.json()["error"]["message"] == (
+        "“도면.pdf”은(는) 이미지가 아닙니다. JPEG, PNG 또는 WebP 사진을 보내 주세요."
+    )
+
+
+# Query budgets -------------------------------------------------------------------
+
+
+def _photos(space, rows: int) -> None:
+    # Rows only: the list and the page never open the files.
+    SpacePhoto.objects.bulk_create(
+        SpacePhoto(
+            space=space,
+            source="staff",
+            original=f"originals/{space.pk}-{n}.jpg",
+            published_image=f"published/{space.pk}-{n}.jpg",
+            thumbnail=f"thumbnails/{space.pk}-{n}.jpg",
+            width=400,
+            height=300,
+            content_sha256="0" * 64,
+            is_published=n % 2 == 0,
+            processed_at=timezone.now(),
+        )
+        for n in range(rows)
+    )
+
+
+@pytest.mark.parametrize("persona", ["anonymous", "city_editor"])
+@pytest.mark.parametrize("path", ["/api/v1/spaces/{pk}/photos/", "/ko/spaces/{pk}/"])
+def test_query_count_does_not_grow_with_photos(personas, city, persona, path):
+    counts = []
+    client = page_client(personas[persona])
+    # Once first, so that per-process caches (content types) are not counted.
+    client.get(path.format(pk=VacantSpaceFactory(municipality=city).pk))
+    for rows in (1, 20):
+        space = VacantSpaceFactory(municipality=city)
+        _photos(space, rows)
+        response, queries = count_queries(client, path.format(pk=space.pk))
+        assert response.status_code == 200
+        counts.append(queries)
+
+    assert counts[0] == counts[1]
+
+
+@pytest.mark.parametrize(
+    ("persona", "expected"),
+    [
+        ("anonymous", 401),
+        ("resident", 404),
+        ("org_member", 404),
+        ("lead_org_member", 404),
+        ("moderator", 404),
+        ("other_city_editor", 404),
+        ("city_viewer", 403),
+        ("city_editor", 200),
+    ],
+)
+def test_publishing_an_unpublished_photo_by_persona(
+    run, personas, space, persona, expected
+):
+    photo = run(
+        _post_photo, api_client(personas["city_editor"]), space, jpeg_bytes()
+    ).json()
+
+    response = api_client(personas[persona]).post(
+        f"/api/v1/photos/{photo['id']}/publish/", {"published": True}, format="json"
+    )
+
+    assert response.status_code == expected
+    assert SpacePhoto.objects.get().is_published == (expected == 200)
+
+
+def test_a_failed_processing_leaves_no_copies(space, photo_root, monkeypatch):
+    photo = space_photo_create(
+        actor=None, space=space, upload=upload(jpeg_bytes()), source="survey"
+    )  # the test's transaction never commits: not processed yet
+    monkeypatch.setattr(photo_services.timezone, "now", _broken_clock)
+
+    with pytest.raises(RuntimeError):
+        space_photo_process(photo.pk)
+
+    assert stored_files(photo_root) == [photo.original.name]
+    assert SpacePhoto.objects.get().processed_at is None
+
+
+def _broken_clock():
+    raise RuntimeError("clock down")
