@@ -578,7 +578,7 @@ class ListingFilterForm(forms.Form):
 
     city = forms.CharField(label=_("City code"), required=False, max_length=10)
     area = forms.CharField(
-        label=_("Town or neighbourhood (읍면동) code"), required=False, max_length=7
+        label=_("Town or neighbourhood code (SGIS)"), required=False, max_length=7
     )
     kind = forms.ChoiceField(label=_("Kind"), required=False)
     availability = forms.ChoiceField(label=_("Offered for"), required=False)
@@ -595,7 +595,7 @@ class ListingFilterForm(forms.Form):
         label=_("Price up to (KRW)"), required=False, min_value=0
     )
 
-    def __init__(self, *args, cities=(), **kwargs) -> None:
+    def __init__(self, *args, cities=(), areas=None, **kwargs) -> None:
         from renewal.models import Availability, SpaceKind
         from renewal.models.spaces import OFFERED_AVAILABILITIES
 
@@ -613,6 +613,17 @@ class ListingFilterForm(forms.Form):
                 required=False,
                 choices=any_choice + [(city.code, city.name) for city in cities],
             )
+        if areas is not None:
+            # On the page: the chosen city's towns and neighbourhoods by name, or
+            # nothing to choose before a city is chosen.
+            if areas:
+                self.fields["area"] = forms.ChoiceField(
+                    label=_("Town or neighbourhood"),
+                    required=False,
+                    choices=any_choice + [(a.sgis_code, a.name) for a in areas],
+                )
+            else:
+                del self.fields["area"]
 
     def filters(self):
         from renewal.selectors.owners import ListingFilters

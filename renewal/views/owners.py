@@ -17,7 +17,7 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
-from cities.models import Municipality, in_current_language
+from cities.models import Municipality, SubMunicipality, in_current_language
 from cities.views_support import municipality_or_404, query_without_page, refusal_shown
 from core.ratelimit import WriteLimit
 from renewal.forms import (
@@ -58,7 +58,17 @@ def listing(request):
     here" action each. Works without JavaScript."""
     cities = listing_cities()
     # Bound even when empty: no filter is required, so no filter lists everything.
-    form = ListingFilterForm(request.GET, cities=cities)
+    city_code = request.GET.get("city", "")
+    areas = (
+        list(
+            SubMunicipality.objects.filter(municipality__code=city_code)
+            .only("sgis_code", "name_ko", "name_en")
+            .order_by("name_ko")
+        )
+        if city_code
+        else []
+    )
+    form = ListingFilterForm(request.GET, cities=cities, areas=areas)
     rows = listing_search(form.filters()) if form.is_valid() else []
     page = Paginator(rows, LISTING_PAGE_SIZE).get_page(request.GET.get("page"))
     photos = listing_photos([row["id"] for row in page.object_list])

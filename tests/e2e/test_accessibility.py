@@ -142,6 +142,12 @@ LATIN_ON_KOREAN_PAGES = {
     "GeoPackage",
     # The census boundaries' source, as its licence asks it to be named.
     "SGIS",
+    # File formats and sizes, as the upload fields name them.
+    "PDF",
+    "JPEG",
+    "PNG",
+    "WebP",
+    "MB",
     # Keys, named as printed on the keyboard.
     "Enter",
     "Shift",

@@ -731,3 +731,41 @@ def test_the_demo_lists_an_owners_spaces_through_the_services(db):
     assert OwnershipClaim.objects.filter(status=ClaimStatus.VERIFIED).count() == 3
     listed = api_client().get("/api/v1/listings/", {"city": CITY_CODE}).json()
     assert {space.pk for space in owned} <= {row["id"] for row in listed["results"]}
+
+
+def test_the_listing_filters_by_town_area_and_price(city):
+    from cities.models import SubMunicipality
+
+    inside = VacantSpaceFactory(
+        municipality=city,
+        availability="sale",
+        asking_price_krw=90_000_000,
+        floor_area_m2=120,
+    )
+    far = VacantSpaceFactory(
+        municipality=city,
+        availability="sale",
+        asking_price_krw=300_000_000,
+        location=Point(city.location.x + 0.05, city.location.y, srid=4326),
+    )
+    SubMunicipality.objects.create(
+        sgis_code="9990101",
+        name_ko="시험동",
+        name_en="Siheom-dong",
+        municipality=city,
+        boundary=_square_around(inside.location, 0.005),
+    )
+
+    def ids(**params):
+        response = api_client().get("/api/v1/listings/", params)
+        assert response.status_code == 200, response.content
+        return {row["id"] for row in response.json()["results"]}
+
+    assert ids() == {inside.pk, far.pk}
+    assert ids(area="9990101") == {inside.pk}
+    assert ids(max_price=100_000_000) == {inside.pk}
+    assert ids(min_area=100) == {inside.pk}
+    assert ids(max_area=100) == {far.pk}
+    assert ids(availability="lease") == set()
+    page = page_client().get(f"/en/listings/?city={city.code}").content.decode()
+    assert "Siheom-dong" in page

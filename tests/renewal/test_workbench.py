@@ -20,6 +20,7 @@ from renewal.models import (
     InventoryChange,
     MatchingSettings,
     Notification,
+    OwnershipClaim,
     ProjectStatus,
     ProjectTransition,
     RenewalProject,
@@ -85,6 +86,12 @@ def _one_of_each(city, *, rows: int = 1, age_days: int = 0) -> None:
             object_id=comment.pk,
             reason="욕설",
         )
+        OwnershipClaim.objects.create(
+            claimant=UserFactory(),
+            municipality=city,
+            space=VacantSpaceFactory(municipality=city),
+            evidence="on_site",
+        )
 
 
 def _counts(response) -> dict[str, int]:
@@ -122,6 +129,13 @@ def test_each_section_counts_what_waits_in_this_city_only(personas, city, other_
         created_at=timezone.now() - timedelta(days=40)
     )
     ContentReport.objects.filter(reason="욕설").update(resolved=True)
+    OwnershipClaim.objects.create(
+        claimant=UserFactory(),
+        municipality=city,
+        space=VacantSpaceFactory(municipality=city),
+        evidence="on_site",
+        status="verified",
+    )
 
     response = page_client(personas["city_editor"]).get(_url(city))
 
@@ -134,6 +148,8 @@ def test_each_section_counts_what_waits_in_this_city_only(personas, city, other_
         "failed_imports": 1,
         # The other city's two reports stay there; this city's resolved one left.
         "reports": 1,
+        # Pending ownership claims; the verified one has left the desk.
+        "claims": 1,
     }
     html = response.content.decode()
     assert "survey.csv" in html
