@@ -381,6 +381,9 @@ REST_FRAMEWORK = {
         "comment_ip": env_str("THROTTLE_COMMENT_IP", "300/min"),
         "report": env_str("THROTTLE_REPORT", "20/hour"),
         "report_ip": env_str("THROTTLE_REPORT_IP", "60/hour"),
+        # Ownership claims: a few buildings a day is an owner; more is a crawler.
+        "claim": env_str("THROTTLE_CLAIM", "10/day"),
+        "claim_ip": env_str("THROTTLE_CLAIM_IP", "60/day"),
         # Account pages (core/ratelimit.py): new accounts per client address, reset
         # mails per e-mail address and per client address.
         "signup_ip": env_str("THROTTLE_SIGNUP_IP", "10/hour"),
