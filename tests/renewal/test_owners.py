@@ -769,3 +769,75 @@ def test_the_listing_filters_by_town_area_and_price(city):
     assert ids(availability="lease") == set()
     page = page_client().get(f"/en/listings/?city={city.code}").content.decode()
     assert "Siheom-dong" in page
+
+
+def test_a_promised_space_leaves_the_listing(city, personas):
+    match = MatchFactory(
+        project=RenewalProjectFactory(municipality=city),
+        space=VacantSpaceFactory(municipality=city, availability="lease"),
+        status="accepted",
+    )
+    other = VacantSpaceFactory(municipality=city, availability="lease")
+
+    rows = api_client().get("/api/v1/listings/").json()["results"]
+
+    assert [row["id"] for row in rows] == [other.pk]
+    assert match.space_id not in {row["id"] for row in rows}
+
+
+def test_the_owner_declines_an_offer_on_the_match_page(city, owner, editor, personas):
+    space = _make_owner(
+        VacantSpaceFactory(municipality=city, status="available"), owner, editor
+    )
+    match = MatchFactory(
+        project=RenewalProjectFactory(municipality=city, proposer=personas["resident"]),
+        space=space,
+        status="offered",
+    )
+    client = page_client(owner)
+
+    page = client.get(f"/ko/matches/{match.pk}/").content.decode()
+    assert 'id="owner-decline-form"' in page
+    # The owner's decline asks for the reason; the plain decline button is not theirs.
+    assert 'value="decline"' not in page
+    client.post(f"/ko/matches/{match.pk}/owner-decline/", {"reason": ""})
+    match.refresh_from_db()
+    assert match.status == "offered"
+
+    client.post(f"/ko/matches/{match.pk}/owner-decline/", {"reason": "직접 쓰게 됨"})
+
+    match.refresh_from_db()
+    assert (match.status, match.decline_reason) == ("declined", "직접 쓰게 됨")
+    proposer_page = page_client(personas["resident"]).get(f"/ko/matches/{match.pk}/")
+    assert "직접 쓰게 됨" in proposer_page.content.decode()
+    # Someone else's match on a space they do not own stays out of sight.
+    assert (
+        page_client(UserFactory())
+        .post(f"/ko/matches/{match.pk}/owner-decline/", {"reason": "x"})
+        .status_code
+        == 404
+    )
+
+
+def test_a_claim_of_another_citys_space_through_the_page_is_404(
+    city, other_city, owner
+):
+    elsewhere = VacantSpaceFactory(municipality=other_city)
+
+    response = page_client(owner).post(
+        f"/ko/cities/{city.code}/claim/",
+        {"space": elsewhere.pk, "evidence": "on_site"},
+    )
+
+    assert response.status_code == 404
+    assert not OwnershipClaim.objects.exists()
+
+
+def test_staff_see_the_verified_owner_on_the_space_page(city, owner, editor, personas):
+    space = _make_owner(VacantSpaceFactory(municipality=city), owner, editor)
+
+    staff = page_client(personas["city_viewer"]).get(f"/ko/spaces/{space.pk}/")
+    public = page_client().get(f"/ko/spaces/{space.pk}/")
+
+    assert "owner_kim" in staff.content.decode()
+    assert "owner_kim" not in public.content.decode()
