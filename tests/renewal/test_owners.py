@@ -841,3 +841,33 @@ def test_staff_see_the_verified_owner_on_the_space_page(city, owner, editor, per
 
     assert "owner_kim" in staff.content.decode()
     assert "owner_kim" not in public.content.decode()
+
+
+@pytest.mark.worker
+def test_a_real_worker_tells_the_citys_staff_of_a_claim_once(
+    celery_worker, city, personas, owner
+):
+    from renewal.tasks import notifications_for_claim_task
+    from tests.helpers import HANG_GUARD_SECONDS
+
+    queue = celery_worker()
+    # Written directly: the service would queue the task on commit to the
+    # "notifications" queue, which no worker of this test reads.
+    claim = OwnershipClaim.objects.create(
+        claimant=owner,
+        municipality=city,
+        space=VacantSpaceFactory(municipality=city),
+        evidence="on_site",
+    )
+
+    for _redelivered in range(2):
+        notifications_for_claim_task.apply_async((claim.pk,), queue=queue).get(
+            timeout=HANG_GUARD_SECONDS
+        )
+
+    told = Notification.objects.filter(kind=NotificationKind.OWNERSHIP_CLAIM)
+    assert sorted(told.values_list("user__username", flat=True)) == [
+        "city_editor",
+        "city_viewer",
+    ]
+    assert told.get(user__username="city_editor").params["city_code"] == city.code
