@@ -6,6 +6,8 @@ Who the verified owner of a space is lives in one place: SpaceOwner.user
 (renewal/models/spaces.py), written only by ownership_claim_decide.
 """
 
+import uuid
+
 from django.conf import settings
 from django.contrib.gis.db import models
 from django.db.models import Q
@@ -48,6 +50,13 @@ CLAIM_DOCUMENT_MAX_BYTES = 10 * 1024 * 1024
 CLAIM_BUILDING_FIELDS = ("address", "kind", "floor_area_m2")
 
 
+def claim_document_path(claim, filename: str) -> str:
+    """A name that says nothing: the uploaded file's own name may carry the owner's
+    name or address. Kept under MEDIA_ROOT, which no route serves."""
+    extension = filename.rsplit(".", 1)[-1].lower() if "." in filename else "bin"
+    return f"ownership-claims/{uuid.uuid4().hex}.{extension[:5]}"
+
+
 class OwnershipClaim(models.Model):
     claimant = models.ForeignKey(
         settings.AUTH_USER_MODEL,
@@ -82,7 +91,7 @@ class OwnershipClaim(models.Model):
     # Private: media files are not served; only the claim's pages hand it out
     # (renewal.view_ownershipclaim_document).
     document = models.FileField(
-        _("document"), upload_to="ownership-claims/", blank=True
+        _("document"), upload_to=claim_document_path, blank=True
     )
     document_type = models.CharField(max_length=40, blank=True)
     note = models.TextField(_("note to the city"), blank=True)

@@ -48,6 +48,11 @@ def _jpeg() -> bytes:
     return out.getvalue()
 
 
+@pytest.fixture(autouse=True)
+def _claim_documents_in_a_folder_of_the_tests_own(settings, tmp_path):
+    settings.MEDIA_ROOT = tmp_path
+
+
 @pytest.fixture
 def town(db):
     city = MunicipalityFactory(

@@ -47,6 +47,11 @@ def pdf(name="registry.pdf", content=PDF, content_type="application/pdf"):
     return SimpleUploadedFile(name, content, content_type=content_type)
 
 
+@pytest.fixture(autouse=True)
+def _claim_documents_in_a_folder_of_the_tests_own(settings, tmp_path):
+    settings.MEDIA_ROOT = tmp_path
+
+
 @pytest.fixture
 def editor(personas):
     return personas["city_editor"]
