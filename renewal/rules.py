@@ -157,12 +157,17 @@ def has_pending_claim(user, target=None) -> bool:
 
 @rules.predicate
 def is_claimant(user, claim=None) -> bool:
-    return claim is not None and user.is_authenticated and claim.claimant_id == user.pk
+    # Asked with a municipality too (what a city's staff see): no claimant there.
+    return (
+        isinstance(claim, OwnershipClaim)
+        and user.is_authenticated
+        and claim.claimant_id == user.pk
+    )
 
 
 @rules.predicate
 def is_pending_claim(user, claim=None) -> bool:
-    return claim is not None and claim.status == ClaimStatus.PENDING
+    return isinstance(claim, OwnershipClaim) and claim.status == ClaimStatus.PENDING
 
 
 rules.add_perm(

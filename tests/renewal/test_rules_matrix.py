@@ -312,6 +312,8 @@ MATRIX: dict[str, dict[str, frozenset[str]]] = {
     "renewal.view_ownershipclaim": {
         "pending claim": {"resident"} | HOME_STAFF,
         "pending claim in other city": {"resident", "other_city_editor"},
+        # Asked per city for lists: its staff.
+        "home city": HOME_STAFF,
     },
     "renewal.change_space_as_owner": {
         "space of home city": NOBODY,
