@@ -65,6 +65,11 @@ from renewal.api.projects import RenewalProjectViewSet
 from renewal.api.resources import NeighborhoodResourceViewSet
 from renewal.api.search import SearchView
 from renewal.api.spaces import VacantSpaceViewSet
+from renewal.api.surveys import (
+    SurveyObservationsView,
+    SurveyRoundListView,
+    SurveyRoundPackageView,
+)
 
 router = Router()
 router.register("municipalities", MunicipalityViewSet, basename="municipality")
@@ -85,6 +90,18 @@ api_v1 = [
         "spaces/imports/<int:pk>/",
         SpaceImportDetailView.as_view(),
         name="space-import-detail",
+    ),
+    # Field surveys: a surveyor's rounds, their offline package, the phone's sync.
+    path("survey-rounds/", SurveyRoundListView.as_view(), name="survey-round-list"),
+    path(
+        "survey-rounds/<int:pk>/package/",
+        SurveyRoundPackageView.as_view(),
+        name="survey-round-package",
+    ),
+    path(
+        "survey-rounds/<int:pk>/observations/",
+        SurveyObservationsView.as_view(),
+        name="survey-round-observations",
     ),
     # Notifications.
     path("notifications/", NotificationListView.as_view(), name="notification-list"),

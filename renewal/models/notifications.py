@@ -37,6 +37,10 @@ class NotificationKind(models.TextChoices):
     AGREEMENT_ENDING = "agreement_ending", gettext_lazy("Use agreement ending")
     IMPORT_FINISHED = "import_finished", gettext_lazy("Import finished")
     CONTENT_REPORTED = "content_reported", gettext_lazy("Content reported")
+    SURVEY_CONFLICT = (
+        "survey_conflict",
+        gettext_lazy("Survey conflicts with the office"),
+    )
 
 
 class EmailMode(models.TextChoices):
@@ -205,6 +209,13 @@ def _content_reported(p: dict) -> str:
     return _("The proposal “%(title)s” was reported: %(reason)s") % values
 
 
+def _survey_conflict(p: dict) -> str:
+    return _(
+        "%(surveyor)s surveyed %(space)s in “%(round)s”, but the office changed it "
+        "meanwhile: decide which values to keep."
+    ) % {"surveyor": p["surveyor"], "space": _space(p), "round": p["round"]}
+
+
 NOTIFICATION_TEXTS: dict[str, Callable[[dict], str]] = {
     NotificationKind.STATUS_CHANGED: _status_changed,
     NotificationKind.PROGRESS_UPDATE: _progress_update,
@@ -216,6 +227,7 @@ NOTIFICATION_TEXTS: dict[str, Callable[[dict], str]] = {
     NotificationKind.AGREEMENT_ENDING: _agreement_ending,
     NotificationKind.IMPORT_FINISHED: _import_finished,
     NotificationKind.CONTENT_REPORTED: _content_reported,
+    NotificationKind.SURVEY_CONFLICT: _survey_conflict,
 }
 
 # The e-mail subject of each kind.
@@ -241,6 +253,9 @@ NOTIFICATION_SUBJECTS = {
     ),
     NotificationKind.IMPORT_FINISHED: gettext_lazy("Your survey import finished"),
     NotificationKind.CONTENT_REPORTED: gettext_lazy("Content was reported"),
+    NotificationKind.SURVEY_CONFLICT: gettext_lazy(
+        "A survey observation waits for your decision"
+    ),
 }
 
 
@@ -293,6 +308,8 @@ class Notification(models.Model):
         p = self.params
         if p.get("match"):
             return reverse("renewal:match-detail", args=[p["match"]])
+        if self.kind == NotificationKind.SURVEY_CONFLICT and p.get("city_code"):
+            return reverse("renewal:survey-conflicts", args=[p["city_code"]])
         if self.kind == NotificationKind.IMPORT_FINISHED and p.get("city_code"):
             return reverse("renewal:space-list", args=[p["city_code"]])
         if self.project_id:
