@@ -172,7 +172,9 @@ def vacant_space_check(space: VacantSpace, *, boundary: bool = True) -> None:
             fields={"vacancy_exclusion": [_("Excluded and confirmed at once.")]},
         )
     if boundary:
-        for refusal in vacant_spaces_boundary_refusals(space.municipality, [space]):
+        for refusal in vacant_spaces_boundary_refusals(
+            space.municipality, [space]
+        ).values():
             raise refusal
 
 

@@ -37,6 +37,7 @@ from renewal.models import (
     InventoryChange,
     LocationSource,
     ObservationState,
+    SpaceKind,
     SpaceStatus,
     SurveyAssignment,
     SurveyObservation,
@@ -57,6 +58,9 @@ from renewal.services.spaces import (
     vacant_spaces_boundary_refusals,
 )
 
+# The name of the phone's cache of the survey pages, shared by the page and its
+# service worker; a new name makes the worker drop the old copies.
+SURVEY_CACHE = "renewal-survey-v1"
 # Records per sync request: small enough that a request on a weak connection ends
 # before it is cut, large enough that 500 records take ten requests.
 SYNC_BATCH_MAX = 50
@@ -258,6 +262,8 @@ def survey_round_package(*, survey_round: SurveyRound) -> dict:
             {"code": c, "label": str(label)} for c, label in ConditionRating.choices
         ],
         "signs": [{"code": c, "label": str(label)} for c, label in VacancySign.choices],
+        "kinds": {c: str(label) for c, label in SpaceKind.choices},
+        "statuses": {c: str(label) for c, label in SpaceStatus.choices},
         "area": area,
         "fields": ["id", "kind", "address", "lon", "lat", "grade", "status", "version"],
         "spaces": [
@@ -474,7 +480,9 @@ def _record(*, actor, survey_round: SurveyRound, values: dict):
     if values["location"] is not None:
         probe = copy.copy(space)
         probe.location = location
-        for refusal in vacant_spaces_boundary_refusals(space.municipality, [probe]):
+        for refusal in vacant_spaces_boundary_refusals(
+            space.municipality, [probe]
+        ).values():
             raise refusal
     office_changes = _office_changes(
         space, since=values["base_version"], surveyor=actor
