@@ -115,7 +115,7 @@ def test_a_surveyor_records_offline_and_syncs_when_back_online(
         assert page.evaluate(NO_HORIZONTAL_SCROLL)
 
         context.set_offline(True)
-        page.wait_for_selector("#survey-connection:text('오프라인')")
+        page.wait_for_selector("#survey-connection:text('오프라인입니다')")
         for house in houses[:3]:
             _record(page, house, photos)
         assert page.inner_text("#survey-queue-count") == "3"

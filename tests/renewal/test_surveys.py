@@ -6,7 +6,7 @@ import uuid
 
 import pytest
 from django.contrib.contenttypes.models import ContentType
-from django.contrib.gis.geos import MultiPolygon, Point, Polygon
+from django.contrib.gis.geos import MultiPolygon, Polygon
 from django.utils import timezone
 
 from core.errors import DomainError, NotPermitted
