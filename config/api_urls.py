@@ -56,6 +56,11 @@ from renewal.api.notifications import (
     NotificationReadView,
 )
 from renewal.api.organizations import CommunityOrganizationViewSet
+from renewal.api.photos import (
+    SpacePhotoDetailView,
+    SpacePhotoPublishView,
+    SpacePhotosView,
+)
 from renewal.api.progress import (
     ParticipationEventListView,
     ParticipationTotalsView,
@@ -91,6 +96,14 @@ api_v1 = [
         SpaceImportDetailView.as_view(),
         name="space-import-detail",
     ),
+    # Photos of spaces (the files themselves: config/urls.py, served by the pages).
+    path("spaces/<int:pk>/photos/", SpacePhotosView.as_view(), name="space-photos"),
+    path(
+        "photos/<int:pk>/publish/",
+        SpacePhotoPublishView.as_view(),
+        name="space-photo-publish",
+    ),
+    path("photos/<int:pk>/", SpacePhotoDetailView.as_view(), name="space-photo-detail"),
     # Field surveys: a surveyor's rounds, their offline package, the phone's sync.
     path("survey-rounds/", SurveyRoundListView.as_view(), name="survey-round-list"),
     path(

@@ -271,6 +271,15 @@ STORAGES = {
 }
 MEDIA_ROOT = Path(env_str("MEDIA_ROOT", str(BASE_DIR / "var" / "media")))
 MEDIA_URL = "media/"
+# Photos of spaces live outside MEDIA_ROOT, so that no web server configured to
+# serve MEDIA_URL can hand out an unpublished photo or an original with its GPS
+# position: views that ask the rules serve them (renewal/views/photos.py).
+PHOTO_ROOT = Path(env_str("PHOTO_ROOT", str(BASE_DIR / "var" / "photos")))
+STORAGES["photos"] = {
+    "BACKEND": "core.storage.PrivateFileSystemStorage",
+    "OPTIONS": {"location": str(PHOTO_ROOT)},
+}
+SPACE_PHOTO_MAX_BYTES = env_int("SPACE_PHOTO_MAX_BYTES", 10 * 1024 * 1024)
 
 EMAIL_BACKEND = env_str(
     "EMAIL_BACKEND",

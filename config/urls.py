@@ -6,9 +6,14 @@ from config.health import healthz
 from renewal.views import ThrottledLoginView, password_reset, signup
 from renewal.views.home import home, search_results
 from renewal.views.notifications import language_switch
+from renewal.views.photos import photo_file, photo_original
 
 urlpatterns = [
     path("healthz", healthz, name="healthz"),
+    # Photos of spaces, served only after asking the rules (renewal/views/photos.py):
+    # never under MEDIA_URL, which no route serves.
+    path("photos/<int:pk>/<slug:variant>.jpg", photo_file, name="space-photo-file"),
+    path("photos/<int:pk>/original", photo_original, name="space-photo-original"),
     # /tiles/, /ogc/ and /api/v1/, all listed in config/api_urls.py.
     path("", include("config.api_urls")),
     # Before Django's own: the switch also sets the language of a user's e-mail.

@@ -13,6 +13,9 @@ from django import forms
 from django.contrib import admin, messages
 from django.db.models import Q
 from django.http import HttpResponseRedirect
+from django.urls import reverse
+from django.utils.html import format_html
+from django.utils.translation import gettext_lazy as _
 from rules.contrib.admin import ObjectPermissionsModelAdmin
 
 from cities.admin import MapAdmin
@@ -26,11 +29,13 @@ from renewal.models import (
     NeighborhoodResource,
     OrganizationMembership,
     SpaceOwner,
+    SpacePhoto,
     VacancyEvidence,
     VacantSpace,
 )
 from renewal.models.spaces import SPACE_OWNER_FIELDS, SPACE_TRACKED_FIELDS
 from renewal.rules import municipality_ids_with_permission, organization_ids
+from renewal.services.photos import space_photo_publish
 from renewal.services.spaces import (
     vacant_space_check,
     vacant_space_register,
@@ -270,6 +275,82 @@ class InventoryChangeAdmin(NoWritesMixin, admin.ModelAdmin):
 
     def has_module_permission(self, request):
         return request.user.has_perm("renewal.view_inventory_history")
+
+
+@admin.register(SpacePhoto)
+class SpacePhotoAdmin(NoWritesMixin, admin.ModelAdmin):
+    """Read-only: photos arrive through the upload services, which check the file
+    and keep nothing half-stored. Publishing goes through its service too."""
+
+    list_display = ["id", "space", "source", "is_published", "processed_at"]
+    list_filter = ["source", "is_published"]
+    list_select_related = ["space"]
+    fields = [
+        "space",
+        "source",
+        "caption",
+        "is_published",
+        "files",
+        "taken_at",
+        "location",
+        "width",
+        "height",
+        "content_sha256",
+        "client_id",
+        "processed_at",
+        "uploaded_by",
+        "created_at",
+    ]
+    readonly_fields = fields
+    actions = ["publish", "withdraw"]
+
+    def get_queryset(self, request):
+        photos = super().get_queryset(request).select_related("space", "uploaded_by")
+        if request.user.is_superuser:
+            return photos
+        return photos.filter(
+            space__municipality_id__in=municipality_ids_with_permission(
+                user=request.user, permission="renewal.view_spacephoto_original"
+            )
+        )
+
+    def has_view_permission(self, request, obj=None):
+        return request.user.has_perm("renewal.view_spacephoto_original", obj)
+
+    def has_module_permission(self, request):
+        return request.user.has_perm("renewal.view_spacephoto_original")
+
+    @admin.display(description=_("files"))
+    def files(self, photo):
+        # The files are served by views that ask the rules, never by a file URL.
+        original = reverse("space-photo-original", args=[photo.pk])
+        if photo.processed_at is None:
+            return format_html('<a href="{}">{}</a>', original, _("original"))
+        return format_html(
+            '<a href="{}">{}</a> · <a href="{}">{}</a>',
+            original,
+            _("original"),
+            reverse("space-photo-file", args=[photo.pk, "image"]),
+            _("published image"),
+        )
+
+    def _publish(self, request, queryset, published: bool):
+        for photo in queryset:
+            try:
+                space_photo_publish(
+                    actor=request.user, photo=photo, published=published
+                )
+            except DomainError as refusal:
+                self.message_user(request, str(refusal.message), messages.ERROR)
+                return
+
+    @admin.action(description=_("Publish the selected photos"))
+    def publish(self, request, queryset):
+        self._publish(request, queryset, True)
+
+    @admin.action(description=_("Withdraw the selected photos from publication"))
+    def withdraw(self, request, queryset):
+        self._publish(request, queryset, False)
 
 
 @admin.register(BusinessImprovementDistrict)

@@ -14,6 +14,7 @@ from renewal.models import (
     CityRole,
     MatchStatus,
     OrganizationMembership,
+    SpacePhoto,
     SurveyAssignment,
     SurveyRoundStatus,
 )
@@ -118,6 +119,31 @@ rules.add_perm("renewal.view_vacantspace", is_city_staff)
 rules.add_perm("renewal.transition_vacantspace", is_city_editor)
 rules.add_perm("renewal.view_space_personal_data", is_city_staff)
 rules.add_perm("renewal.view_inventory_history", is_city_staff)
+
+
+# Photos of spaces. Predicates on a photo decide by its space (photo.space), so
+# that other kinds of uploader (the space's verified owner) can be or-ed in. Asked
+# with a municipality (municipality_ids_with_permission), they answer for its photos.
+def _photo_scope(obj):
+    return obj.space if isinstance(obj, SpacePhoto) else obj
+
+
+@rules.predicate
+def is_photo_city_editor(user, photo=None) -> bool:
+    return is_city_editor(user, _photo_scope(photo))
+
+
+@rules.predicate
+def is_photo_city_staff(user, photo=None) -> bool:
+    return is_city_staff(user, _photo_scope(photo))
+
+
+# Asked with the space the photo would belong to.
+rules.add_perm("renewal.add_spacephoto", is_city_editor)
+rules.add_perm("renewal.publish_spacephoto", is_photo_city_editor)
+rules.add_perm("renewal.delete_spacephoto", is_photo_city_editor)
+# The original keeps the camera's metadata (its GPS position above all).
+rules.add_perm("renewal.view_spacephoto_original", is_photo_city_staff)
 
 rules.add_perm("renewal.add_neighborhoodresource", is_city_editor)
 rules.add_perm("renewal.change_neighborhoodresource", is_city_editor)

@@ -209,3 +209,13 @@ def background_recover_task() -> None:
     from renewal.services.background import background_recover
 
     background_recover()
+
+
+# Photos: the stripped copy and the thumbnail. Idempotent (a processed photo is left
+# alone), so a redelivered message costs nothing; a photo that kills its worker is
+# not redelivered forever (no reject_on_worker_lost).
+@shared_task(name="renewal.tasks.space_photo_process", acks_late=True)
+def space_photo_process_task(photo_id: int) -> None:
+    from renewal.services.photos import space_photo_process
+
+    space_photo_process(photo_id)

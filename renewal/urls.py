@@ -1,6 +1,6 @@
 from django.urls import path
 
-from renewal.views import spaces
+from renewal.views import photos, spaces
 from renewal.views.workbench import space_bulk
 
 app_name = "renewal"
@@ -16,6 +16,15 @@ urlpatterns = [
         "spaces/<int:pk>/transitions/",
         spaces.space_transition,
         name="space-transition",
+    ),
+    path("spaces/<int:pk>/photos/", photos.space_photo_upload, name="space-photo-add"),
+    path(
+        "photos/<int:pk>/publication/",
+        photos.space_photo_publication,
+        name="space-photo-publication",
+    ),
+    path(
+        "photos/<int:pk>/delete/", photos.space_photo_remove, name="space-photo-delete"
     ),
 ]
 

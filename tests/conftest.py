@@ -51,6 +51,17 @@ def _tasks_run_in_process(settings):
     celery_app.conf.task_always_eager = previous
 
 
+@pytest.fixture(autouse=True)
+def photo_root(settings, tmp_path_factory) -> Path:
+    """Photos of spaces go to a folder of the test's own (workers: PHOTO_ROOT)."""
+    root = tmp_path_factory.mktemp("photos")
+    settings.STORAGES = {
+        **settings.STORAGES,
+        "photos": {**settings.STORAGES["photos"], "OPTIONS": {"location": str(root)}},
+    }
+    return root
+
+
 @pytest.fixture
 def demo_data(db):
     return demo_municipalities_load()

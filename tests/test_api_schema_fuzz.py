@@ -21,6 +21,7 @@ from schemathesis.core.failures import Failure, FailureGroup
 
 from config.wsgi import application
 from renewal.models import CityRole
+from renewal.services.photos import space_photo_create
 from renewal.services.roles import city_role_grant
 from tests.factories import (
     CommunityOrganizationFactory,
@@ -32,6 +33,8 @@ from tests.factories import (
     UserFactory,
     VacantSpaceFactory,
 )
+from tests.photos import jpeg_bytes
+from tests.photos import upload as photo_upload
 
 # Per operation and generation mode (valid and invalid input), plus the schema's
 # examples: about a minute for the whole schema on two cores.
@@ -85,8 +88,17 @@ def records(city) -> dict:
     # organisation without a location.
     ProgressUpdateFactory(project=project, author=None)
     ParticipationEventFactory(project=project)
+    space = VacantSpaceFactory(municipality=city)
+    photo = space_photo_create(
+        actor=None,
+        space=space,
+        upload=photo_upload(jpeg_bytes()),
+        source="staff",
+        publish=True,
+    )
     return {
-        "spaces": VacantSpaceFactory(municipality=city).pk,
+        "spaces": space.pk,
+        "photos": photo.pk,
         "projects": project.pk,
         "organizations": CommunityOrganizationFactory(
             municipality=city, location=None

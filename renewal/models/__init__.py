@@ -34,6 +34,7 @@ from renewal.models.organizations import (
     OrganizationKind,
 )
 from renewal.models.outbox import TaskOutbox
+from renewal.models.photos import PhotoSource, SpacePhoto
 from renewal.models.progress import (
     EventKind,
     EventRsvp,
@@ -108,10 +109,12 @@ __all__ = [
     "OrganizationKind",
     "OrganizationMembership",
     "Ownership",
+    "PhotoSource",
     "ResourceCategory",
     "SpaceImport",
     "SpaceKind",
     "SpaceOwner",
+    "SpacePhoto",
     "SpaceStatus",
     "TaskOutbox",
     "VacancyEvidence",

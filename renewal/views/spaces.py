@@ -2,6 +2,7 @@
 forms. Reads go through `vacant_space_list`, writes through the services, and every
 permission is asked of the rules, as the API does."""
 
+from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.contrib.contenttypes.models import ContentType
@@ -31,6 +32,7 @@ from renewal.models import (
     VacantSpace,
 )
 from renewal.models.spaces import SPACE_TRACKED_FIELDS
+from renewal.selectors.photos import ORIGINAL_PERMISSION, space_photos_for
 from renewal.selectors.spaces import vacant_space_list
 from renewal.services.spaces import (
     allowed_space_transitions,
@@ -131,10 +133,25 @@ def _owner_of(space: VacantSpace) -> SpaceOwner | None:
         return None
 
 
+def _photo_events() -> dict[str, str]:
+    return {
+        "added": _("added"),
+        "published": _("published"),
+        "unpublished": _("withdrawn from publication"),
+        "deleted": _("deleted"),
+    }
+
+
 def _change_lines(changes: dict) -> list[tuple[str, str]]:
     """(field label, "old → new") for one history entry, for people to read."""
     lines = []
     for name, change in changes.items():
+        if name == "photo" and isinstance(change, dict):
+            # A photo's events (renewal/services/photos.py): {"id", "event"}.
+            label = _("Photo #%(id)s") % {"id": change.get("id")}
+            event = change.get("event", "")
+            lines.append((label, _photo_events().get(event, event)))
+            continue
         if name in SPACE_TRACKED_FIELDS:
             label = str(VacantSpace._meta.get_field(name).verbose_name)
         else:
@@ -181,6 +198,17 @@ def space_detail(request, pk: int):
             "can_edit": user.has_perm("renewal.change_vacantspace", space),
             "legal_vacancy": legal_vacancy_status(space),
             "location_geojson": geojson(space.location),
+            "photos": [
+                (
+                    photo,
+                    user.has_perm("renewal.publish_spacephoto", photo),
+                    user.has_perm("renewal.delete_spacephoto", photo),
+                    user.has_perm(ORIGINAL_PERMISSION, photo),
+                )
+                for photo in space_photos_for(user, space)
+            ],
+            "can_add_photo": user.has_perm("renewal.add_spacephoto", space),
+            "photo_max_bytes": settings.SPACE_PHOTO_MAX_BYTES,
         },
     )
 

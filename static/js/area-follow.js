@@ -37,6 +37,9 @@
   }
 
   map.on("moveend", follow);
+  // A map still gliding to the chosen 읍면동 has not ended its move yet: the form
+  // sends the centre as it is when sent.
+  form.addEventListener("submit", follow);
   Array.prototype.forEach.call(form.querySelectorAll("input[name='radius_m']"), function (radio) {
     radio.addEventListener("change", function () { circle.setRadius(radius()); });
   });

@@ -29,8 +29,11 @@ from renewal.models import (
     RenewalProject,
     VacantSpace,
 )
+from renewal.services.photos import space_photo_create
 from tests.e2e.helpers import submit
 from tests.factories import PASSWORD, UserFactory
+from tests.photos import jpeg_bytes
+from tests.photos import upload as photo_upload
 
 AXE_SOURCE = (
     Path(__file__).parent / "vendor" / "axe-core-4.14.1" / "axe.min.js"
@@ -179,9 +182,18 @@ def demo_objects(db) -> dict:
     demo_projects_load(municipalities=[city])
     demo_bid_load()
     resident = UserFactory(username="resident")
+    space = VacantSpace.objects.filter(municipality=city).first()
+    # A published photo: the space page shows its thumbnail.
+    space_photo_create(
+        actor=None,
+        space=space,
+        upload=photo_upload(jpeg_bytes()),
+        source="staff",
+        publish=True,
+    )
     return {
         "city": city,
-        "space": VacantSpace.objects.filter(municipality=city).first(),
+        "space": space,
         "project": RenewalProject.objects.filter(
             municipality=city, lead_organization__isnull=False
         ).first(),

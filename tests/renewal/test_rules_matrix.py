@@ -18,7 +18,7 @@ from django.apps import apps
 from django.conf import settings
 from django.utils import timezone
 
-from renewal.models import InventoryChange, MatchingSettings, SpaceImport
+from renewal.models import InventoryChange, MatchingSettings, SpaceImport, SpacePhoto
 from renewal.services.roles import organization_role_grant
 from tests.factories import (
     BusinessImprovementDistrictFactory,
@@ -179,6 +179,16 @@ STATES = {
     ),
     "space of other city": lambda w: VacantSpaceFactory(municipality=w.other_city),
     "import into home city": lambda w: SpaceImport(municipality=w.city),
+    # Photos of spaces: the rules decide by the photo's space.
+    "photo of a space of home city": lambda w: SpacePhoto(
+        space=VacantSpaceFactory(municipality=w.city)
+    ),
+    "published photo of a space of home city": lambda w: SpacePhoto(
+        space=VacantSpaceFactory(municipality=w.city), is_published=True
+    ),
+    "photo of a space of other city": lambda w: SpacePhoto(
+        space=VacantSpaceFactory(municipality=w.other_city)
+    ),
     "history entry of home city": lambda w: InventoryChange(municipality=w.city),
     "history entry of other city": lambda w: InventoryChange(municipality=w.other_city),
     "resource of home city": lambda w: NeighborhoodResourceFactory(municipality=w.city),
@@ -299,6 +309,34 @@ MATRIX: dict[str, dict[str, frozenset[str]]] = {
         "space of other city": {"other_city_editor"},
         "history entry of home city": HOME_STAFF,
         "history entry of other city": {"other_city_editor"},
+        "anywhere (no object)": ALL_STAFF,
+    },
+    # Photos of spaces: the city's editors add, publish and delete them; its staff
+    # see the originals, which keep the camera's position.
+    "renewal.add_spacephoto": {
+        "space of home city": {"city_editor"},
+        "space of other city": {"other_city_editor"},
+        "anywhere (no object)": CITY_EDITORS,
+    },
+    "renewal.publish_spacephoto": {
+        "photo of a space of home city": {"city_editor"},
+        "published photo of a space of home city": {"city_editor"},
+        "photo of a space of other city": {"other_city_editor"},
+        "anywhere (no object)": CITY_EDITORS,
+    },
+    "renewal.delete_spacephoto": {
+        "photo of a space of home city": {"city_editor"},
+        "published photo of a space of home city": {"city_editor"},
+        "photo of a space of other city": {"other_city_editor"},
+        "anywhere (no object)": CITY_EDITORS,
+    },
+    "renewal.view_spacephoto_original": {
+        "photo of a space of home city": HOME_STAFF,
+        "published photo of a space of home city": HOME_STAFF,
+        "photo of a space of other city": {"other_city_editor"},
+        # The admin's list asks per city.
+        "home city": HOME_STAFF,
+        "other city": {"other_city_editor"},
         "anywhere (no object)": ALL_STAFF,
     },
     "renewal.add_neighborhoodresource": {

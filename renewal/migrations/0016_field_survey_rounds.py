@@ -11,7 +11,7 @@ class Migration(migrations.Migration):
 
     dependencies = [
         ('cities', '0004_merge_boundaries_commuting_flows'),
-        ('renewal', '0014_vacancy_exclusion_database_default'),
+        ('renewal', '0015_space_photos'),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
