@@ -72,6 +72,7 @@ from renewal.api.search import SearchView
 from renewal.api.spaces import VacantSpaceViewSet
 from renewal.api.surveys import (
     SurveyObservationsView,
+    SurveyPhotoView,
     SurveyRoundListView,
     SurveyRoundPackageView,
 )
@@ -115,6 +116,11 @@ api_v1 = [
         "survey-rounds/<int:pk>/observations/",
         SurveyObservationsView.as_view(),
         name="survey-round-observations",
+    ),
+    path(
+        "survey-rounds/<int:pk>/observations/<uuid:client_id>/photos/",
+        SurveyPhotoView.as_view(),
+        name="survey-observation-photos",
     ),
     # Notifications.
     path("notifications/", NotificationListView.as_view(), name="notification-list"),

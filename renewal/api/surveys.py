@@ -7,13 +7,21 @@ again and learns what the server already holds; nothing is stored twice.
 """
 
 from drf_spectacular.utils import extend_schema, inline_serializer
-from rest_framework import serializers
+from rest_framework import serializers, status
+from rest_framework.parsers import FormParser, MultiPartParser
 from rest_framework.permissions import IsAuthenticated
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from config.api import error_body
 from renewal.selectors.surveys import survey_round_get, survey_rounds_of
-from renewal.services.surveys import survey_observations_sync, survey_round_package
+from renewal.services.photos import photo_too_large
+from renewal.services.surveys import (
+    survey_observations_sync,
+    survey_photo_add,
+    survey_round_package,
+)
+from renewal.views.photos import PhotoUploadLimit, refused_size
 
 
 class SurveyRoundSerializer(serializers.Serializer):
@@ -94,3 +102,61 @@ class SurveyObservationsView(APIView):
             records=body.validated_data["observations"],
         )
         return Response({"results": results})
+
+
+class SurveyPhotoUploadSerializer(serializers.Serializer):
+    photo = serializers.FileField()
+    client_id = serializers.UUIDField()
+
+
+class SurveyPhotoView(APIView):
+    """Send one photo of a stored observation (multipart: `photo`, and the photo's
+    own `client_id`); sending it again returns the photo already stored."""
+
+    permission_classes = [IsAuthenticated]
+    parser_classes = [MultiPartParser, FormParser]
+
+    def initialize_request(self, request, *args, **kwargs):
+        # Before DRF reads the body: a photo over the limit is refused unread.
+        request.upload_handlers.insert(0, PhotoUploadLimit(request))
+        return super().initialize_request(request, *args, **kwargs)
+
+    @extend_schema(
+        request={"multipart/form-data": SurveyPhotoUploadSerializer},
+        responses={
+            201: inline_serializer(
+                "SurveyPhotoStored",
+                fields={
+                    "photo": serializers.IntegerField(),
+                    "client_id": serializers.UUIDField(),
+                    "space": serializers.IntegerField(),
+                },
+            )
+        },
+    )
+    def post(self, request, pk: int, client_id):
+        survey_round = survey_round_get(user=request.user, pk=pk)
+        data = request.data  # read first: the size limit is found while reading
+        too_large = refused_size(request._request)
+        if too_large is not None:
+            refusal = photo_too_large(too_large)
+            return Response(
+                error_body("too_large", refusal.message, refusal.fields), status=413
+            )
+        payload = SurveyPhotoUploadSerializer(data=data)
+        payload.is_valid(raise_exception=True)
+        photo = survey_photo_add(
+            actor=request.user,
+            survey_round=survey_round,
+            observation_client_id=client_id,
+            upload=payload.validated_data["photo"],
+            client_id=payload.validated_data["client_id"],
+        )
+        return Response(
+            {
+                "photo": photo.pk,
+                "client_id": str(photo.client_id),
+                "space": photo.space_id,
+            },
+            status=status.HTTP_201_CREATED,
+        )

@@ -48,9 +48,11 @@ from renewal.models import (
     VacancySign,
     VacantSpace,
 )
+from renewal.models.photos import PhotoSource
 from renewal.models.spaces import GRADED_KINDS, HIGHEST_GRADE, SPACE_TRANSITIONS
 from renewal.models.surveys import ConditionRating
 from renewal.services.notifications import enqueue_survey_conflict_notifications
+from renewal.services.photos import space_photo_create
 from renewal.services.spaces import (
     space_status_set,
     vacant_space_change,
@@ -580,6 +582,46 @@ def survey_observations_sync(
             }
         )
     return results
+
+
+# Photos.
+
+
+def survey_photo_add(
+    *, actor, survey_round: SurveyRound, observation_client_id, upload, client_id
+):
+    """A photo the surveyor took of a building, sent after its observation: stored
+    with the observation's space as a survey photo, unpublished until the city
+    publishes it. Its own client_id makes a resent photo return the stored one."""
+    require_perm(
+        actor,
+        "renewal.survey_round",
+        survey_round,
+        message=_("You may not survey this round: it is closed or not yours."),
+    )
+    try:
+        observation_client_id = uuid.UUID(str(observation_client_id))
+        client_id = uuid.UUID(str(client_id))
+    except ValueError:
+        _refuse(_("The photo has no valid id."), "client_id")
+    observation = (
+        SurveyObservation.objects.select_related("space")
+        .filter(client_id=observation_client_id, round=survey_round, surveyor=actor)
+        .first()
+    )
+    if observation is None:
+        _refuse(
+            _("Send the record before its photos: this record is not stored."),
+            "observation",
+        )
+    return space_photo_create(
+        actor=actor,
+        space=observation.space,
+        upload=upload,
+        source=PhotoSource.SURVEY,
+        client_id=client_id,
+        publish=False,
+    )
 
 
 # Conflicts.
