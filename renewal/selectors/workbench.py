@@ -21,6 +21,7 @@ from renewal.models import (
     MatchStatus,
     RenewalProject,
     SpaceImport,
+    SurveyObservation,
     UseAgreement,
     VacantSpace,
 )
@@ -55,6 +56,7 @@ class Workbench:
     spaces_unchanged: Section
     failed_imports: Section
     reports: Section
+    survey_conflicts: Section
 
     @property
     def sections(self) -> list[Section]:
@@ -65,6 +67,7 @@ class Workbench:
             self.spaces_unchanged,
             self.failed_imports,
             self.reports,
+            self.survey_conflicts,
         ]
 
 
@@ -79,7 +82,7 @@ def _count(rows: QuerySet) -> Subquery:
 
 
 def _counts(municipality: Municipality, sections: dict[str, QuerySet]) -> dict:
-    """Every section's count in one statement (one round trip instead of six)."""
+    """Every section's count in one statement (one round trip instead of seven)."""
     return (
         Municipality.objects.filter(pk=municipality.pk)
         .values(**{key: _count(rows) for key, rows in sections.items()})
@@ -122,7 +125,7 @@ def proposals_awaiting_review(municipality: Municipality) -> QuerySet:
 
 
 def workbench(*, municipality: Municipality) -> Workbench:
-    """The six sections of the city's workbench. The caller has asked the rules."""
+    """The seven sections of the city's workbench. The caller has asked the rules."""
     now = timezone.now()
     today = timezone.localdate()
     offered = (
@@ -206,6 +209,22 @@ def workbench(*, municipality: Municipality) -> Workbench:
         .only("id", "content_type_id", "object_id", "reason", "created_at")
         .order_by("created_at", "id")
     )
+    # Survey observations that met an office change, oldest first (the partial
+    # index survey_conflicts_by_city holds exactly these rows).
+    conflicts = (
+        SurveyObservation.objects.filter(municipality=municipality, state="conflict")
+        .select_related("space", "surveyor")
+        .only(
+            "id",
+            "received_at",
+            "municipality_id",
+            "space__id",
+            "space__kind",
+            "space__address",
+            "surveyor__username",
+        )
+        .order_by("received_at", "id")
+    )
     queries = {
         "proposals": proposals_awaiting_review(municipality),
         "offered_matches": offered,
@@ -213,6 +232,7 @@ def workbench(*, municipality: Municipality) -> Workbench:
         "spaces_unchanged": unchanged,
         "failed_imports": failed,
         "reports": reports,
+        "survey_conflicts": conflicts,
     }
     counts = _counts(municipality, queries)
     sections = {

@@ -29,7 +29,7 @@ from renewal.services.surveys import (
     survey_surveyor_assign,
 )
 from tests.factories import UserFactory, VacantSpaceFactory
-from tests.helpers import api_client
+from tests.helpers import api_client, page_client
 
 
 def _square(point, half=0.01):
@@ -406,3 +406,25 @@ def test_the_api_serves_my_rounds_the_package_and_the_sync(survey, surveyor, per
     )
     assert malformed.status_code == 400
     assert malformed.json()["error"]["fields"]["observations"]
+
+
+def test_a_conflict_waits_on_the_citys_workbench(survey, surveyor, personas, city):
+    survey_round, [house, _other], _shop = survey
+    record = _record(house)
+    vacant_space_update(
+        actor=personas["city_editor"], space=house, data={"address": "새 주소 3"}
+    )
+    survey_observations_sync(
+        actor=surveyor, survey_round=survey_round, records=[record]
+    )
+
+    response = page_client(personas["city_viewer"]).get(f"/ko/cities/{city.code}/work/")
+
+    section = response.context["workbench"].survey_conflicts
+    assert section.count == 1
+    assert section.rows[0].space == house
+    assert "surveyor_kim" in response.content.decode()
+    # Viewers see the conflict; only editors may open the page that decides it.
+    conflicts = f"/ko/cities/{city.code}/survey-conflicts/"
+    assert page_client(personas["city_viewer"]).get(conflicts).status_code == 403
+    assert page_client(personas["city_editor"]).get(conflicts).status_code == 200

@@ -413,6 +413,8 @@
     }
     return refresh();
   }).then(function () {
+    // When the page was usable, for the benchmark (ms since the navigation began).
+    document.body.dataset.readyMs = String(Math.round(performance.now()));
     document.body.dataset.surveyReady = "true";
     if (navigator.onLine) sync();
   });
