@@ -71,6 +71,12 @@ from renewal.api.projects import RenewalProjectViewSet
 from renewal.api.resources import NeighborhoodResourceViewSet
 from renewal.api.search import SearchView
 from renewal.api.spaces import VacantSpaceViewSet
+from renewal.api.surveys import (
+    SurveyObservationsView,
+    SurveyPhotoView,
+    SurveyRoundListView,
+    SurveyRoundPackageView,
+)
 
 router = Router()
 router.register("municipalities", MunicipalityViewSet, basename="municipality")
@@ -100,6 +106,23 @@ api_v1 = [
         name="space-photo-publish",
     ),
     path("photos/<int:pk>/", SpacePhotoDetailView.as_view(), name="space-photo-detail"),
+    # Field surveys: a surveyor's rounds, their offline package, the phone's sync.
+    path("survey-rounds/", SurveyRoundListView.as_view(), name="survey-round-list"),
+    path(
+        "survey-rounds/<int:pk>/package/",
+        SurveyRoundPackageView.as_view(),
+        name="survey-round-package",
+    ),
+    path(
+        "survey-rounds/<int:pk>/observations/",
+        SurveyObservationsView.as_view(),
+        name="survey-round-observations",
+    ),
+    path(
+        "survey-rounds/<int:pk>/observations/<uuid:client_id>/photos/",
+        SurveyPhotoView.as_view(),
+        name="survey-observation-photos",
+    ),
     # Notifications.
     path("notifications/", NotificationListView.as_view(), name="notification-list"),
     path(

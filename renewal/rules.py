@@ -18,6 +18,8 @@ from renewal.models import (
     OwnershipClaim,
     SpaceOwner,
     SpacePhoto,
+    SurveyAssignment,
+    SurveyRoundStatus,
     VacantSpace,
 )
 
@@ -55,6 +57,21 @@ def organization_ids(user) -> frozenset[int]:
             )
         )
         user._organization_ids = cached
+    return cached
+
+
+def survey_round_ids(user) -> frozenset[int]:
+    """The survey rounds the user is assigned to, read once per user object."""
+    if not user.is_authenticated:
+        return frozenset()
+    cached = getattr(user, "_survey_round_ids", None)
+    if cached is None:
+        cached = frozenset(
+            SurveyAssignment.objects.filter(surveyor=user).values_list(
+                "round_id", flat=True
+            )
+        )
+        user._survey_round_ids = cached
     return cached
 
 
@@ -384,3 +401,27 @@ rules.add_perm("renewal.add_bid", is_city_editor)
 # The city workbench (asked with the municipality): its staff see what waits for
 # them; what they may do from it is asked of each action's own rule.
 rules.add_perm("renewal.view_workbench", is_city_staff)
+
+
+# Field surveys (asked with the round, or with the municipality for creating one): a
+# city's editors run rounds and settle conflicts; a round's surveyors, who need not
+# be staff, survey its spaces while it is open and no longer once it is closed.
+@rules.predicate
+def is_round_surveyor(user, survey_round=None) -> bool:
+    if survey_round is None:
+        return bool(survey_round_ids(user))
+    return survey_round.pk in survey_round_ids(user)
+
+
+@rules.predicate
+def is_open_round(user, survey_round=None) -> bool:
+    return survey_round is not None and survey_round.status == SurveyRoundStatus.OPEN
+
+
+rules.add_perm("renewal.manage_survey_rounds", is_city_editor)
+rules.add_perm("renewal.view_survey_round", is_city_staff | is_round_surveyor)
+rules.add_perm(
+    "renewal.survey_round", is_open_round & (is_round_surveyor | is_city_editor)
+)
+# Asked with the observation (or the municipality, for the list of conflicts).
+rules.add_perm("renewal.resolve_survey_conflict", is_city_editor)

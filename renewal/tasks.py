@@ -123,6 +123,13 @@ def notifications_for_report_task(self, report_id: int) -> None:
     _email_after(self, notifications_for_report(report_id=report_id))
 
 
+@shared_task(bind=True, **NOTIFICATION_RETRY)
+def notifications_for_survey_conflict_task(self, observation_id: int) -> None:
+    from renewal.services.notifications import notifications_for_survey_conflict
+
+    _email_after(self, notifications_for_survey_conflict(observation_id=observation_id))
+
+
 # Run by beat each morning (Asia/Seoul); a day's second run creates nothing new.
 @shared_task(bind=True, **NOTIFICATION_RETRY)
 def notifications_for_ending_agreements_task(self) -> None:

@@ -213,3 +213,33 @@ urlpatterns += [
         name="match-owner-decline",
     ),
 ]
+
+# Field surveys: the surveyor's phone pages (and their service worker, whose URL
+# sets the scope it serves offline), the staff's rounds and conflicts.
+from renewal.views import surveys  # noqa: E402
+
+urlpatterns += [
+    path("survey/", surveys.survey_home, name="survey-home"),
+    path("survey/sw.js", surveys.survey_worker, name="survey-worker"),
+    path("survey/<int:pk>/", surveys.survey_app, name="survey-app"),
+    path(
+        "cities/<str:code>/survey-rounds/",
+        surveys.survey_rounds_page,
+        name="survey-rounds",
+    ),
+    path(
+        "survey-rounds/<int:pk>/",
+        surveys.survey_round_manage,
+        name="survey-round-manage",
+    ),
+    path(
+        "cities/<str:code>/survey-conflicts/",
+        surveys.survey_conflicts_page,
+        name="survey-conflicts",
+    ),
+    path(
+        "survey-observations/<int:pk>/decision/",
+        surveys.survey_conflict_decide,
+        name="survey-conflict-decide",
+    ),
+]

@@ -184,3 +184,27 @@ __all__ += [
     "ServiceLine",
     "Vote",
 ]
+
+from renewal.models.surveys import (  # noqa: E402
+    CONDITION_CHECKLISTS,
+    LocationSource,
+    ObservationState,
+    SurveyAssignment,
+    SurveyObservation,
+    SurveyRound,
+    SurveyRoundSpace,
+    SurveyRoundStatus,
+    VacancySign,
+)
+
+__all__ += [
+    "CONDITION_CHECKLISTS",
+    "LocationSource",
+    "ObservationState",
+    "SurveyAssignment",
+    "SurveyObservation",
+    "SurveyRound",
+    "SurveyRoundSpace",
+    "SurveyRoundStatus",
+    "VacancySign",
+]

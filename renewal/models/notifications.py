@@ -38,6 +38,10 @@ class NotificationKind(models.TextChoices):
     IMPORT_FINISHED = "import_finished", gettext_lazy("Import finished")
     CONTENT_REPORTED = "content_reported", gettext_lazy("Content reported")
     OWNERSHIP_CLAIM = "ownership_claim", gettext_lazy("New ownership claim")
+    SURVEY_CONFLICT = (
+        "survey_conflict",
+        gettext_lazy("Survey conflicts with the office"),
+    )
     # For owners.
     CLAIM_DECIDED = "claim_decided", gettext_lazy("Ownership claim decided")
     OWNED_SPACE_MATCH = (
@@ -278,6 +282,13 @@ def _owned_space_match(p: dict) -> str:
     }
 
 
+def _survey_conflict(p: dict) -> str:
+    return _(
+        "%(surveyor)s surveyed %(space)s in “%(round)s”, but the office changed it "
+        "meanwhile: decide which values to keep."
+    ) % {"surveyor": p["surveyor"], "space": _space(p), "round": p["round"]}
+
+
 NOTIFICATION_TEXTS: dict[str, Callable[[dict], str]] = {
     NotificationKind.STATUS_CHANGED: _status_changed,
     NotificationKind.PROGRESS_UPDATE: _progress_update,
@@ -292,6 +303,7 @@ NOTIFICATION_TEXTS: dict[str, Callable[[dict], str]] = {
     NotificationKind.OWNERSHIP_CLAIM: _ownership_claim,
     NotificationKind.CLAIM_DECIDED: _claim_decided,
     NotificationKind.OWNED_SPACE_MATCH: _owned_space_match,
+    NotificationKind.SURVEY_CONFLICT: _survey_conflict,
 }
 
 # The e-mail subject of each kind.
@@ -322,6 +334,9 @@ NOTIFICATION_SUBJECTS = {
     ),
     NotificationKind.CLAIM_DECIDED: gettext_lazy("Your ownership claim was decided"),
     NotificationKind.OWNED_SPACE_MATCH: gettext_lazy("News about your space"),
+    NotificationKind.SURVEY_CONFLICT: gettext_lazy(
+        "A survey observation waits for your decision"
+    ),
 }
 
 
@@ -378,6 +393,8 @@ class Notification(models.Model):
             return reverse("renewal:my-spaces")
         if p.get("match"):
             return reverse("renewal:match-detail", args=[p["match"]])
+        if self.kind == NotificationKind.SURVEY_CONFLICT and p.get("city_code"):
+            return reverse("renewal:survey-conflicts", args=[p["city_code"]])
         if self.kind == NotificationKind.IMPORT_FINISHED and p.get("city_code"):
             return reverse("renewal:space-list", args=[p["city_code"]])
         if self.project_id:

@@ -400,6 +400,9 @@ class VacancyEvidence(models.Model):
         blank=True,
         related_name="+",
     )
+    # Where and when exactly, for evidence gathered on site (a survey visit).
+    observed_at = models.DateTimeField(_("observed at"), null=True, blank=True)
+    location = models.PointField(_("observed from"), srid=4326, null=True, blank=True)
 
     class Meta:
         verbose_name = _("vacancy evidence")

@@ -111,11 +111,17 @@ def records_created(
     )
 
 
-def record_updated(*, record: models.Model, actor, changes: dict) -> bool:
+def record_updated(
+    *, record: models.Model, actor, changes: dict, reason: str = ""
+) -> bool:
     """The history entry of an edit, if it changed anything (as apply_changes
     reports it); returns whether it did."""
     if changes:
         inventory_change_record(
-            record=record, actor=actor, action=ChangeAction.UPDATE, changes=changes
+            record=record,
+            actor=actor,
+            action=ChangeAction.UPDATE,
+            changes=changes,
+            reason=reason,
         )
     return bool(changes)

@@ -44,6 +44,7 @@ from renewal.models import (
     HOLDING_STATUSES,
     AreaFollow,
     CityMembership,
+    CityRole,
     ClaimStatus,
     Comment,
     ContentReport,
@@ -62,6 +63,7 @@ from renewal.models import (
     ProjectTransition,
     RenewalProject,
     SpaceImport,
+    SurveyObservation,
     UseAgreement,
 )
 from renewal.rules import space_owner_of
@@ -78,6 +80,7 @@ from renewal.tasks import (
     notifications_for_owner_match_task,
     notifications_for_progress_update_task,
     notifications_for_report_task,
+    notifications_for_survey_conflict_task,
     notifications_for_transition_task,
 )
 
@@ -155,6 +158,10 @@ def enqueue_import_notifications(import_id: int) -> None:
 
 def enqueue_report_notifications(report_id: int) -> None:
     _enqueue(notifications_for_report_task, report_id)
+
+
+def enqueue_survey_conflict_notifications(observation_id: int) -> None:
+    _enqueue(notifications_for_survey_conflict_task, observation_id)
 
 
 def user_language(user) -> str:
@@ -587,6 +594,40 @@ def notifications_for_import(*, import_id: int) -> list[int]:
             "rejected": space_import.rejected_count,
             "city_code": space_import.municipality.code or "",
         },
+    )
+
+
+def notifications_for_survey_conflict(*, observation_id: int) -> list[int]:
+    """A survey observation that met an office change tells the city's editors,
+    who decide which values stand."""
+    observation = (
+        SurveyObservation.objects.select_related(
+            "space", "surveyor", "round", "municipality"
+        )
+        .filter(pk=observation_id)
+        .first()
+    )
+    if observation is None:
+        return []
+    editors = CityMembership.objects.filter(
+        municipality_id=observation.municipality_id,
+        role=CityRole.EDITOR,
+        user__is_active=True,
+    ).values_list("user_id", flat=True)
+    return _notify(
+        user_ids=editors,
+        kind=NotificationKind.SURVEY_CONFLICT,
+        event_key=f"survey-conflict:{observation.pk}",
+        project_id=None,
+        params={
+            "observation": observation.pk,
+            "space": observation.space_id,
+            "address": observation.space.address,
+            "surveyor": observation.surveyor.get_username(),
+            "round": observation.round.name,
+            "city_code": observation.municipality.code or "",
+        },
+        actor_id=observation.surveyor_id,
     )
 
 

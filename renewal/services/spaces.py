@@ -303,6 +303,7 @@ def _change(
     data: dict,
     owner: dict | None,
     validate=vacant_space_check,
+    reason: str = "",
 ) -> bool:
     if "status" in data:
         raise DomainError(
@@ -323,17 +324,24 @@ def _change(
     )
     if _owner_save(space, owner):
         changes["owner"] = "changed"
-    return record_updated(record=space, actor=actor, changes=changes)
+    return record_updated(record=space, actor=actor, changes=changes, reason=reason)
 
 
 @transaction.atomic
 def vacant_space_change(
-    *, actor, space: VacantSpace, data: dict, owner: dict | None = None
+    *,
+    actor,
+    space: VacantSpace,
+    data: dict,
+    owner: dict | None = None,
+    reason: str = "",
 ) -> bool:
     """Change a space's fields and owner details; whether anything changed. Checked
-    as stored, recorded in its history, tiles and matching refreshed. The caller
-    holds the row (select_for_update) when others may edit it at the same time."""
-    changed = _change(actor=actor, space=space, data=data, owner=owner)
+    as stored, recorded in its history (with `reason`, when the change has one
+    beyond its author's edit, such as a survey's), tiles and matching refreshed. The
+    caller holds the row (select_for_update) when others may edit it at the same
+    time."""
+    changed = _change(actor=actor, space=space, data=data, owner=owner, reason=reason)
     if changed:
         _inventory_changed(space.municipality_id)
     return changed

@@ -187,7 +187,7 @@ def space_detail(request, pk: int):
         {
             "space": space,
             "municipality": space.municipality,
-            "evidence": space.evidence.all(),
+            "evidence": space.evidence.select_related("recorded_by"),
             "can_see_owner": can_see_owner,
             "owner": owner,
             "history": history,

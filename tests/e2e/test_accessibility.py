@@ -7,6 +7,7 @@ failures are collected and reported together, one line each.
 """
 
 import contextlib
+import datetime
 import re
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -31,6 +32,11 @@ from renewal.models import (
     VacantSpace,
 )
 from renewal.services.photos import space_photo_create
+from renewal.services.surveys import (
+    survey_assignment_create,
+    survey_round_create,
+    survey_round_spaces_add,
+)
 from tests.e2e.helpers import submit
 from tests.factories import PASSWORD, UserFactory
 from tests.photos import jpeg_bytes
@@ -118,6 +124,10 @@ PUBLIC_PAGES = [
         signed_in=True,
     ),
     PublicPage("project, signed in", lambda d: f"/projects/{d['project'].pk}/", True),
+    PublicPage("field survey", lambda d: "/survey/", signed_in=True),
+    PublicPage(
+        "survey round", lambda d: f"/survey/{d['survey_round'].pk}/", signed_in=True
+    ),
 ]
 
 # Latin words a Korean page may show: names of standards, units and the like.
@@ -220,7 +230,26 @@ def demo_objects(db) -> dict:
         source="staff",
         publish=True,
     )
+    # A survey round that `resident` surveys: the field survey's phone page.
+    survey_round = survey_round_create(
+        actor=None,
+        municipality=city,
+        data={
+            "name": "2026 빈집 실태조사",
+            "grading_scheme": "national-2023",
+            "starts_on": datetime.date(2026, 3, 1),
+            "ends_on": datetime.date(2026, 12, 31),
+        },
+    )
+    survey_round_spaces_add(
+        survey_round=survey_round,
+        space_ids=VacantSpace.objects.filter(municipality=city).values_list(
+            "pk", flat=True
+        )[:20],
+    )
+    survey_assignment_create(actor=None, survey_round=survey_round, surveyor=resident)
     return {
+        "survey_round": survey_round,
         "city": city,
         "space": space,
         "project": RenewalProject.objects.filter(

@@ -173,6 +173,42 @@ def _space_with_pending_claim(w: World):
     return _claim(w).space
 
 
+def _survey_round(w: World, *, status="open", city=None):
+    """A round of the city in which `resident` (no staff right anywhere) is an
+    assigned surveyor."""
+    from renewal.services.surveys import survey_assignment_create, survey_round_create
+
+    city = city or w.city
+    survey_round = survey_round_create(
+        actor=None,
+        municipality=city,
+        data={
+            "name": "2026 spring",
+            "grading_scheme": "national-2023",
+            "starts_on": datetime.date(2026, 3, 1),
+            "ends_on": datetime.date(2026, 5, 31),
+            "status": status,
+        },
+    )
+    survey_assignment_create(
+        actor=None, survey_round=survey_round, surveyor=w.personas["resident"]
+    )
+    return survey_round
+
+
+def _survey_observation(w: World, *, city=None):
+    from renewal.models import SurveyObservation
+
+    survey_round = _survey_round(w, city=city)
+    return SurveyObservation(
+        round=survey_round,
+        municipality=survey_round.municipality,
+        space=VacantSpaceFactory(municipality=survey_round.municipality),
+        surveyor=w.personas["resident"],
+        state="conflict",
+    )
+
+
 # Object states: name → how to build the object the code passes to has_perm.
 STATES = {
     "anywhere (no object)": lambda w: None,
@@ -281,6 +317,14 @@ STATES = {
     "district in renewal ballot": lambda w: _bid(w, status="renewal_ballot"),
     "ended district": lambda w: _bid(w, status="ended"),
     "district of other city": lambda w: _bid(w, city=w.other_city),
+    # Field surveys: `resident` is the assigned surveyor of each round.
+    "open survey round": lambda w: _survey_round(w),
+    "closed survey round": lambda w: _survey_round(w, status="closed"),
+    "open survey round of other city": lambda w: _survey_round(w, city=w.other_city),
+    "survey observation in conflict": lambda w: _survey_observation(w),
+    "survey observation of other city": lambda w: _survey_observation(
+        w, city=w.other_city
+    ),
 }
 
 
@@ -631,6 +675,30 @@ MATRIX: dict[str, dict[str, frozenset[str]]] = {
         "district in renewal ballot": {"city_editor", "org_member"},
         "ended district": {"city_editor", "org_member"},
         "district of other city": {"other_city_editor"},
+    },
+    # Field surveys: the city's editors run rounds and settle conflicts; an assigned
+    # surveyor (here `resident`, staff nowhere) surveys only while the round is open.
+    "renewal.manage_survey_rounds": {
+        "home city": {"city_editor"},
+        "other city": {"other_city_editor"},
+        "open survey round": {"city_editor"},
+        "open survey round of other city": {"other_city_editor"},
+        "anywhere (no object)": CITY_EDITORS,
+    },
+    "renewal.view_survey_round": {
+        "open survey round": HOME_STAFF | {"resident"},
+        "closed survey round": HOME_STAFF | {"resident"},
+        "open survey round of other city": {"other_city_editor", "resident"},
+    },
+    "renewal.survey_round": {
+        "open survey round": {"city_editor", "resident"},
+        "closed survey round": NOBODY,
+        "open survey round of other city": {"other_city_editor", "resident"},
+    },
+    "renewal.resolve_survey_conflict": {
+        "survey observation in conflict": {"city_editor"},
+        "survey observation of other city": {"other_city_editor"},
+        "home city": {"city_editor"},
     },
 }
 
