@@ -74,6 +74,17 @@ def _params_of_every_shape():
             NotificationKind.CLAIM_DECIDED,
             {**claim, "claim": 2, "status": "rejected", "superseded": True},
         )
+    yield (
+        NotificationKind.SURVEY_CONFLICT,
+        {
+            "observation": 4,
+            "space": 9,
+            "address": "",
+            "surveyor": TYPED,
+            "round": TYPED,
+            "city_code": "47210",
+        },
+    )
     for status in ImportStatus.values:
         yield (
             NotificationKind.IMPORT_FINISHED,
