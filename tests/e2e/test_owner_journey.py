@@ -214,6 +214,9 @@ def step_propose_a_project_there(page, live_server, town):
 
 
 def step_no_contact_before_the_offer(page, live_server, match):
+    # The proposal's page lists the project's matches once the city offers one.
+    assert page.locator("#project-matches").count() == 0
+    assert CHANNEL not in page.content()
     page.goto(f"{live_server.url}/ko/matches/{match.pk}/")
     assert page.locator("#match-status").get_attribute("data-status") == "suggested"
     assert page.locator("#owner-contact-channel").count() == 0
@@ -233,7 +236,11 @@ def step_staff_offer(page, live_server, match):
 
 
 def step_the_contact_after_the_offer(page, live_server, match):
-    page.goto(f"{live_server.url}/ko/matches/{match.pk}/")
+    page.goto(f"{live_server.url}/ko/projects/{match.project_id}/")
+    page.locator(
+        f"#project-matches li[data-status='offered'] a[href$='/matches/{match.pk}/']"
+    ).click()
+    page.wait_for_url(f"{live_server.url}/ko/matches/{match.pk}/")
     assert_fits_the_phone(page)
     assert page.locator("#owner-contact-channel").inner_text() == CHANNEL
     page.reload()
