@@ -17,6 +17,7 @@ from renewal.models.matching import HOLDING_STATUSES
 from renewal.models.spaces import (
     LISTING_FIELDS,
     OFFERED_AVAILABILITIES,
+    Ownership,
     UNLISTED_SPACE_STATUSES,
 )
 from renewal.selectors.photos import public_space_photos
@@ -35,8 +36,13 @@ class ListingFilters:
 
 
 def listed_spaces() -> QuerySet[VacantSpace]:
-    """Spaces their owners offer, not taken, retired or promised to a project."""
+    """Spaces their owners offer, not taken, retired or promised to a project.
+
+    The offer is the owner's: a verified owner's, or the city's own for publicly
+    owned buildings. An availability a survey recorded for a privately owned
+    building the owner never confirmed stays out of the bank."""
     return VacantSpace.objects.filter(
+        Q(owner__user__isnull=False) | Q(ownership=Ownership.PUBLIC),
         availability__in=OFFERED_AVAILABILITIES,
     ).exclude(
         Q(status__in=UNLISTED_SPACE_STATUSES)

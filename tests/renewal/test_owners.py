@@ -526,10 +526,18 @@ def test_the_listing_api_filters_and_never_names_the_owner(city, owner, editor):
     )
     SpaceOwner.objects.filter(space=listed).update(name="김소유", contact="010-9999")
     leased = VacantSpaceFactory(
-        municipality=city, kind="shop", availability="lease", asking_rent_krw=500_000
+        municipality=city,
+        kind="shop",
+        ownership="public",
+        availability="lease",
+        asking_rent_krw=500_000,
     )
     VacantSpaceFactory(municipality=city, availability="not_offered")
-    VacantSpaceFactory(municipality=city, availability="lease", status="retired")
+    # A survey's "for lease" on a private building its owner never confirmed.
+    VacantSpaceFactory(municipality=city, ownership="private", availability="lease")
+    VacantSpaceFactory(
+        municipality=city, ownership="public", availability="lease", status="retired"
+    )
 
     everything = api_client().get("/api/v1/listings/")
     cheap = api_client().get("/api/v1/listings/", {"max_rent": 100_000})
@@ -574,10 +582,10 @@ def test_the_listing_page_shows_offered_spaces_without_the_owner(city, owner, ed
 
 
 def test_the_listing_takes_as_many_queries_for_twenty_spaces_as_for_one(city):
-    VacantSpaceFactory(municipality=city, availability="free_use")
+    VacantSpaceFactory(municipality=city, ownership="public", availability="free_use")
     _response, one = count_queries(api_client(), "/api/v1/listings/")
     for _ in range(19):
-        VacantSpaceFactory(municipality=city, availability="lease")
+        VacantSpaceFactory(municipality=city, ownership="public", availability="lease")
     response, twenty = count_queries(api_client(), "/api/v1/listings/")
 
     assert response.json()["count"] == 20
@@ -743,12 +751,14 @@ def test_the_listing_filters_by_town_area_and_price(city):
 
     inside = VacantSpaceFactory(
         municipality=city,
+        ownership="public",
         availability="sale",
         asking_price_krw=90_000_000,
         floor_area_m2=120,
     )
     far = VacantSpaceFactory(
         municipality=city,
+        ownership="public",
         availability="sale",
         asking_price_krw=300_000_000,
         location=Point(city.location.x + 0.05, city.location.y, srid=4326),
@@ -779,10 +789,14 @@ def test_the_listing_filters_by_town_area_and_price(city):
 def test_a_promised_space_leaves_the_listing(city, personas):
     match = MatchFactory(
         project=RenewalProjectFactory(municipality=city),
-        space=VacantSpaceFactory(municipality=city, availability="lease"),
+        space=VacantSpaceFactory(
+            municipality=city, ownership="public", availability="lease"
+        ),
         status="accepted",
     )
-    other = VacantSpaceFactory(municipality=city, availability="lease")
+    other = VacantSpaceFactory(
+        municipality=city, ownership="public", availability="lease"
+    )
 
     rows = api_client().get("/api/v1/listings/").json()["results"]
 
