@@ -17,8 +17,8 @@ from renewal.models.matching import HOLDING_STATUSES
 from renewal.models.spaces import (
     LISTING_FIELDS,
     OFFERED_AVAILABILITIES,
-    Ownership,
     UNLISTED_SPACE_STATUSES,
+    Ownership,
 )
 from renewal.selectors.photos import public_space_photos
 
