@@ -219,6 +219,17 @@ def notifications_for_claim_task(self, claim_id: int) -> None:
 
 
 @shared_task(bind=True, **NOTIFICATION_RETRY)
+def notifications_for_match_offer_task(
+    self, match_id: int, actor_id: int | None
+) -> None:
+    from renewal.services.notifications import notifications_for_match_offer
+
+    _email_after(
+        self, notifications_for_match_offer(match_id=match_id, actor_id=actor_id)
+    )
+
+
+@shared_task(bind=True, **NOTIFICATION_RETRY)
 def notifications_for_owner_match_task(
     self, match_id: int, status: str, actor_id: int | None
 ) -> None:

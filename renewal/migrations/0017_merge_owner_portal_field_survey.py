@@ -28,6 +28,7 @@ class Migration(migrations.Migration):
                     ("content_reported", "Content reported"),
                     ("ownership_claim", "New ownership claim"),
                     ("survey_conflict", "Survey conflicts with the office"),
+                    ("match_offered", "A space offered to your project"),
                     ("claim_decided", "Ownership claim decided"),
                     ("owned_space_match", "A project for your space"),
                 ],

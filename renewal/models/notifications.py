@@ -42,6 +42,8 @@ class NotificationKind(models.TextChoices):
         "survey_conflict",
         gettext_lazy("Survey conflicts with the office"),
     )
+    # For a project's proposer and lead organisation.
+    MATCH_OFFERED = "match_offered", gettext_lazy("A space offered to your project")
     # For owners.
     CLAIM_DECIDED = "claim_decided", gettext_lazy("Ownership claim decided")
     OWNED_SPACE_MATCH = (
@@ -164,6 +166,13 @@ def _match_status(p: dict) -> str:
         "space": _space(p),
         "status": _label(MatchStatus, p["status"]),
     }
+
+
+def _match_offered(p: dict) -> str:
+    return _(
+        "The city offers %(space)s to your project “%(title)s”: open the match to "
+        "accept or decline it."
+    ) % {"title": p["title"], "space": _space(p)}
 
 
 def _agreement_ending(p: dict) -> str:
@@ -297,6 +306,7 @@ NOTIFICATION_TEXTS: dict[str, Callable[[dict], str]] = {
     NotificationKind.CONTENT_HIDDEN: _content_hidden,
     NotificationKind.CITY_PROPOSAL: _city_proposal,
     NotificationKind.MATCH_STATUS: _match_status,
+    NotificationKind.MATCH_OFFERED: _match_offered,
     NotificationKind.AGREEMENT_ENDING: _agreement_ending,
     NotificationKind.IMPORT_FINISHED: _import_finished,
     NotificationKind.CONTENT_REPORTED: _content_reported,
@@ -324,6 +334,7 @@ NOTIFICATION_SUBJECTS = {
     ),
     NotificationKind.CITY_PROPOSAL: gettext_lazy("A new proposal in your city"),
     NotificationKind.MATCH_STATUS: gettext_lazy("A match in your city changed status"),
+    NotificationKind.MATCH_OFFERED: gettext_lazy("A space is offered to your project"),
     NotificationKind.AGREEMENT_ENDING: gettext_lazy(
         "A use agreement in your city ends soon"
     ),

@@ -57,6 +57,7 @@ from renewal.models import (
     Notification,
     NotificationKind,
     NotificationPreference,
+    OrganizationMembership,
     OwnershipClaim,
     ProgressUpdate,
     ProjectFollow,
@@ -74,6 +75,7 @@ from renewal.tasks import (
     notifications_for_claim_task,
     notifications_for_comment_task,
     notifications_for_import_task,
+    notifications_for_match_offer_task,
     notifications_for_match_status_task,
     notifications_for_moderation_task,
     notifications_for_new_project_task,
@@ -91,6 +93,9 @@ AGREEMENT_ENDING_DAYS = 60
 # The match steps a city's staff hear of: the project's answer to an offer (or a
 # decline by a colleague). Offers and the steps after acceptance are staff's own.
 MATCH_STATUSES_FOR_STAFF = frozenset({MatchStatus.ACCEPTED, MatchStatus.DECLINED})
+# The project's side (its proposer, its lead organisation's members) hears of an
+# offer, which waits for their answer; what follows is their own doing.
+MATCH_STATUSES_FOR_PROJECT = frozenset({MatchStatus.OFFERED})
 # A space's verified owner hears of the steps that concern their space.
 MATCH_STATUSES_FOR_OWNER = frozenset(
     {
@@ -145,6 +150,8 @@ def enqueue_match_notifications(*, match: Match, to: str, actor) -> None:
         _enqueue(notifications_for_match_status_task, match.pk, str(to), actor_id)
     if to in MATCH_STATUSES_FOR_OWNER:
         _enqueue(notifications_for_owner_match_task, match.pk, str(to), actor_id)
+    if to in MATCH_STATUSES_FOR_PROJECT:
+        _enqueue(notifications_for_match_offer_task, match.pk, actor_id)
 
 
 def enqueue_claim_notifications(claim_id: int) -> None:
@@ -464,6 +471,28 @@ def notifications_for_match_status(
         event_key=f"match:{match.pk}:{status}",
         project_id=match.project_id,
         params={**_match_params(match), "status": status},
+        actor_id=actor_id,
+    )
+
+
+def notifications_for_match_offer(*, match_id: int, actor_id: int | None) -> list[int]:
+    """An offer tells the project's proposer and its lead organisation's members,
+    who answer it."""
+    match = Match.objects.select_related("project", "space").get(pk=match_id)
+    project = match.project
+    members = (
+        OrganizationMembership.objects.filter(
+            organization_id=project.lead_organization_id
+        ).values_list("user_id", flat=True)
+        if project.lead_organization_id
+        else []
+    )
+    return _notify(
+        user_ids=[project.proposer_id, *members],
+        kind=NotificationKind.MATCH_OFFERED,
+        event_key=f"match_offer:{match.pk}",
+        project_id=project.pk,
+        params=_match_params(match),
         actor_id=actor_id,
     )
 

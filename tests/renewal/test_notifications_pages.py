@@ -58,6 +58,7 @@ def _params_of_every_shape():
             NotificationKind.AGREEMENT_ENDING,
             {**base, **space, "kind": kind, "end_date": "2027-03-31"},
         )
+    yield NotificationKind.MATCH_OFFERED, {**base, **space}
     for status in MatchStatus.values:
         yield NotificationKind.OWNED_SPACE_MATCH, {**base, **space, "status": status}
     for claim in ({"space": 9, "address": ""}, {"space": None, "address": TYPED}):

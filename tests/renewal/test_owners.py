@@ -425,6 +425,13 @@ def test_the_contact_reaches_the_proposer_only_after_the_offer_and_is_recorded_o
     )
     told = Notification.objects.get(user=owner, kind=NotificationKind.OWNED_SPACE_MATCH)
     assert told.params["status"] == "offered"
+    # The proposer hears of the offer that waits for an answer; the editor who made
+    # it does not.
+    offered = Notification.objects.get(kind=NotificationKind.MATCH_OFFERED)
+    assert offered.user == proposer
+    assert offered.get_absolute_url().endswith(f"/matches/{match.pk}/")
+    with translation.override("ko"):
+        assert "수락하거나 거절하세요" in offered.message
 
 
 def test_without_consent_the_contact_never_leaves(city, owner, editor, personas):
