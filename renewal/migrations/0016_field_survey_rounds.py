@@ -8,120 +8,410 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('cities', '0004_merge_boundaries_commuting_flows'),
-        ('renewal', '0015_space_photos'),
+        ("cities", "0004_merge_boundaries_commuting_flows"),
+        ("renewal", "0015_space_photos"),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
     operations = [
         migrations.AddField(
-            model_name='vacancyevidence',
-            name='location',
-            field=django.contrib.gis.db.models.fields.PointField(blank=True, null=True, srid=4326, verbose_name='observed from'),
+            model_name="vacancyevidence",
+            name="location",
+            field=django.contrib.gis.db.models.fields.PointField(
+                blank=True, null=True, srid=4326, verbose_name="observed from"
+            ),
         ),
         migrations.AddField(
-            model_name='vacancyevidence',
-            name='observed_at',
-            field=models.DateTimeField(blank=True, null=True, verbose_name='observed at'),
+            model_name="vacancyevidence",
+            name="observed_at",
+            field=models.DateTimeField(
+                blank=True, null=True, verbose_name="observed at"
+            ),
         ),
         migrations.AlterField(
-            model_name='notification',
-            name='kind',
-            field=models.CharField(choices=[('status_changed', 'Project status changed'), ('progress_update', 'New progress update'), ('comment_reply', 'Reply to your comment'), ('new_project_nearby', 'New project in an area you follow'), ('content_hidden', 'Your content was hidden'), ('city_proposal', 'New proposal in your city'), ('match_status', 'Match status changed'), ('agreement_ending', 'Use agreement ending'), ('import_finished', 'Import finished'), ('content_reported', 'Content reported'), ('survey_conflict', 'Survey conflicts with the office')], max_length=30, verbose_name='kind'),
+            model_name="notification",
+            name="kind",
+            field=models.CharField(
+                choices=[
+                    ("status_changed", "Project status changed"),
+                    ("progress_update", "New progress update"),
+                    ("comment_reply", "Reply to your comment"),
+                    ("new_project_nearby", "New project in an area you follow"),
+                    ("content_hidden", "Your content was hidden"),
+                    ("city_proposal", "New proposal in your city"),
+                    ("match_status", "Match status changed"),
+                    ("agreement_ending", "Use agreement ending"),
+                    ("import_finished", "Import finished"),
+                    ("content_reported", "Content reported"),
+                    ("survey_conflict", "Survey conflicts with the office"),
+                ],
+                max_length=30,
+                verbose_name="kind",
+            ),
         ),
         migrations.CreateModel(
-            name='SurveyRound',
+            name="SurveyRound",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('name', models.CharField(max_length=120, verbose_name='name')),
-                ('grading_scheme', models.CharField(choices=[('urban-2021', 'Urban survey 2021–2023 (grades 1–4)'), ('national-2023', 'National guideline 2023 (grades 1–3)')], max_length=20, verbose_name='grading scheme')),
-                ('starts_on', models.DateField(verbose_name='starts on')),
-                ('ends_on', models.DateField(verbose_name='ends on')),
-                ('status', models.CharField(choices=[('open', 'Open'), ('closed', 'Closed')], default='open', max_length=10, verbose_name='status')),
-                ('area', django.contrib.gis.db.models.fields.MultiPolygonField(blank=True, null=True, srid=4326, verbose_name='area')),
-                ('created_at', models.DateTimeField(auto_now_add=True, verbose_name='created')),
-                ('created_by', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to=settings.AUTH_USER_MODEL)),
-                ('municipality', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='survey_rounds', to='cities.municipality')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True,
+                        primary_key=True,
+                        serialize=False,
+                        verbose_name="ID",
+                    ),
+                ),
+                ("name", models.CharField(max_length=120, verbose_name="name")),
+                (
+                    "grading_scheme",
+                    models.CharField(
+                        choices=[
+                            ("urban-2021", "Urban survey 2021–2023 (grades 1–4)"),
+                            ("national-2023", "National guideline 2023 (grades 1–3)"),
+                        ],
+                        max_length=20,
+                        verbose_name="grading scheme",
+                    ),
+                ),
+                ("starts_on", models.DateField(verbose_name="starts on")),
+                ("ends_on", models.DateField(verbose_name="ends on")),
+                (
+                    "status",
+                    models.CharField(
+                        choices=[("open", "Open"), ("closed", "Closed")],
+                        default="open",
+                        max_length=10,
+                        verbose_name="status",
+                    ),
+                ),
+                (
+                    "area",
+                    django.contrib.gis.db.models.fields.MultiPolygonField(
+                        blank=True, null=True, srid=4326, verbose_name="area"
+                    ),
+                ),
+                (
+                    "created_at",
+                    models.DateTimeField(auto_now_add=True, verbose_name="created"),
+                ),
+                (
+                    "created_by",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
+                (
+                    "municipality",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="survey_rounds",
+                        to="cities.municipality",
+                    ),
+                ),
             ],
             options={
-                'verbose_name': 'survey round',
-                'verbose_name_plural': 'survey rounds',
-                'ordering': ['-starts_on', '-id'],
+                "verbose_name": "survey round",
+                "verbose_name_plural": "survey rounds",
+                "ordering": ["-starts_on", "-id"],
             },
         ),
         migrations.CreateModel(
-            name='SurveyRoundSpace',
+            name="SurveyRoundSpace",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('round', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='round_spaces', to='renewal.surveyround')),
-                ('space', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='+', to='renewal.vacantspace')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True,
+                        primary_key=True,
+                        serialize=False,
+                        verbose_name="ID",
+                    ),
+                ),
+                (
+                    "round",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="round_spaces",
+                        to="renewal.surveyround",
+                    ),
+                ),
+                (
+                    "space",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="+",
+                        to="renewal.vacantspace",
+                    ),
+                ),
             ],
             options={
-                'verbose_name': 'space of a survey round',
-                'verbose_name_plural': 'spaces of survey rounds',
+                "verbose_name": "space of a survey round",
+                "verbose_name_plural": "spaces of survey rounds",
             },
         ),
         migrations.AddField(
-            model_name='surveyround',
-            name='spaces',
-            field=models.ManyToManyField(blank=True, related_name='survey_rounds', through='renewal.SurveyRoundSpace', to='renewal.vacantspace'),
+            model_name="surveyround",
+            name="spaces",
+            field=models.ManyToManyField(
+                blank=True,
+                related_name="survey_rounds",
+                through="renewal.SurveyRoundSpace",
+                to="renewal.vacantspace",
+            ),
         ),
         migrations.CreateModel(
-            name='SurveyObservation',
+            name="SurveyObservation",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('client_id', models.UUIDField(unique=True, verbose_name='device record id')),
-                ('observed_at', models.DateTimeField(verbose_name='observed at')),
-                ('received_at', models.DateTimeField(auto_now_add=True, verbose_name='received at')),
-                ('location', django.contrib.gis.db.models.fields.PointField(blank=True, null=True, srid=4326, verbose_name='position')),
-                ('location_source', models.CharField(choices=[('gps', "Phone's GPS"), ('tap', 'Tapped on the map'), ('building', "The building's recorded position")], max_length=10, verbose_name='position from')),
-                ('accuracy_m', models.FloatField(blank=True, null=True, verbose_name='accuracy (m)')),
-                ('signs', django.contrib.postgres.fields.ArrayField(base_field=models.CharField(choices=[('mailbox_full', 'Mailbox overflowing'), ('meter_stopped', 'Electricity or water meter not running'), ('overgrown', 'Yard overgrown'), ('broken_windows', 'Broken windows or doors'), ('boarded_up', 'Entrances locked or boarded up'), ('waste', 'Waste dumped'), ('no_light', 'No light or sign of life')], max_length=20), blank=True, default=list, size=None, verbose_name='signs of vacancy')),
-                ('grade', models.PositiveSmallIntegerField(blank=True, null=True, verbose_name='condition grade')),
-                ('checklist', models.JSONField(blank=True, default=dict, verbose_name='condition checklist')),
-                ('note', models.TextField(blank=True, verbose_name='note')),
-                ('base_version', models.BigIntegerField(default=0, verbose_name='version seen')),
-                ('state', models.CharField(choices=[('applied', 'Applied'), ('conflict', 'Conflict: the office changed the space meanwhile'), ('kept_survey', "Resolved: the survey's values applied"), ('kept_office', "Resolved: the office's values kept")], max_length=20, verbose_name='state')),
-                ('office_changes', models.JSONField(blank=True, default=dict, verbose_name="office's changes")),
-                ('resolved_at', models.DateTimeField(blank=True, null=True, verbose_name='resolved at')),
-                ('resolution_reason', models.TextField(blank=True, verbose_name='reason')),
-                ('evidence', models.OneToOneField(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='observation', to='renewal.vacancyevidence')),
-                ('municipality', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='+', to='cities.municipality')),
-                ('resolved_by', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to=settings.AUTH_USER_MODEL)),
-                ('space', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='observations', to='renewal.vacantspace')),
-                ('surveyor', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='+', to=settings.AUTH_USER_MODEL)),
-                ('round', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='observations', to='renewal.surveyround')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True,
+                        primary_key=True,
+                        serialize=False,
+                        verbose_name="ID",
+                    ),
+                ),
+                (
+                    "client_id",
+                    models.UUIDField(unique=True, verbose_name="device record id"),
+                ),
+                ("observed_at", models.DateTimeField(verbose_name="observed at")),
+                (
+                    "received_at",
+                    models.DateTimeField(auto_now_add=True, verbose_name="received at"),
+                ),
+                (
+                    "location",
+                    django.contrib.gis.db.models.fields.PointField(
+                        blank=True, null=True, srid=4326, verbose_name="position"
+                    ),
+                ),
+                (
+                    "location_source",
+                    models.CharField(
+                        choices=[
+                            ("gps", "Phone's GPS"),
+                            ("tap", "Tapped on the map"),
+                            ("building", "The building's recorded position"),
+                        ],
+                        max_length=10,
+                        verbose_name="position from",
+                    ),
+                ),
+                (
+                    "accuracy_m",
+                    models.FloatField(
+                        blank=True, null=True, verbose_name="accuracy (m)"
+                    ),
+                ),
+                (
+                    "signs",
+                    django.contrib.postgres.fields.ArrayField(
+                        base_field=models.CharField(
+                            choices=[
+                                ("mailbox_full", "Mailbox overflowing"),
+                                (
+                                    "meter_stopped",
+                                    "Electricity or water meter not running",
+                                ),
+                                ("overgrown", "Yard overgrown"),
+                                ("broken_windows", "Broken windows or doors"),
+                                ("boarded_up", "Entrances locked or boarded up"),
+                                ("waste", "Waste dumped"),
+                                ("no_light", "No light or sign of life"),
+                            ],
+                            max_length=20,
+                        ),
+                        blank=True,
+                        default=list,
+                        size=None,
+                        verbose_name="signs of vacancy",
+                    ),
+                ),
+                (
+                    "grade",
+                    models.PositiveSmallIntegerField(
+                        blank=True, null=True, verbose_name="condition grade"
+                    ),
+                ),
+                (
+                    "checklist",
+                    models.JSONField(
+                        blank=True, default=dict, verbose_name="condition checklist"
+                    ),
+                ),
+                ("note", models.TextField(blank=True, verbose_name="note")),
+                (
+                    "base_version",
+                    models.BigIntegerField(default=0, verbose_name="version seen"),
+                ),
+                (
+                    "state",
+                    models.CharField(
+                        choices=[
+                            ("applied", "Applied"),
+                            (
+                                "conflict",
+                                "Conflict: the office changed the space meanwhile",
+                            ),
+                            ("kept_survey", "Resolved: the survey's values applied"),
+                            ("kept_office", "Resolved: the office's values kept"),
+                        ],
+                        max_length=20,
+                        verbose_name="state",
+                    ),
+                ),
+                (
+                    "office_changes",
+                    models.JSONField(
+                        blank=True, default=dict, verbose_name="office's changes"
+                    ),
+                ),
+                (
+                    "resolved_at",
+                    models.DateTimeField(
+                        blank=True, null=True, verbose_name="resolved at"
+                    ),
+                ),
+                (
+                    "resolution_reason",
+                    models.TextField(blank=True, verbose_name="reason"),
+                ),
+                (
+                    "evidence",
+                    models.OneToOneField(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name="observation",
+                        to="renewal.vacancyevidence",
+                    ),
+                ),
+                (
+                    "municipality",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="+",
+                        to="cities.municipality",
+                    ),
+                ),
+                (
+                    "resolved_by",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
+                (
+                    "space",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="observations",
+                        to="renewal.vacantspace",
+                    ),
+                ),
+                (
+                    "surveyor",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
+                (
+                    "round",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="observations",
+                        to="renewal.surveyround",
+                    ),
+                ),
             ],
             options={
-                'verbose_name': 'survey observation',
-                'verbose_name_plural': 'survey observations',
-                'ordering': ['-observed_at', '-id'],
-                'indexes': [models.Index(condition=models.Q(('state', 'conflict')), fields=['municipality', 'received_at'], name='survey_conflicts_by_city')],
+                "verbose_name": "survey observation",
+                "verbose_name_plural": "survey observations",
+                "ordering": ["-observed_at", "-id"],
+                "indexes": [
+                    models.Index(
+                        condition=models.Q(("state", "conflict")),
+                        fields=["municipality", "received_at"],
+                        name="survey_conflicts_by_city",
+                    )
+                ],
             },
         ),
         migrations.CreateModel(
-            name='SurveyAssignment',
+            name="SurveyAssignment",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('assigned_at', models.DateTimeField(auto_now_add=True, verbose_name='assigned')),
-                ('assigned_by', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to=settings.AUTH_USER_MODEL)),
-                ('surveyor', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='survey_assignments', to=settings.AUTH_USER_MODEL)),
-                ('round', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='assignments', to='renewal.surveyround')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True,
+                        primary_key=True,
+                        serialize=False,
+                        verbose_name="ID",
+                    ),
+                ),
+                (
+                    "assigned_at",
+                    models.DateTimeField(auto_now_add=True, verbose_name="assigned"),
+                ),
+                (
+                    "assigned_by",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
+                (
+                    "surveyor",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="survey_assignments",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
+                (
+                    "round",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="assignments",
+                        to="renewal.surveyround",
+                    ),
+                ),
             ],
             options={
-                'verbose_name': 'survey assignment',
-                'verbose_name_plural': 'survey assignments',
-                'constraints': [models.UniqueConstraint(fields=('round', 'surveyor'), name='survey_assignment_unique')],
+                "verbose_name": "survey assignment",
+                "verbose_name_plural": "survey assignments",
+                "constraints": [
+                    models.UniqueConstraint(
+                        fields=("round", "surveyor"), name="survey_assignment_unique"
+                    )
+                ],
             },
         ),
         migrations.AddConstraint(
-            model_name='surveyroundspace',
-            constraint=models.UniqueConstraint(fields=('round', 'space'), name='survey_round_space_unique'),
+            model_name="surveyroundspace",
+            constraint=models.UniqueConstraint(
+                fields=("round", "space"), name="survey_round_space_unique"
+            ),
         ),
         migrations.AddConstraint(
-            model_name='surveyround',
-            constraint=models.CheckConstraint(condition=models.Q(('ends_on__gte', models.F('starts_on'))), name='survey_round_ends_after_start'),
+            model_name="surveyround",
+            constraint=models.CheckConstraint(
+                condition=models.Q(("ends_on__gte", models.F("starts_on"))),
+                name="survey_round_ends_after_start",
+            ),
         ),
     ]

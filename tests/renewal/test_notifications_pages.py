@@ -99,6 +99,17 @@ def _params_of_every_shape():
                 "city_code": "47210",
             },
         )
+    yield (
+        NotificationKind.SURVEY_CONFLICT,
+        {
+            "observation": 1,
+            "space": 9,
+            "address": "",
+            "surveyor": TYPED,
+            "round": TYPED,
+            "city_code": "47210",
+        },
+    )
 
 
 SHAPES = list(_params_of_every_shape())

@@ -15,6 +15,7 @@ from renewal.models import (
     Notification,
     NotificationKind,
     SurveyObservation,
+    SurveyRound,
     VacancyEvidence,
     VacantSpace,
 )
@@ -428,3 +429,92 @@ def test_a_conflict_waits_on_the_citys_workbench(survey, surveyor, personas, cit
     conflicts = f"/ko/cities/{city.code}/survey-conflicts/"
     assert page_client(personas["city_viewer"]).get(conflicts).status_code == 403
     assert page_client(personas["city_editor"]).get(conflicts).status_code == 200
+
+
+def test_editors_start_a_round_assign_a_surveyor_and_spaces_then_close_it(
+    personas, city, surveyor
+):
+    VacantSpaceFactory(municipality=city, status="reported")
+    VacantSpaceFactory(municipality=city, status="available")
+    editor = page_client(personas["city_editor"])
+    url = f"/en/cities/{city.code}/survey-rounds/"
+    assert page_client(personas["city_viewer"]).get(url).status_code == 403
+
+    refused = editor.post(
+        url,
+        {
+            "name": "Autumn",
+            "grading_scheme": "urban-2021",
+            "starts_on": "2026-10-01",
+            "ends_on": "2026-09-01",
+        },
+    )
+    created = editor.post(
+        url,
+        {
+            "name": "Autumn",
+            "grading_scheme": "urban-2021",
+            "starts_on": "2026-09-01",
+            "ends_on": "2026-10-01",
+        },
+    )
+
+    assert refused.status_code == 200
+    assert "ends on or after" in refused.content.decode()
+    survey_round = SurveyRound.objects.get()
+    manage = f"/en/survey-rounds/{survey_round.pk}/"
+    assert created.url == manage
+    editor.post(manage, {"action": "assign", "username": surveyor.username})
+    missing = editor.post(
+        manage, {"action": "assign", "username": "nobody"}, follow=True
+    )
+    assert "No active account is named" in missing.content.decode()
+    editor.post(manage, {"action": "spaces", "status": ["reported"]})
+    assert survey_round.round_spaces.count() == 1
+    assert list(survey_round.assignments.values_list("surveyor", flat=True)) == [
+        surveyor.pk
+    ]
+    editor.post(manage, {"action": "close"})
+    survey_round.refresh_from_db()
+    assert survey_round.status == "closed"
+    assert not surveyor.has_perm("renewal.survey_round", survey_round)
+
+
+def test_a_photo_before_its_record_is_refused_and_a_resent_one_is_stored_once(
+    survey, surveyor
+):
+    from tests.photos import jpeg_bytes
+
+    survey_round, [house, _other], _shop = survey
+    record = _record(house)
+    client = api_client(surveyor)
+    url = (
+        f"/api/v1/survey-rounds/{survey_round.pk}/observations/"
+        f"{record['client_id']}/photos/"
+    )
+    photo_id = str(uuid.uuid4())
+
+    def send():
+        return client.post(
+            url,
+            {"client_id": photo_id, "photo": _upload(jpeg_bytes())},
+            format="multipart",
+        )
+
+    early = send()
+    survey_observations_sync(
+        actor=surveyor, survey_round=survey_round, records=[record]
+    )
+    first, again = send(), send()
+
+    assert early.status_code == 400
+    assert "observation" in early.json()["error"]["fields"]
+    assert first.status_code == again.status_code == 201
+    assert first.json()["photo"] == again.json()["photo"]
+    assert house.photos.get().source == "survey"
+
+
+def _upload(data: bytes):
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    return SimpleUploadedFile("photo.jpg", data, content_type="image/jpeg")

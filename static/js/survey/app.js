@@ -336,7 +336,10 @@
           form.append("photo", photo.blob, photo.name || "photo.jpg");
           return post(config.photos_url.replace("{client_id}", record.client_id), form, false)
             .then(function (response) {
-              if (response.status >= 500) return failure(response);
+              // Signed out, round closed, server down: stop and keep the photo.
+              if (!response.ok && [400, 413, 415].indexOf(response.status) === -1) {
+                return failure(response);
+              }
               if (!response.ok) {
                 // A file the server refuses is not sent again; the record says why.
                 return response.json().catch(function () { return {}; }).then(function (body) {
