@@ -8,6 +8,7 @@ from pathlib import Path
 from urllib.parse import quote
 
 import pytest
+from celery.result import _set_task_join_will_block
 from django.conf import settings as django_settings
 from django.contrib.auth.models import AnonymousUser, Group
 from django.core.cache import cache
@@ -49,6 +50,10 @@ def _tasks_run_in_process(settings):
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
     yield
     celery_app.conf.task_always_eager = previous
+    # Eager calls mark the process "inside a task" in a process-wide flag and put
+    # back what they found; two at once (the live server's threads) can leave it
+    # set, and the next `result.get()` of a worker test would refuse to wait.
+    _set_task_join_will_block(False)
 
 
 @pytest.fixture(autouse=True)

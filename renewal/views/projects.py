@@ -54,7 +54,7 @@ from renewal.models.projects import (
     SUPPORTABLE_STATUSES,
     UPDATABLE_STATUSES,
 )
-from renewal.rules import organization_ids
+from renewal.rules import organization_ids, survey_round_ids
 from renewal.selectors.engagement import (
     area_follow_list,
     comment_is_masked,
@@ -457,6 +457,8 @@ def my_page(request):
                 for organization in user_organizations(user)
             ],
             "area_follows": _named_area_follows(user),
+            # Surveyors reach their rounds' phone page from here.
+            "surveys_assigned": bool(survey_round_ids(user)),
             "notifications": notifications[:NOTIFICATIONS_SHOWN],
             "unread_count": notifications.filter(read_at__isnull=True).count(),
         },

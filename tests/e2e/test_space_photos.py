@@ -71,7 +71,12 @@ def test_staff_upload_and_publish_a_photo_that_the_public_then_sees(
         page.goto(url)
         image = page.get_by_role("img", name="정면 모습")
         image.wait_for()
-        loaded = image.evaluate("img => img.complete && img.naturalWidth")
+        # Visible is not yet loaded: wait for the file itself.
+        image.element_handle().wait_for_element_state("stable")
+        page.wait_for_function(
+            "img => img.complete && img.naturalWidth > 0", arg=image.element_handle()
+        )
+        loaded = image.evaluate("img => img.naturalWidth")
         assert loaded == 320  # the thumbnail, not the published image
         assert page.locator("#photo-upload-form").count() == 0
         assert page.locator(f"a[href='/photos/{photo.pk}/original']").count() == 0

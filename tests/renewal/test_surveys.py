@@ -518,3 +518,36 @@ def _upload(data: bytes):
     from django.core.files.uploadedfile import SimpleUploadedFile
 
     return SimpleUploadedFile("photo.jpg", data, content_type="image/jpeg")
+
+
+def test_the_demo_round_holds_reported_spaces_and_loads_once(db):
+    from cities.models import Municipality
+    from cities.services import demo_municipalities_load
+    from renewal.demo.bids import CITY_CODE
+    from renewal.demo.spaces import demo_spaces_generate
+    from renewal.demo.surveys import ROUND_SPACES, USERNAME, demo_survey_load
+    from renewal.models import SurveyRound
+
+    demo_municipalities_load()
+    demo_spaces_generate(municipalities=[Municipality.objects.get(code=CITY_CODE)])
+
+    added = demo_survey_load()
+
+    assert 0 < added <= ROUND_SPACES
+    assert demo_survey_load() == 0
+    survey_round = SurveyRound.objects.get()
+    assert survey_round.status == "open"
+    assert survey_round.assignments.get().surveyor.username == USERNAME
+    spaces = [entry.space for entry in survey_round.round_spaces.all()]
+    assert len(spaces) == added
+    assert {space.status for space in spaces} == {"reported"}
+    assert {space.municipality.code for space in spaces} == {CITY_CODE}
+
+
+def test_my_page_leads_a_surveyor_to_the_survey_and_no_one_else(survey, surveyor):
+    surveyors_page = page_client(surveyor).get("/ko/me/")
+    residents_page = page_client(UserFactory()).get("/ko/me/")
+
+    assert 'id="my-surveys-link"' in surveyors_page.content.decode()
+    assert 'href="/ko/survey/"' in surveyors_page.content.decode()
+    assert 'id="my-surveys-link"' not in residents_page.content.decode()

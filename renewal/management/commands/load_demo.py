@@ -10,6 +10,7 @@ from renewal.demo.bids import demo_bid_load
 from renewal.demo.owners import demo_owners_load
 from renewal.demo.projects import demo_projects_load
 from renewal.demo.spaces import demo_spaces_generate
+from renewal.demo.surveys import demo_survey_load
 from renewal.services.tiles import space_tile_grid_refresh
 
 
@@ -73,6 +74,10 @@ class Command(BaseCommand):
         self.stdout.write(
             _("Illustrative owner with listed spaces: %(created)d spaces listed.")
             % {"created": demo_owners_load()}
+        )
+        self.stdout.write(
+            _("Illustrative field-survey round: %(created)d spaces to survey.")
+            % {"created": demo_survey_load()}
         )
         # Zoomed-out map tiles read a grid of counts; build it now rather than at the
         # next scheduled refresh.
