@@ -147,6 +147,30 @@
     }
   }
 
+  // Leaflet is fetched when the first building is recorded, not with the page: a
+  // first visit on a slow connection does not wait for it, and the service worker
+  // keeps it for the field.
+  var leafletLoading = null;
+  function withLeaflet(then) {
+    if (window.L) { then(); return; }
+    var element = $("record-map");
+    if (!leafletLoading) {
+      leafletLoading = new Promise(function (resolve, reject) {
+        var style = document.createElement("link");
+        style.rel = "stylesheet";
+        style.href = element.dataset.leafletCss;
+        document.head.appendChild(style);
+        var script = document.createElement("script");
+        script.src = element.dataset.leafletJs;
+        script.onload = resolve;
+        script.onerror = reject;
+        document.head.appendChild(script);
+      });
+    }
+    // Without Leaflet the form still takes GPS or the building's position.
+    leafletLoading.then(then, function () { leafletLoading = null; });
+  }
+
   function openMap(space) {
     var element = $("record-map");
     if (!window.L) return;
@@ -179,7 +203,7 @@
     $("record-not-graded").hidden = graded;
     $("survey-record").hidden = false;
     setPosition(null, S.building_ok);
-    openMap(space);
+    withLeaflet(function () { if (current === space) openMap(space); });
     $("record-heading").focus();
   }
 
