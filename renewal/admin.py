@@ -28,8 +28,11 @@ from renewal.models import (
     InventoryChange,
     NeighborhoodResource,
     OrganizationMembership,
+    OwnershipClaim,
     SpaceOwner,
     SpacePhoto,
+    SurveyObservation,
+    SurveyRound,
     VacancyEvidence,
     VacantSpace,
 )
@@ -362,3 +365,54 @@ class BusinessImprovementDistrictAdmin(ReadOnlyAdmin):
 
 admin.site.register(CityMembership)
 admin.site.register(OrganizationMembership)
+
+
+@admin.register(OwnershipClaim)
+class OwnershipClaimAdmin(ReadOnlyAdmin):
+    """Claims are decided on the city's claims page, which records the reason and
+    tells the claimant; the document is handed out there, never by a file URL."""
+
+    list_display = ["id", "municipality", "space", "address", "status", "created_at"]
+    list_filter = ["status", "evidence"]
+    list_select_related = ["municipality", "space"]
+    exclude = ["document"]
+
+
+class SurveyAdminMixin(NoWritesMixin):
+    """Rounds are run on the city's survey pages; observations arrive by sync, and a
+    conflict is decided on the conflicts page. Shown to the city's staff."""
+
+    permission = "renewal.view_survey_round"
+
+    def get_queryset(self, request):
+        records = super().get_queryset(request).select_related("municipality")
+        if request.user.is_superuser:
+            return records
+        return records.filter(
+            municipality_id__in=municipality_ids_with_permission(
+                user=request.user, permission=self.permission
+            )
+        )
+
+    def has_view_permission(self, request, obj=None):
+        return request.user.has_perm(
+            self.permission, obj.municipality if obj is not None else None
+        )
+
+    def has_module_permission(self, request):
+        return request.user.has_perm(self.permission)
+
+
+@admin.register(SurveyRound)
+class SurveyRoundAdmin(SurveyAdminMixin, admin.ModelAdmin):
+    list_display = ["name", "municipality", "status", "starts_on", "ends_on"]
+    list_filter = ["status"]
+    exclude = ["area"]
+
+
+@admin.register(SurveyObservation)
+class SurveyObservationAdmin(SurveyAdminMixin, admin.ModelAdmin):
+    list_display = ["id", "round", "space", "surveyor", "state", "received_at"]
+    list_filter = ["state"]
+    list_select_related = ["round", "space", "surveyor", "municipality"]
+    exclude = ["location"]

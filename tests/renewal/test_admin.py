@@ -209,3 +209,58 @@ def test_admin_owner_edit_is_recorded_without_its_values(
     assert InventoryChange.objects.get(object_id=space.pk).changes == {
         "owner": "changed"
     }
+
+
+def test_claims_and_survey_rounds_show_read_only_to_their_city_staff(
+    client, personas, city, other_city
+):
+    import datetime
+
+    from renewal.models import OwnershipClaim
+    from renewal.services.surveys import survey_round_create
+
+    def claim(municipality, address):
+        return OwnershipClaim.objects.create(
+            claimant=personas["resident"],
+            municipality=municipality,
+            address=address,
+            kind="house",
+            evidence="on_site",
+        )
+
+    def survey_round(municipality, name):
+        return survey_round_create(
+            actor=None,
+            municipality=municipality,
+            data={
+                "name": name,
+                "grading_scheme": "national-2023",
+                "starts_on": datetime.date(2026, 3, 1),
+                "ends_on": datetime.date(2026, 5, 31),
+            },
+        )
+
+    mine = claim(city, "우리 시 신청 주소")
+    claim(other_city, "다른 시 신청 주소")
+    my_round = survey_round(city, "우리 시 조사")
+    survey_round(other_city, "다른 시 조사")
+    client.force_login(User.objects.get(username="city_viewer"))
+
+    claims = client.get("/ko/admin/renewal/ownershipclaim/").content.decode()
+    rounds = client.get("/ko/admin/renewal/surveyround/").content.decode()
+    claim_page = client.get(f"/ko/admin/renewal/ownershipclaim/{mine.pk}/change/")
+    round_page = client.get(f"/ko/admin/renewal/surveyround/{my_round.pk}/change/")
+    changed = client.post(
+        f"/ko/admin/renewal/surveyround/{my_round.pk}/change/", {"name": "바뀜"}
+    )
+
+    assert "우리 시 신청 주소" in claims and "다른 시 신청 주소" not in claims
+    assert "우리 시 조사" in rounds and "다른 시 조사" not in rounds
+    assert claim_page.status_code == round_page.status_code == 200
+    assert 'name="name"' not in round_page.content.decode()
+    assert changed.status_code == 403
+    my_round.refresh_from_db()
+    assert my_round.name == "우리 시 조사"
+    assert client.get("/ko/admin/renewal/ownershipclaim/").status_code == 200
+    client.force_login(User.objects.get(username="resident"))
+    assert client.get("/ko/admin/renewal/ownershipclaim/").status_code == 302
