@@ -200,7 +200,7 @@ def schema_error_responses(result, generator, request, public):
 
 def exception_handler(error, context):
     """Every API error as error_body."""
-    from core.errors import DomainError, NotPermitted
+    from core.errors import DomainError
 
     if statement_cancelled(error):
         response = Response(
@@ -211,8 +211,7 @@ def exception_handler(error, context):
         return response
     if isinstance(error, DomainError):
         return Response(
-            error_body(error.code, error.message, error.fields),
-            status=403 if isinstance(error, NotPermitted) else 400,
+            error_body(error.code, error.message, error.fields), status=error.status
         )
     if isinstance(error, Http404):
         error = exceptions.NotFound()

@@ -5,6 +5,7 @@ class DomainError(Exception):
     """A refused change, with a code for machines and a sentence for people."""
 
     code = "invalid"
+    status = 400
 
     def __init__(self, message, *, fields: dict | None = None) -> None:
         super().__init__(str(message))
@@ -14,6 +15,7 @@ class DomainError(Exception):
 
 class NotPermitted(DomainError):
     code = "permission_denied"
+    status = 403
 
     def __init__(self, message=None) -> None:
         super().__init__(message or _("You are not allowed to do this."))
@@ -21,6 +23,13 @@ class NotPermitted(DomainError):
 
 class IllegalTransition(DomainError):
     code = "illegal_transition"
+
+
+class TooLarge(DomainError):
+    """A request body over the limit of what it carries (a photo, a file)."""
+
+    code = "too_large"
+    status = 413
 
 
 def require_perm(user, perm: str, obj=None, message=None) -> None:

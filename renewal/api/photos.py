@@ -16,9 +16,8 @@ from rest_framework.permissions import IsAuthenticated
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from config.api import error_body
 from config.api_parsing import PARSERS
-from core.errors import NotPermitted
+from core.errors import NotPermitted, TooLarge
 from renewal.models import SpacePhoto
 from renewal.selectors.photos import (
     ORIGINAL_PERMISSION,
@@ -173,26 +172,31 @@ class SpacePhotosView(APIView):
         space = self._space(request, pk)
         if not request.user.has_perm("renewal.add_spacephoto", space):
             raise NotPermitted()
-        data = request.data  # read first: the size limit is found while reading
-        too_large = refused_size(request._request)
-        if too_large is not None:
-            refusal = photo_too_large(too_large)
-            return Response(
-                error_body("too_large", refusal.message, refusal.fields), status=413
-            )
-        payload = SpacePhotoUploadSerializer(data=data)
-        payload.is_valid(raise_exception=True)
+        upload = photo_upload_fields(request, SpacePhotoUploadSerializer)
         photo = space_photo_add(
             actor=request.user,
             space=space,
-            upload=payload.validated_data["file"],
-            caption=payload.validated_data["caption"],
-            publish=payload.validated_data["publish"],
+            upload=upload["file"],
+            caption=upload["caption"],
+            publish=upload["publish"],
         )
         return Response(
             SpacePhotoSerializer(photo, context={"request": request}).data,
             status=status.HTTP_201_CREATED,
         )
+
+
+def photo_upload_fields(request, serializer_class) -> dict:
+    """The validated fields of a photo upload (the API's multipart bodies); a body
+    over the photo limit is refused with 413 before its fields are looked at."""
+    data = request.data  # read first: the size limit is found while reading
+    too_large = refused_size(request._request)
+    if too_large is not None:
+        refusal = photo_too_large(too_large)
+        raise TooLarge(refusal.message, fields=refusal.fields)
+    payload = serializer_class(data=data)
+    payload.is_valid(raise_exception=True)
+    return payload.validated_data
 
 
 def _visible_photo(request, pk: int) -> SpacePhoto:

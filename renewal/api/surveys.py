@@ -13,15 +13,14 @@ from rest_framework.permissions import IsAuthenticated
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from config.api import error_body
+from renewal.api.photos import photo_upload_fields
 from renewal.selectors.surveys import survey_round_get, survey_rounds_of
-from renewal.services.photos import photo_too_large
 from renewal.services.surveys import (
     survey_observations_sync,
     survey_photo_add,
     survey_round_package,
 )
-from renewal.views.photos import PhotoUploadLimit, refused_size
+from renewal.views.photos import PhotoUploadLimit
 
 
 class SurveyRoundSerializer(serializers.Serializer):
@@ -136,21 +135,13 @@ class SurveyPhotoView(APIView):
     )
     def post(self, request, pk: int, client_id):
         survey_round = survey_round_get(user=request.user, pk=pk)
-        data = request.data  # read first: the size limit is found while reading
-        too_large = refused_size(request._request)
-        if too_large is not None:
-            refusal = photo_too_large(too_large)
-            return Response(
-                error_body("too_large", refusal.message, refusal.fields), status=413
-            )
-        payload = SurveyPhotoUploadSerializer(data=data)
-        payload.is_valid(raise_exception=True)
+        upload = photo_upload_fields(request, SurveyPhotoUploadSerializer)
         photo = survey_photo_add(
             actor=request.user,
             survey_round=survey_round,
             observation_client_id=client_id,
-            upload=payload.validated_data["photo"],
-            client_id=payload.validated_data["client_id"],
+            upload=upload["photo"],
+            client_id=upload["client_id"],
         )
         return Response(
             {
