@@ -158,6 +158,12 @@ def test_a_surveyor_records_offline_and_syncs_when_back_online(
         )
         assert "surveyor_lee" in page.inner_text("#space-history")
         assert "surveyor_lee" in page.inner_text("#space-evidence")
+        # The city's map, as its table: the new grade and status in the house's row.
+        code = survey_round.municipality.code
+        page.goto(f"{live_server.url}/ko/cities/{code}/spaces/list/")
+        row = page.locator(f"tr[data-id='{houses[0].pk}']")
+        assert row.locator("td.number").last.inner_text() == "3"
+        assert "조사됨" in row.inner_text()
     finally:
         office.close()
 
