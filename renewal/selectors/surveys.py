@@ -1,12 +1,14 @@
 """Reads of field surveys, scoped to what the user may see."""
 
-from django.db.models import Count, QuerySet
+from django.db.models import Count, Exists, OuterRef, QuerySet
 from django.http import Http404
 
+from cities.models import SubMunicipality
 from renewal.models import (
     ObservationState,
     SurveyObservation,
     SurveyRound,
+    VacantSpace,
 )
 from renewal.rules import municipality_ids_with_permission, survey_round_ids
 
@@ -49,6 +51,28 @@ def survey_rounds_of_city(*, municipality) -> QuerySet:
         )
         .order_by("-starts_on", "-id")
     )
+
+
+def survey_candidate_space_ids(
+    *, municipality, statuses, areas: QuerySet | None = None
+) -> QuerySet:
+    """Ids of the city's spaces in the given statuses, inside any of `areas` (its
+    읍면동) when given: what a round's editor adds in one go."""
+    spaces = VacantSpace.objects.filter(municipality=municipality, status__in=statuses)
+    if areas is not None:
+        spaces = spaces.filter(
+            Exists(areas.filter(boundary__intersects=OuterRef("location")))
+        )
+    return spaces.values_list("pk", flat=True)
+
+
+def survey_round_areas(*, municipality, codes=None) -> QuerySet:
+    """The city's 읍면동 (those of the given SGIS codes; codes of other cities find
+    nothing), without their boundaries until asked."""
+    areas = SubMunicipality.objects.filter(municipality=municipality)
+    if codes is not None:
+        areas = areas.filter(sgis_code__in=codes)
+    return areas
 
 
 def survey_conflicts(*, municipality) -> QuerySet:

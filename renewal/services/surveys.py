@@ -18,9 +18,9 @@ from collections.abc import Iterable
 
 from django.contrib.auth import get_user_model
 from django.contrib.contenttypes.models import ContentType
-from django.contrib.gis.db.models import GeometryField
+from django.contrib.gis.db.models import GeometryField, Union
 from django.contrib.gis.db.models.functions import AsGeoJSON
-from django.contrib.gis.geos import Point
+from django.contrib.gis.geos import MultiPolygon, Point
 from django.db import IntegrityError, transaction
 from django.db.models import F, FloatField, Func, OuterRef, Subquery, Value
 from django.db.models.functions import Coalesce
@@ -174,10 +174,29 @@ def survey_round_spaces_add(*, survey_round: SurveyRound, space_ids: Iterable[in
 
 
 def survey_round_spaces_assign(
-    *, actor, survey_round: SurveyRound, space_ids: Iterable[int]
+    *, actor, survey_round: SurveyRound, space_ids: Iterable[int], areas=None
 ) -> int:
+    """Add spaces to the round; `areas` (the 읍면동 they were chosen from) join the
+    round's area, which the phone draws as the ground to cover."""
     require_perm(actor, "renewal.manage_survey_rounds", survey_round)
-    return survey_round_spaces_add(survey_round=survey_round, space_ids=space_ids)
+    with transaction.atomic():
+        if areas is not None:
+            survey_round_area_extend(survey_round=survey_round, areas=areas)
+        return survey_round_spaces_add(survey_round=survey_round, space_ids=space_ids)
+
+
+def survey_round_area_extend(*, survey_round: SurveyRound, areas) -> None:
+    """Join the boundaries of `areas` (a queryset of the round's city's 읍면동) to
+    its area, the union made by PostGIS."""
+    union = areas.aggregate(union=Union("boundary"))["union"]
+    if union is None:
+        return
+    if survey_round.area is not None:
+        union = union.union(survey_round.area)
+    if union.geom_type == "Polygon":
+        union = MultiPolygon(union, srid=union.srid)
+    survey_round.area = union
+    survey_round.save(update_fields=["area"])
 
 
 def survey_round_close(*, actor, survey_round: SurveyRound) -> SurveyRound:

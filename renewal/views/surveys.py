@@ -23,12 +23,13 @@ from renewal.models import (
     SurveyObservation,
     SurveyRoundStatus,
     VacancySign,
-    VacantSpace,
 )
 from renewal.models.surveys import ConditionRating
 from renewal.rules import municipality_ids_with_permission
 from renewal.selectors.surveys import (
+    survey_candidate_space_ids,
     survey_conflicts,
+    survey_round_areas,
     survey_round_get,
     survey_rounds_of,
     survey_rounds_of_city,
@@ -220,11 +221,24 @@ def survey_round_manage(request, pk: int):
                 )
             elif action == "spaces":
                 statuses = request.POST.getlist("status") or [SpaceStatus.REPORTED]
-                ids = VacantSpace.objects.filter(
-                    municipality_id=survey_round.municipality_id, status__in=statuses
-                ).values_list("pk", flat=True)
+                codes = request.POST.getlist("area")
+                areas = (
+                    survey_round_areas(
+                        municipality=survey_round.municipality, codes=codes
+                    )
+                    if codes
+                    else None
+                )
+                ids = survey_candidate_space_ids(
+                    municipality=survey_round.municipality,
+                    statuses=statuses,
+                    areas=areas,
+                )
                 added = survey_round_spaces_assign(
-                    actor=request.user, survey_round=survey_round, space_ids=ids
+                    actor=request.user,
+                    survey_round=survey_round,
+                    space_ids=ids,
+                    areas=areas,
                 )
                 messages.success(
                     request,
@@ -243,6 +257,9 @@ def survey_round_manage(request, pk: int):
             "surveyors": survey_round.assignments.select_related("surveyor"),
             "space_count": survey_round.round_spaces.count(),
             "statuses": SpaceStatus.choices,
+            "areas": survey_round_areas(municipality=survey_round.municipality).only(
+                "sgis_code", "name_ko", "name_en"
+            ),
             "is_open": survey_round.status == SurveyRoundStatus.OPEN,
         },
     )

@@ -6,7 +6,7 @@ import uuid
 
 import pytest
 from django.contrib.contenttypes.models import ContentType
-from django.contrib.gis.geos import MultiPolygon, Polygon
+from django.contrib.gis.geos import MultiPolygon, Point, Polygon
 from django.utils import timezone
 
 from core.errors import DomainError, NotPermitted
@@ -551,3 +551,55 @@ def test_my_page_leads_a_surveyor_to_the_survey_and_no_one_else(survey, surveyor
     assert 'id="my-surveys-link"' in surveyors_page.content.decode()
     assert 'href="/ko/survey/"' in surveyors_page.content.decode()
     assert 'id="my-surveys-link"' not in residents_page.content.decode()
+
+
+def test_spaces_chosen_by_town_area_join_the_round_with_its_outline(personas, city):
+    from cities.models import SubMunicipality
+    from renewal.services.surveys import survey_round_start
+
+    x, y = city.location.x, city.location.y
+    east = SubMunicipality.objects.create(
+        sgis_code="9990101",
+        name_ko="동쪽동",
+        name_en="Dongjjok-dong",
+        municipality=city,
+        boundary=_square(Point(x + 0.02, y, srid=4326), 0.005),
+    )
+    SubMunicipality.objects.create(
+        sgis_code="9990102",
+        name_ko="서쪽동",
+        name_en="Seojjok-dong",
+        municipality=city,
+        boundary=_square(Point(x - 0.02, y, srid=4326), 0.005),
+    )
+    inside = VacantSpaceFactory(
+        municipality=city, status="reported", location=Point(x + 0.02, y, srid=4326)
+    )
+    VacantSpaceFactory(
+        municipality=city, status="reported", location=Point(x - 0.02, y, srid=4326)
+    )
+    editor = personas["city_editor"]
+    survey_round = survey_round_start(
+        actor=editor,
+        municipality=city,
+        data={
+            "name": "동쪽 조사",
+            "grading_scheme": "national-2023",
+            "starts_on": datetime.date(2026, 3, 1),
+            "ends_on": datetime.date(2026, 5, 31),
+        },
+    )
+    manage = f"/ko/survey-rounds/{survey_round.pk}/"
+
+    page = page_client(editor).get(manage).content.decode()
+    page_client(editor).post(
+        manage, {"action": "spaces", "status": ["reported"], "area": ["9990101"]}
+    )
+
+    assert "동쪽동" in page and "서쪽동" in page
+    assert list(survey_round.round_spaces.values_list("space_id", flat=True)) == [
+        inside.pk
+    ]
+    survey_round.refresh_from_db()
+    assert survey_round.area.covers(inside.location)
+    assert survey_round.area.area == pytest.approx(east.boundary.area)
