@@ -122,6 +122,20 @@ def listing_cities() -> QuerySet[Municipality]:
     ).order_by("name_ko")
 
 
+def claimable_spaces(*, municipality, query: str, limit: int) -> list[VacantSpace]:
+    """Spaces of the city whose address holds `query` (two characters at least)
+    and that have no verified owner yet: the ones a claim can be made for."""
+    query = " ".join(query.split())
+    if len(query) < 2:
+        return []
+    return list(
+        VacantSpace.objects.filter(municipality=municipality, address__icontains=query)
+        .exclude(owner__user__isnull=False)
+        .only("id", "kind", "address")
+        .order_by("address", "id")[:limit]
+    )
+
+
 def owned_spaces(*, user) -> QuerySet[VacantSpace]:
     """The spaces whose ownership the city verified for the user."""
     return (

@@ -31,6 +31,7 @@ from renewal.forms import (
 from renewal.models import Availability, OwnershipClaim, SpaceKind, VacantSpace
 from renewal.selectors.matching import match_list
 from renewal.selectors.owners import (
+    claimable_spaces,
     claims_of,
     listing_cities,
     listing_photos,
@@ -128,17 +129,6 @@ def claim_start(request):
     return redirect("renewal:claim-space", city.code)
 
 
-def _city_spaces_matching(municipality, query: str):
-    query = " ".join(query.split())
-    if len(query) < 2:
-        return []
-    return list(
-        VacantSpace.objects.filter(municipality=municipality, address__icontains=query)
-        .select_related("owner")
-        .order_by("address", "id")[:CLAIM_SEARCH_LIMIT]
-    )
-
-
 @login_required
 def claim_space(request, code: str):
     """Find a space of the city by its address and claim it."""
@@ -172,7 +162,9 @@ def claim_space(request, code: str):
         {
             "municipality": municipality,
             "query": query,
-            "results": _city_spaces_matching(municipality, query),
+            "results": claimable_spaces(
+                municipality=municipality, query=query, limit=CLAIM_SEARCH_LIMIT
+            ),
             "chosen": space,
             "form": form,
         },

@@ -897,3 +897,20 @@ def test_a_real_worker_tells_the_citys_staff_of_a_claim_once(
         "city_viewer",
     ]
     assert told.get(user__username="city_editor").params["city_code"] == city.code
+
+
+def test_the_claim_search_leaves_out_spaces_that_have_a_verified_owner(
+    city, owner, editor
+):
+    owned = _make_owner(
+        VacantSpaceFactory(municipality=city, address="장터길 1"), owner, editor
+    )
+    free = VacantSpaceFactory(municipality=city, address="장터길 2")
+
+    page = page_client(UserFactory()).get(
+        f"/ko/cities/{city.code}/claim/", {"q": "장터길"}
+    )
+
+    body = page.content.decode()
+    assert f'value="{free.pk}"' in body
+    assert f'value="{owned.pk}"' not in body
