@@ -279,6 +279,15 @@ STORAGES["photos"] = {
     "BACKEND": "core.storage.PrivateFileSystemStorage",
     "OPTIONS": {"location": str(PHOTO_ROOT)},
 }
+# Ownership documents (registry extracts, tax notices) likewise: personal data that
+# only the claim's page hands out (renewal/views/owners.py).
+CLAIM_DOCUMENT_ROOT = Path(
+    env_str("CLAIM_DOCUMENT_ROOT", str(BASE_DIR / "var" / "documents"))
+)
+STORAGES["documents"] = {
+    "BACKEND": "core.storage.PrivateFileSystemStorage",
+    "OPTIONS": {"location": str(CLAIM_DOCUMENT_ROOT)},
+}
 SPACE_PHOTO_MAX_BYTES = env_int("SPACE_PHOTO_MAX_BYTES", 10 * 1024 * 1024)
 
 EMAIL_BACKEND = env_str(

@@ -58,11 +58,17 @@ def _tasks_run_in_process(settings):
 
 @pytest.fixture(autouse=True)
 def photo_root(settings, tmp_path_factory) -> Path:
-    """Photos of spaces go to a folder of the test's own (workers: PHOTO_ROOT)."""
+    """Photos of spaces go to a folder of the test's own (workers: PHOTO_ROOT), and
+    ownership documents to another."""
     root = tmp_path_factory.mktemp("photos")
+    documents = tmp_path_factory.mktemp("documents")
     settings.STORAGES = {
         **settings.STORAGES,
         "photos": {**settings.STORAGES["photos"], "OPTIONS": {"location": str(root)}},
+        "documents": {
+            **settings.STORAGES["documents"],
+            "OPTIONS": {"location": str(documents)},
+        },
     }
     return root
 

@@ -10,10 +10,18 @@ import uuid
 
 from django.conf import settings
 from django.contrib.gis.db import models
+from django.core.files.storage import Storage
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
+from core.storage import StorageAlias
 from renewal.models.spaces import SpaceKind
+
+_claim_document_storage = StorageAlias("documents")
+
+
+def claim_document_storage() -> Storage:
+    return _claim_document_storage
 
 
 class ClaimStatus(models.TextChoices):
@@ -88,10 +96,13 @@ class OwnershipClaim(models.Model):
     evidence = models.CharField(
         _("evidence"), max_length=10, choices=ClaimEvidence.choices
     )
-    # Private: media files are not served; only the claim's pages hand it out
-    # (renewal.view_ownershipclaim_document).
+    # Private (registry extracts and tax notices carry personal data): kept outside
+    # MEDIA_ROOT, with no URL; only the claim's page hands it out.
     document = models.FileField(
-        _("document"), upload_to=claim_document_path, blank=True
+        _("document"),
+        upload_to=claim_document_path,
+        blank=True,
+        storage=claim_document_storage,
     )
     document_type = models.CharField(max_length=40, blank=True)
     note = models.TextField(_("note to the city"), blank=True)

@@ -10,10 +10,12 @@ import uuid
 
 from django.conf import settings
 from django.contrib.gis.db import models
-from django.core.files.storage import Storage, storages
+from django.core.files.storage import Storage
 from django.db.models import Q
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
+
+from core.storage import StorageAlias
 
 # The thumbnail's longer side, and the published copy's at most (a phone's 12
 # megapixels shown on a web page only cost bandwidth).
@@ -27,43 +29,7 @@ class PhotoSource(models.TextChoices):
     STAFF = "staff", _("City staff")
 
 
-class _PhotoStorage(Storage):
-    """The "photos" storage of settings.STORAGES, looked up on every use: a
-    FileField keeps the storage it was given when its model is defined, before a
-    test or a deployment script has chosen where photos go."""
-
-    def _open(self, name, mode="rb"):
-        return storages["photos"]._open(name, mode)
-
-    def _save(self, name, content):
-        return storages["photos"]._save(name, content)
-
-    def delete(self, name):
-        return storages["photos"].delete(name)
-
-    def exists(self, name):
-        return storages["photos"].exists(name)
-
-    def listdir(self, path):
-        return storages["photos"].listdir(path)
-
-    def size(self, name):
-        return storages["photos"].size(name)
-
-    def path(self, name):
-        return storages["photos"].path(name)
-
-    def url(self, name):
-        return storages["photos"].url(name)
-
-    def get_valid_name(self, name):
-        return storages["photos"].get_valid_name(name)
-
-    def get_available_name(self, name, max_length=None):
-        return storages["photos"].get_available_name(name, max_length)
-
-
-_photo_storage = _PhotoStorage()
+_photo_storage = StorageAlias("photos")
 
 
 def photo_storage() -> Storage:

@@ -49,8 +49,10 @@ def _jpeg() -> bytes:
 
 
 @pytest.fixture(autouse=True)
-def _claim_documents_in_a_folder_of_the_tests_own(settings, tmp_path):
-    settings.MEDIA_ROOT = tmp_path
+def _media_in_a_folder_of_the_tests_own(settings, tmp_path):
+    # Claim documents have a private storage of their own (tests/conftest.py);
+    # nothing of an owner's may land among the media files.
+    settings.MEDIA_ROOT = tmp_path / "media"
 
 
 @pytest.fixture

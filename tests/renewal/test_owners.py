@@ -1,8 +1,11 @@
 """The owner portal: claims and their verification, what a verified owner sets, the
 contact an owner consents to share, and the public listing (빈집은행)."""
 
+from pathlib import Path
+
 import pytest
 from django.contrib.gis.geos import Point
+from django.core.files.storage import storages
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.utils import translation
 
@@ -48,8 +51,10 @@ def pdf(name="registry.pdf", content=PDF, content_type="application/pdf"):
 
 
 @pytest.fixture(autouse=True)
-def _claim_documents_in_a_folder_of_the_tests_own(settings, tmp_path):
-    settings.MEDIA_ROOT = tmp_path
+def _media_in_a_folder_of_the_tests_own(settings, tmp_path):
+    # Claim documents have a private storage of their own (tests/conftest.py);
+    # nothing of an owner's may land among the media files.
+    settings.MEDIA_ROOT = tmp_path / "media"
 
 
 @pytest.fixture
@@ -87,7 +92,7 @@ def _make_owner(space, user, editor, *, consent=False):
 
 
 def test_a_document_claim_is_stored_and_tells_the_citys_staff(
-    city, personas, owner, django_capture_on_commit_callbacks
+    city, personas, owner, settings, django_capture_on_commit_callbacks
 ):
     space = VacantSpaceFactory(municipality=city)
 
@@ -102,6 +107,14 @@ def test_a_document_claim_is_stored_and_tells_the_citys_staff(
 
     assert claim.status == ClaimStatus.PENDING
     assert claim.document_type == "application/pdf"
+    # Kept in the private documents storage, which has no URL; none in MEDIA_ROOT.
+    assert storages["documents"].exists(claim.document.name)
+    assert claim.document.read().startswith(b"%PDF-")
+    with pytest.raises(ValueError):
+        _ = claim.document.url
+    assert not Path(settings.MEDIA_ROOT).exists() or not any(
+        Path(settings.MEDIA_ROOT).rglob("*.pdf")
+    )
     told = set(
         Notification.objects.filter(kind=NotificationKind.OWNERSHIP_CLAIM).values_list(
             "user__username", flat=True
