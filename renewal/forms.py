@@ -40,6 +40,15 @@ def longitude_field(*, required: bool = True) -> forms.FloatField:
     )
 
 
+def typed_point(cleaned: dict) -> Point | None:
+    """The point of a form's longitude and latitude fields (EPSG:4326); None when
+    either is empty."""
+    longitude, latitude = cleaned.get("longitude"), cleaned.get("latitude")
+    if longitude is None or latitude is None:
+        return None
+    return Point(longitude, latitude, srid=4326)
+
+
 def latitude_field(*, required: bool = True) -> forms.FloatField:
     return forms.FloatField(
         label=_("Latitude"),
@@ -183,9 +192,7 @@ class VacantSpaceForm(DomainErrorFormMixin, forms.Form):
         # An empty choice arrives as "", which the model stores as blank text.
         for name in ("external_id", "address", "source", "grading_scheme"):
             data[name] = data[name] or ""
-        data["location"] = Point(
-            self.cleaned_data["longitude"], self.cleaned_data["latitude"], srid=4326
-        )
+        data["location"] = typed_point(self.cleaned_data)
         return data
 
     def owner_data(self) -> dict:
@@ -289,12 +296,8 @@ class RenewalProjectProposalForm(DomainErrorFormMixin, forms.Form):
             except (GEOSException, ValueError, TypeError):
                 raise forms.ValidationError(_("The drawn area could not be read."))
             cleaned["place"] = place
-        elif (
-            cleaned.get("longitude") is not None and cleaned.get("latitude") is not None
-        ):
-            cleaned["place"] = Point(
-                cleaned["longitude"], cleaned["latitude"], srid=4326
-            )
+        elif (point := typed_point(cleaned)) is not None:
+            cleaned["place"] = point
         elif not self.has_error("longitude") and not self.has_error("latitude"):
             raise forms.ValidationError(
                 _(
@@ -476,10 +479,8 @@ class MeetingForm(DomainErrorFormMixin, forms.Form):
 
     def meeting_data(self) -> dict:
         data = dict(self.cleaned_data)
-        longitude, latitude = data.pop("longitude"), data.pop("latitude")
-        data["location"] = (
-            None if longitude is None else Point(longitude, latitude, srid=4326)
-        )
+        data["location"] = typed_point(data)
+        del data["longitude"], data["latitude"]
         return data
 
 
@@ -561,11 +562,7 @@ class AreaFollowForm(DomainErrorFormMixin, forms.Form):
 
     def area_follow_data(self) -> dict:
         return {
-            "center": Point(
-                self.cleaned_data["longitude"],
-                self.cleaned_data["latitude"],
-                srid=4326,
-            ),
+            "center": typed_point(self.cleaned_data),
             "radius_m": self.cleaned_data["radius_m"],
         }
 
@@ -724,7 +721,7 @@ class NewBuildingClaimForm(OwnershipEvidenceForm):
             "address": data["address"],
             "kind": data["kind"],
             "floor_area_m2": data.get("floor_area_m2"),
-            "location": Point(data["longitude"], data["latitude"], srid=4326),
+            "location": typed_point(data),
         }
 
 
