@@ -254,13 +254,9 @@ class Indicator(BilingualNameMixin, models.Model):
         return self.code
 
 
-class Observation(models.Model):
-    municipality = models.ForeignKey(
-        Municipality, on_delete=models.CASCADE, related_name="observations"
-    )
-    indicator = models.ForeignKey(
-        Indicator, on_delete=models.PROTECT, related_name="observations"
-    )
+class ObservedFigure(models.Model):
+    """A figure of one place for one year, with where it comes from."""
+
     year = models.PositiveSmallIntegerField(_("year"))
     value = models.DecimalField(_("value"), max_digits=18, decimal_places=4)
     source = models.CharField(_("source"), max_length=255)
@@ -268,6 +264,18 @@ class Observation(models.Model):
         _("illustrative"),
         default=False,
         help_text=_("Generated for demonstration, not taken from a published source."),
+    )
+
+    class Meta:
+        abstract = True
+
+
+class Observation(ObservedFigure):
+    municipality = models.ForeignKey(
+        Municipality, on_delete=models.CASCADE, related_name="observations"
+    )
+    indicator = models.ForeignKey(
+        Indicator, on_delete=models.PROTECT, related_name="observations"
     )
 
     class Meta:
@@ -398,7 +406,7 @@ class MunicipalFlow(models.Model):
         )
 
 
-class SubMunicipalityObservation(models.Model):
+class SubMunicipalityObservation(ObservedFigure):
     """A figure of one 읍면동 for one year (population, businesses, old buildings),
     what the legal decline test reads (cities.decline)."""
 
@@ -407,14 +415,6 @@ class SubMunicipalityObservation(models.Model):
     )
     indicator = models.ForeignKey(
         Indicator, on_delete=models.PROTECT, related_name="submunicipality_observations"
-    )
-    year = models.PositiveSmallIntegerField(_("year"))
-    value = models.DecimalField(_("value"), max_digits=18, decimal_places=4)
-    source = models.CharField(_("source"), max_length=255)
-    is_illustrative = models.BooleanField(
-        _("illustrative"),
-        default=False,
-        help_text=_("Generated for demonstration, not taken from a published source."),
     )
 
     class Meta:
