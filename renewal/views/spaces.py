@@ -152,14 +152,21 @@ def _change_lines(changes: dict) -> list[tuple[str, str]]:
             event = change.get("event", "")
             lines.append((label, _photo_events().get(event, event)))
             continue
+        choices = {}
         if name in SPACE_TRACKED_FIELDS:
-            label = str(VacantSpace._meta.get_field(name).verbose_name)
+            field = VacantSpace._meta.get_field(name)
+            label = str(field.verbose_name)
+            # A kind or a status is read by its name in the page's language.
+            choices = dict(field.flatchoices) if field.choices else {}
         else:
             label = _("owner details") if name == "owner" else name
         if name in ("location", "footprint") or not isinstance(change, list):
             text = _("changed")
         else:
-            old, new = ("—" if value in (None, "") else str(value) for value in change)
+            old, new = (
+                "—" if value in (None, "") else str(choices.get(value, value))
+                for value in change
+            )
             text = f"{old} → {new}"
         lines.append((label, text))
     return lines

@@ -478,3 +478,23 @@ def test_space_pages_use_only_local_assets(personas, city, owned_space):
         page = client.get(url).content.decode()
         assert "vendor/leaflet-1.9.4/leaflet.js" in page
         assert not external.search(page)
+
+
+def test_the_history_names_kinds_and_statuses_in_the_pages_language(personas, city):
+    from renewal.services.spaces import vacant_space_register, vacant_space_transition
+
+    editor = personas["city_editor"]
+    space = vacant_space_register(
+        actor=editor,
+        municipality=city,
+        data={"kind": "house", "location": city.location, "address": "장터길 7"},
+    )
+    vacant_space_transition(actor=editor, space=space, to="surveyed", reason="현장")
+
+    korean = page_client(editor).get(f"/ko/spaces/{space.pk}/").content.decode()
+    english = page_client(editor).get(f"/en/spaces/{space.pk}/").content.decode()
+
+    history = korean[korean.index('id="space-history"') :]
+    assert "— → 빈집" in history and "신고됨 → 조사됨" in history
+    assert "→ house" not in history and "→ surveyed" not in history
+    assert "Reported → Surveyed" in english[english.index('id="space-history"') :]
