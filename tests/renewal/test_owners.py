@@ -927,3 +927,14 @@ def test_the_claim_search_leaves_out_spaces_that_have_a_verified_owner(
     body = page.content.decode()
     assert f'value="{free.pk}"' in body
     assert f'value="{owned.pk}"' not in body
+
+
+def test_my_spaces_puts_the_claim_first_for_someone_who_owns_nothing_yet(
+    city, owner, editor
+):
+    newcomer = page_client(UserFactory()).get("/ko/me/spaces/").content.decode()
+    _make_owner(VacantSpaceFactory(municipality=city), owner, editor)
+    verified = page_client(owner).get("/ko/me/spaces/").content.decode()
+
+    assert newcomer.index('id="claim-start"') < newcomer.index('id="owned-heading"')
+    assert verified.index('id="owned-heading"') < verified.index('id="claim-start"')
